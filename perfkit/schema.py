@@ -1,0 +1,144 @@
+"""The data contract: column names and types of the ``runs`` and ``stages`` tables.
+
+Every step of perfkit (measuring, ingesting, importing, comparing, reporting) reads and writes
+these tables. Columns may be added freely; the ones listed here are never renamed.
+
+runs — one row per process run
+    variant            str       label of the command/configuration
+    run                int       1-based index within the variant (warm-ups excluded; 0 for warm-ups)
+    order              int       global execution order over all variants (drift analysis)
+    warmup             bool      warm-up run: kept, flagged, left out of comparisons
+    traced             bool      made under a syscall tracer: counts exact, timings not comparable
+    started_at         datetime  UTC
+    status             str       ok | failed | timeout | error
+    exit_code          Int64     null where there is none; a signal is its negative number
+    wall_s, user_s, sys_s  float seconds; user/sys include every reaped descendant
+    max_rss_kib        Int64     peak RSS of the largest single process of the tree (wait4)
+    io_*               Int64     /proc/<pid>/io of the whole reaped tree
+    blk_in, blk_out, minflt, majflt, nvcsw, nivcsw  Int64  rusage of the tree
+    <label>_writes, fs_opens_write, fs_renames, fs_fsyncs  Int64  traced runs only
+
+stages — one row per stage of a run whose own records name its stages
+    variant, run, stage, title, index, status, started_at, completed_at, duration_s, exit_code
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+SCHEMA_VERSION = 1
+
+#: Column → pandas dtype, in display order.
+RUNS_COLUMNS: dict[str, str] = {
+    "variant": "string",
+    "run": "int64",
+    "order": "int64",
+    "warmup": "bool",
+    "traced": "bool",
+    "started_at": "datetime64[ns, UTC]",
+    "status": "string",
+    "exit_code": "Int64",
+    "wall_s": "float64",
+    "user_s": "float64",
+    "sys_s": "float64",
+    "max_rss_kib": "Int64",
+    "io_rchar": "Int64",
+    "io_wchar": "Int64",
+    "io_syscr": "Int64",
+    "io_syscw": "Int64",
+    "io_read_bytes": "Int64",
+    "io_write_bytes": "Int64",
+    "io_cancelled_write_bytes": "Int64",
+    "blk_in": "Int64",
+    "blk_out": "Int64",
+    "minflt": "Int64",
+    "majflt": "Int64",
+    "nvcsw": "Int64",
+    "nivcsw": "Int64",
+}
+
+#: Counters filled by a traced pass; ``<label>_writes`` columns are added per user label.
+TRACE_COLUMNS: dict[str, str] = {
+    "fs_opens_write": "Int64",
+    "fs_renames": "Int64",
+    "fs_fsyncs": "Int64",
+}
+
+STAGES_COLUMNS: dict[str, str] = {
+    "variant": "string",
+    "run": "int64",
+    "stage": "string",
+    "title": "string",
+    "index": "Int64",
+    "status": "string",
+    "started_at": "datetime64[ns, UTC]",
+    "completed_at": "datetime64[ns, UTC]",
+    "duration_s": "float64",
+    "exit_code": "Int64",
+}
+
+STATUSES = ("ok", "failed", "timeout", "error")
+
+#: Columns that identify a run or describe it; everything numeric beyond these is a metric.
+ID_COLUMNS = ("variant", "run", "order", "warmup", "traced", "started_at", "status", "exit_code")
+
+#: Metrics where a smaller value is better (all of perfkit's built-in ones are).
+LOWER_IS_BETTER = True
+
+
+def _coerce(df: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataFrame:
+    """Give ``df`` every contract column (missing ones filled with nulls) with its dtype."""
+    for name, dtype in columns.items():
+        if name not in df.columns:
+            df[name] = pd.Series(pd.NA if dtype not in ("bool",) else False, index=df.index)
+        if dtype.startswith("datetime64"):
+            df[name] = pd.to_datetime(df[name], utc=True, format="ISO8601")
+        elif dtype == "bool":
+            df[name] = df[name].fillna(False).astype(bool)
+        elif dtype in ("int64",):
+            df[name] = pd.to_numeric(df[name]).astype("int64")
+        elif dtype == "Int64":
+            df[name] = pd.to_numeric(df[name]).astype("Int64")
+        elif dtype == "float64":
+            df[name] = pd.to_numeric(df[name]).astype("float64")
+        else:
+            df[name] = df[name].astype(dtype)
+    extra = [c for c in df.columns if c not in columns]
+    for name in extra:
+        if name.endswith("_writes"):
+            df[name] = pd.to_numeric(df[name]).astype("Int64")
+    return df[list(columns) + extra]
+
+
+def runs_frame(records: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
+    """Build a ``runs`` table from dicts (or normalise a DataFrame) with the contract's dtypes."""
+    df = records.copy() if isinstance(records, pd.DataFrame) else pd.DataFrame(list(records))
+    df = _coerce(df, {**RUNS_COLUMNS, **{k: v for k, v in TRACE_COLUMNS.items() if k in df.columns}})
+    return df.reset_index(drop=True)
+
+
+def stages_frame(records: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
+    """Build a ``stages`` table from dicts (or normalise a DataFrame)."""
+    df = records.copy() if isinstance(records, pd.DataFrame) else pd.DataFrame(list(records))
+    return _coerce(df, STAGES_COLUMNS).reset_index(drop=True)
+
+
+def metric_columns(runs: pd.DataFrame) -> list[str]:
+    """The numeric columns of a runs table that can be compared (everything but the ids)."""
+    return [
+        c
+        for c in runs.columns
+        if c not in ID_COLUMNS and pd.api.types.is_numeric_dtype(runs[c]) and runs[c].dtype != bool
+    ]
+
+
+def long_view(runs: pd.DataFrame, metrics: Iterable[str] | None = None) -> pd.DataFrame:
+    """The tidy view ``variant, run, order, warmup, traced, status, metric, value`` (for altair)."""
+    metrics = list(metrics) if metrics is not None else metric_columns(runs)
+    keep = [c for c in ("variant", "run", "order", "warmup", "traced", "status") if c in runs.columns]
+    out = runs.melt(id_vars=keep, value_vars=metrics, var_name="metric", value_name="value")
+    out["value"] = pd.to_numeric(out["value"]).astype("float64")
+    return out.dropna(subset=["value"]).reset_index(drop=True)

@@ -1,0 +1,305 @@
+"""Datasets on disk: a journal while collecting, Parquet and a metadata record when done.
+
+A dataset is a folder::
+
+    meta.json        schema version, perfkit version, host, variants and their commands, times
+    runs.jsonl       the journal: one JSON line per finished run, flushed and fsynced
+    stages.jsonl     the journal of stages (orchestrator runs), same rules
+    runs.parquet     written when a collection finishes (the journal stays: it is the source)
+    stages.parquet
+
+A crash or Ctrl-C loses at most the run in flight: :func:`load` reads whatever a folder holds,
+a finished collection from Parquet and an interrupted one from its journal (a torn last line
+is skipped with a warning).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from perfkit.errors import DatasetError
+from perfkit.schema import SCHEMA_VERSION, runs_frame, stages_frame
+
+META = "meta.json"
+RUNS_JOURNAL = "runs.jsonl"
+STAGES_JOURNAL = "stages.jsonl"
+RUNS_PARQUET = "runs.parquet"
+STAGES_PARQUET = "stages.parquet"
+
+
+@dataclass
+class Dataset:
+    """What :func:`load` returns: the two tables and the metadata record."""
+
+    runs: pd.DataFrame
+    stages: pd.DataFrame
+    meta: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def variants(self) -> list[str]:
+        """Variant labels in the order they first ran."""
+        if self.runs.empty:
+            return list(self.meta.get("variants", {}))
+        return list(self.runs.sort_values("order")["variant"].drop_duplicates())
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.meta.get("complete", False))
+
+    def __repr__(self) -> str:
+        where = f" at {self.path}" if self.path else ""
+        return (
+            f"<perfkit.Dataset{where}: {len(self.runs)} runs of {self.variants}, "
+            f"{len(self.stages)} stages, {'complete' if self.complete else 'incomplete'}>"
+        )
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, pd.Timestamp)):
+        return value.isoformat()
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _clean(record: Mapping[str, Any]) -> dict[str, Any]:
+    """Replace NaN/NA by None so that the journal is strict JSON."""
+    out = {}
+    for key, value in record.items():
+        if value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+            value = None
+        out[key] = value
+    return out
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, default=_json_default, allow_nan=False, sort_keys=False)
+
+
+def write_json_atomic(path: Path, obj: Any) -> None:
+    """Write ``obj`` as JSON via a temporary file and a rename (never a half-written file)."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(obj, default=_json_default, indent=2))
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def read_meta(folder: Path) -> dict[str, Any]:
+    path = Path(folder) / META
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DatasetError(f"{path}: unreadable metadata record ({exc})") from None
+    if not isinstance(meta, dict):
+        raise DatasetError(f"{path}: metadata record is not a JSON object")
+    version = meta.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise DatasetError(
+            f"{folder}: dataset schema version {version!r}, this perfkit reads version "
+            f"{SCHEMA_VERSION}; use the perfkit that wrote it or collect again"
+        )
+    return meta
+
+
+def _read_journal(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    records: list[dict[str, Any]] = []
+    with open(path, "rb") as fh:
+        lines = fh.read().split(b"\n")
+    for number, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            if number >= len(lines) - 1:  # the last line: a write torn by a crash
+                warnings.warn(
+                    f"{path}: skipped a torn last line (the run in flight when collection stopped)",
+                    stacklevel=3,
+                )
+                continue
+            raise DatasetError(f"{path}:{number}: malformed journal line") from None
+        if not isinstance(record, dict):
+            raise DatasetError(f"{path}:{number}: journal line is not a JSON object")
+        records.append(record)
+    return records
+
+
+def is_dataset(folder: str | os.PathLike) -> bool:
+    folder = Path(folder)
+    return folder.is_dir() and any(
+        (folder / name).exists() for name in (META, RUNS_JOURNAL, RUNS_PARQUET)
+    )
+
+
+def load_folder(folder: str | os.PathLike) -> Dataset:
+    """Read a dataset folder, finished (Parquet) or interrupted (journal)."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise DatasetError(f"{folder}: no such dataset folder")
+    if not folder.is_dir():
+        raise DatasetError(f"{folder}: not a folder (and not a file format perfkit reads)")
+    if not is_dataset(folder):
+        raise DatasetError(f"{folder}: not a perfkit dataset (no {META} or {RUNS_JOURNAL})")
+    meta = read_meta(folder)
+    parquet_ok = meta.get("complete") and (folder / RUNS_PARQUET).exists()
+    try:
+        if parquet_ok:
+            runs = runs_frame(pd.read_parquet(folder / RUNS_PARQUET))
+            stages_path = folder / STAGES_PARQUET
+            stages = stages_frame(pd.read_parquet(stages_path) if stages_path.exists() else [])
+        else:
+            runs = runs_frame(_read_journal(folder / RUNS_JOURNAL))
+            stages = stages_frame(_read_journal(folder / STAGES_JOURNAL))
+    except DatasetError:
+        raise
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise DatasetError(f"{folder}: cannot read the runs table ({exc})") from None
+    if not runs.empty:
+        runs = runs.sort_values("order", kind="stable").reset_index(drop=True)
+    return Dataset(runs=runs, stages=stages, meta=meta, path=folder)
+
+
+class DatasetWriter:
+    """Appends runs to a dataset folder's journal as they finish; writes Parquet at the end.
+
+    ``append=False`` refuses a folder that already holds runs; ``append=True`` continues its
+    numbering. A folder holding a dataset of another schema is always refused.
+    """
+
+    def __init__(self, folder: str | os.PathLike, meta: Mapping[str, Any], *, append: bool = False):
+        self.folder = Path(folder)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatasetError(f"--out {self.folder}: cannot create folder ({exc.strerror})") from None
+        if not os.access(self.folder, os.W_OK | os.X_OK):
+            raise DatasetError(f"--out {self.folder}: folder is not writable")
+        existing = read_meta(self.folder) if (self.folder / META).exists() else None
+        previous = load_folder(self.folder) if is_dataset(self.folder) else None
+        if previous is not None and len(previous.runs) and not append:
+            raise DatasetError(
+                f"--out {self.folder}: already holds a dataset ({len(previous.runs)} runs); "
+                "pass --append to add to it or choose another folder"
+            )
+        self.previous = previous
+        now = dt.datetime.now(dt.timezone.utc)
+        merged = dict(existing or {})
+        variants = dict(merged.get("variants", {}))
+        variants.update(meta.get("variants", {}))
+        merged.update(meta)
+        merged["variants"] = variants
+        merged["schema_version"] = SCHEMA_VERSION
+        merged.setdefault("started_at", now)
+        merged["complete"] = False
+        self.meta = merged
+        self._write_meta()
+        self._runs = open(self.folder / RUNS_JOURNAL, "a", encoding="utf-8")
+        self._stages = open(self.folder / STAGES_JOURNAL, "a", encoding="utf-8")
+
+    # numbering continues across --append
+    @property
+    def next_order(self) -> int:
+        if self.previous is None or self.previous.runs.empty:
+            return 1
+        return int(self.previous.runs["order"].max()) + 1
+
+    def next_run(self, variant: str, *, traced: bool = False) -> int:
+        if self.previous is None or self.previous.runs.empty:
+            return 1
+        r = self.previous.runs
+        r = r[(r["variant"] == variant) & ~r["warmup"] & (r["traced"] == traced)]
+        return int(r["run"].max()) + 1 if len(r) else 1
+
+    def _write_meta(self) -> None:
+        try:
+            write_json_atomic(self.folder / META, self.meta)
+        except OSError as exc:
+            raise DatasetError(f"{self.folder}: cannot write {META} ({exc.strerror})") from None
+
+    @staticmethod
+    def _append(fh, record: Mapping[str, Any]) -> None:
+        fh.write(dumps(_clean(record)) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+    def add_run(self, record: Mapping[str, Any]) -> None:
+        self._append(self._runs, record)
+
+    def add_stages(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        for row in rows:
+            self._append(self._stages, row)
+
+    def update_meta(self, **values: Any) -> None:
+        self.meta.update(values)
+        self._write_meta()
+
+    def close(self, *, complete: bool = True) -> Dataset:
+        """Close the journals; on a complete collection also write Parquet and mark it done."""
+        self._runs.close()
+        self._stages.close()
+        if not complete:
+            self.update_meta(interrupted_at=dt.datetime.now(dt.timezone.utc))
+            return load_folder(self.folder)
+        runs = runs_frame(_read_journal(self.folder / RUNS_JOURNAL))
+        stages = stages_frame(_read_journal(self.folder / STAGES_JOURNAL))
+        runs.to_parquet(self.folder / RUNS_PARQUET, index=False)
+        stages.to_parquet(self.folder / STAGES_PARQUET, index=False)
+        self.update_meta(complete=True, finished_at=dt.datetime.now(dt.timezone.utc))
+        self.meta.pop("interrupted_at", None)
+        return load_folder(self.folder)
+
+    def __enter__(self) -> DatasetWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if not self._runs.closed:
+            self.close(complete=exc_type is None)
+
+
+def save(
+    folder: str | os.PathLike,
+    runs: pd.DataFrame,
+    stages: pd.DataFrame | None = None,
+    meta: Mapping[str, Any] | None = None,
+    *,
+    append: bool = False,
+) -> Dataset:
+    """Write ready-made tables (an ingest or an import) as a dataset folder."""
+    with DatasetWriter(folder, dict(meta or {}), append=append) as writer:
+        for record in runs_frame(runs).to_dict("records"):
+            writer.add_run(record)
+        if stages is not None and len(stages):
+            writer.add_stages(stages_frame(stages).to_dict("records"))
+    return load_folder(folder)
+
+
+def load(path: str | os.PathLike) -> Dataset:
+    """Read a dataset: a perfkit folder (finished or interrupted) or a file another tool wrote."""
+    path = Path(path)
+    if path.is_file():
+        from perfkit.importers import load_file  # hyperfine / pyperf JSON
+
+        return load_file(path)
+    return load_folder(path)
