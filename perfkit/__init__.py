@@ -4,6 +4,7 @@ The public API; everything else is reachable but may change.
 """
 
 from perfkit.errors import PerfkitError
+from perfkit.measure import measure
 from perfkit.schema import SCHEMA_VERSION, long_view
 from perfkit.store import Dataset, load, save
 
@@ -16,5 +17,6 @@ __all__ = [
     "__version__",
     "load",
     "long_view",
+    "measure",
     "save",
 ]
