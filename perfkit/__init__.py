@@ -3,6 +3,7 @@
 The public API; everything else is reachable but may change.
 """
 
+from perfkit.diagnostics import Diagnostic, diagnose
 from perfkit.errors import PerfkitError
 from perfkit.schema import SCHEMA_VERSION, long_view
 from perfkit.store import Dataset, load, save
@@ -11,9 +12,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Dataset",
+    "Diagnostic",
     "PerfkitError",
     "SCHEMA_VERSION",
     "__version__",
+    "diagnose",
     "load",
     "long_view",
     "save",
