@@ -3,18 +3,24 @@
 The public API; everything else is reachable but may change.
 """
 
+from perfkit.diagnostics import Diagnostic, diagnose
 from perfkit.errors import PerfkitError
 from perfkit.measure import measure
 from perfkit.schema import SCHEMA_VERSION, long_view
 from perfkit.store import Dataset, load, save
+from perfkit.verdict import Comparison, compare
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Comparison",
     "Dataset",
+    "Diagnostic",
     "PerfkitError",
     "SCHEMA_VERSION",
     "__version__",
+    "compare",
+    "diagnose",
     "load",
     "long_view",
     "measure",
