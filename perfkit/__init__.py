@@ -4,6 +4,7 @@ The public API; everything else is reachable but may change.
 """
 
 from perfkit.errors import PerfkitError
+from perfkit.importers import load_file
 from perfkit.schema import SCHEMA_VERSION, long_view
 from perfkit.store import Dataset, load, save
 
@@ -15,6 +16,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "__version__",
     "load",
+    "load_file",
     "long_view",
     "save",
 ]
