@@ -7,6 +7,7 @@ from perfkit.diagnostics import Diagnostic, diagnose
 from perfkit.errors import PerfkitError
 from perfkit.measure import measure
 from perfkit.orchestrator import OrchestratorData, read_orchestrator
+from perfkit.importers import load_file
 from perfkit.schema import SCHEMA_VERSION, long_view
 from perfkit.store import Dataset, load, save
 from perfkit.trace import TraceCounts, trace_run
@@ -26,6 +27,7 @@ __all__ = [
     "compare",
     "diagnose",
     "load",
+    "load_file",
     "long_view",
     "measure",
     "read_orchestrator",
