@@ -37,6 +37,9 @@ BASELINE_COLOR = "#4c78a8"
 CANDIDATE_COLOR = "#f58518"
 TARGET_COLOR = "#54a24b"
 
+#: The font of every chart (bundled with vl-convert; browsers without it fall back to sans-serif).
+FONT = "Liberation Sans, Arial, sans-serif"
+
 #: Width of the charts in pixels: fixed, because the static SVG cannot adapt to its container.
 WIDTH = 520
 
@@ -71,6 +74,11 @@ def chart_html(spec: dict[str, Any], *, element_id: str | None = None) -> str:
     element whose text cannot close the element (``<``, ``>``, ``&`` are escaped).
     """
     spec = {k: v for k, v in spec.items() if k != "$schema"}  # a URL, and not needed by vega-embed
+    # vl-convert ships Liberation Sans: naming it makes the SVG's text layout the same on every
+    # machine (a system "sans-serif" differs between hosts, and strict nbval compares the SVG)
+    config = dict(spec.get("config") or {})
+    config.setdefault("font", FONT)
+    spec["config"] = config
     digest = hashlib.sha256(_script_safe_json(spec).encode()).hexdigest()[:12]
     element_id = element_id or f"perfkit-chart-{digest}"
     title = spec.get("title") or spec.get("description") or "chart"
