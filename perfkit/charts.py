@@ -148,12 +148,16 @@ def _ordered_variants(runs: pd.DataFrame, variants: Sequence[str] | None) -> lis
     return list(runs["variant"].astype(str).drop_duplicates())
 
 
-def _comparable(runs: pd.DataFrame) -> pd.DataFrame:
-    """Timed, non-warm-up runs: the ones a comparison uses."""
-    keep = pd.Series(True, index=runs.index)
-    for flag in ("warmup", "traced"):
-        if flag in runs.columns:
-            keep &= ~runs[flag].astype(bool)
+def _comparable(runs: pd.DataFrame, metric: str | None = None) -> pd.DataFrame:
+    """The runs a comparison uses for ``metric``: no warm-ups; timed runs, or for a count that
+    only a traced pass records (``manifest_writes``, ``fs_renames``…) the traced runs."""
+    keep = ~runs["warmup"].astype(bool) if "warmup" in runs.columns else pd.Series(True, runs.index)
+    if "traced" in runs.columns:
+        traced = runs["traced"].astype(bool)
+        timed = keep & ~traced
+        if metric is not None and metric in runs.columns and not runs.loc[timed, metric].notna().any():
+            return runs[keep & traced]
+        keep = timed
     return runs[keep]
 
 
@@ -197,7 +201,7 @@ def distributions(
     ``runs`` is a runs table (warm-up and traced runs are left out, as in a comparison).
     """
     _need(runs, ["variant", metric], "distributions()")
-    data = _comparable(runs)
+    data = _comparable(runs, metric)
     data = data[data[metric].notna()]
     order = [v for v in _ordered_variants(runs, variants) if v in set(data["variant"].astype(str))]
     cols = [c for c in ("variant", "run", "order", "status") if c in data.columns]
@@ -329,7 +333,7 @@ def execution_order(
     Runs were interleaved, so a drift of the machine shows as a common slope of all variants.
     """
     _need(runs, ["variant", "order", metric], "execution_order()")
-    data = _comparable(runs)
+    data = _comparable(runs, metric)
     data = data[data[metric].notna()]
     order = _ordered_variants(runs, variants)
     cols = [c for c in ("variant", "run", "order", "status") if c in data.columns]
