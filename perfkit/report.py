@@ -19,6 +19,7 @@ import html
 import json
 import os
 import re
+import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -151,27 +152,55 @@ def execute(
     parameters = dict(parameters or {})
     check_parameters(notebook, parameters)
     output.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with _kernel_can_import_perfkit():
-            papermill.execute_notebook(
-                str(notebook),
-                str(output),
-                parameters=parameters,
-                kernel_name=KERNEL,
-                cwd=str(cwd or notebook.parent),
-                progress_bar=False,
-                log_output=False,
-                request_save_on_cell_execute=False,
-                execution_timeout=timeout,
-            )
-    except PapermillExecutionError as exc:
-        _clean_file(output)
-        count = f" (In [{exc.exec_count}])" if exc.exec_count else ""
-        raise NotebookError(
-            f"{notebook.name}: cell {exc.cell_index}{count} failed: {exc.ename}: "
-            f"{_one_line(exc.evalue)}; the executed notebook is kept at {output}"
-        ) from None
+    with tempfile.TemporaryFile(mode="w+b") as kernel_log:
+        try:
+            with _kernel_can_import_perfkit():
+                papermill.execute_notebook(
+                    str(notebook),
+                    str(output),
+                    parameters=parameters,
+                    kernel_name=KERNEL,
+                    cwd=str(cwd or notebook.parent),
+                    progress_bar=False,
+                    log_output=False,
+                    request_save_on_cell_execute=False,
+                    execution_timeout=timeout,
+                    kernel_manager_class=_kernel_manager(kernel_log),
+                )
+        except PapermillExecutionError as exc:
+            _clean_file(output)
+            count = f" (In [{exc.exec_count}])" if exc.exec_count else ""
+            raise NotebookError(
+                f"{notebook.name}: cell {exc.cell_index}{count} failed: {exc.ename}: "
+                f"{_one_line(exc.evalue)}; the executed notebook is kept at {output}"
+            ) from None
+        except Exception as exc:  # the kernel died, timed out, or never started
+            if output.exists():
+                _clean_file(output)
+            kernel_log.seek(0)
+            tail = kernel_log.read().decode("utf-8", "replace").strip().splitlines()[-3:]
+            raise NotebookError(
+                f"{notebook.name}: execution failed: {type(exc).__name__}: {_one_line(str(exc))}"
+                + (f" (kernel said: {_one_line(' | '.join(tail))})" if tail else "")
+                + (f"; the partly executed notebook is kept at {output}" if output.exists() else "")
+            ) from None
     return _clean_file(output)
+
+
+def _kernel_manager(log: Any) -> type:
+    """A kernel manager whose kernel writes its own stderr to ``log``, not to the terminal.
+
+    ipykernel ≥ 7.3 warns about unencrypted TCP on every start; a report's user should not see
+    that, but a kernel that dies should still be explained (the error quotes the log's tail).
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class _QuietKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            kw["stderr"] = log
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return _QuietKernelManager
 
 
 def _one_line(text: str, limit: int = 300) -> str:
@@ -335,8 +364,8 @@ def _fmt_num(x: Any) -> str:
         return "—"
     if value != value:
         return "—"
-    if value == int(value) and abs(value) < 1e15:
-        return f"{int(value):,}"
+    if abs(value) >= 1000 or (value == int(value) and abs(value) < 1e15):
+        return f"{value:,.0f}"
     return f"{value:.4g}"
 
 
@@ -424,6 +453,14 @@ class ComparisonReport:
         )
 
     # -- the answer ---------------------------------------------------------------------------
+    def title_html(self) -> Any:
+        """The report's title and what was compared (escaped: labels and paths come from data)."""
+        title = self.title or f"{self.candidate} against {self.baseline}"
+        where = (self.sources[0] if self.candidate_data is None
+                 else f"{self.sources[0]} → {self.sources[1]}")
+        return _html(f"<h2>{escape(title)}</h2><p>baseline {escape(repr(self.baseline))}, "
+                     f"candidate {escape(repr(self.candidate))}; data: {escape(where)}</p>")
+
     def answer(self) -> str:
         """The overall answer in one sentence (plain text)."""
         r = self.result
@@ -546,6 +583,26 @@ class ComparisonReport:
         return stage_changes(self.stages, b_label, c_label, confidence=s.get("confidence", 0.95),
                              statistic=s.get("statistic", "median"),
                              n_resamples=int(s.get("n_resamples", 10_000)), seed=s.get("seed", 0))
+
+    def stage_section(self) -> list[Any]:
+        """What the report shows per stage: a chart and a table, or a note that there are none."""
+        import pandas as pd
+
+        table = self.stage_changes()
+        if table.empty:
+            return [_html("<p>This dataset records no stages that ran in both variants.</p>")]
+        stat = self.settings.get("statistic", "median")
+        shown = pd.DataFrame({
+            "stage": table["stage"], "title": table["title"],
+            "runs (b/c)": [f"{a}/{b}" for a, b in zip(table["n_baseline"], table["n_candidate"])],
+            f"baseline {stat} s": table["baseline"].map(_fmt_num),
+            f"candidate {stat} s": table["candidate"].map(_fmt_num),
+            "change": table["change"].map(_fmt_pct),
+            "interval": [f"{_fmt_pct(a)} to {_fmt_pct(b)}"
+                         for a, b in zip(table["ci_low"], table["ci_high"])],
+            "method": table["method"],
+        })
+        return [self.stage_chart(), _html(table_html(shown))]
 
     # -- charts -------------------------------------------------------------------------------
     def distribution_chart(self, metric: str) -> Any:
@@ -763,6 +820,10 @@ class HotspotsReport:
                      "runs (least squares)")
         return text + "."
 
+    def title_html(self) -> Any:
+        title = self.title or "Where do time and I/O go?"
+        return _html(f"<h2>{escape(title)}</h2><p>data: {escape(self.source)}</p>")
+
     def overview_html(self) -> Any:
         return _html(f'<p class="perfkit-answer">{escape(self.overview())}</p>')
 
@@ -823,11 +884,19 @@ class HotspotsReport:
 
         return charts.stage_shares(self.shares())
 
-    def io_chart(self) -> Any:
+    def io_section(self) -> list[Any]:
+        """A panel per I/O counter the runs carry, or a note that they carry none."""
         from perfkit import charts
 
-        return charts.per_run(self.runs, self.io_metrics(),
-                              title="I/O and file operations per run")
+        metrics = self.io_metrics()
+        if not metrics:
+            return [_html("<p>These runs carry no I/O counters.</p>")]
+        return [charts.per_run(self.runs, metrics, title="I/O and file operations per run")]
+
+    def shares_section(self) -> list[Any]:
+        if self.shares().empty:
+            return [_html("<p>These runs record no stages.</p>")]
+        return [self.shares_chart(), self.shares_table()]
 
     def growth_charts(self) -> list[Any]:
         from perfkit import charts
