@@ -19,7 +19,7 @@ import perfkit
 from tests.conftest import STUDY_SCRIPT, load_study_module
 
 
-def _run_study(*args: str, timeout: float = 110) -> subprocess.CompletedProcess:
+def _run_study(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(STUDY_SCRIPT), *args], capture_output=True,
                           text=True, timeout=timeout)
 
@@ -35,12 +35,12 @@ def test_quick_study_on_the_real_orchestrator(orchestrator_install, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "overall:" in proc.stdout and "compare report:" in proc.stdout
 
-    # the history: 20 measured runs, each with its three stages, history files growing
+    # the history: 15 measured runs, each with its three stages, history files growing
     history = perfkit.load(out / "history")
     h = history.runs.sort_values("order")
-    assert len(h) == 20 and (h["status"] == "ok").all()
+    assert len(h) == 15 and (h["status"] == "ok").all()
     assert set(history.stages["stage"]) == {"generate", "transform", "check"}
-    assert len(history.stages) == 3 * 20
+    assert len(history.stages) == 3 * 15
     assert h["metrics_json_bytes"].is_monotonic_increasing
     assert h["metrics_json_bytes"].iloc[-1] > 5 * h["metrics_json_bytes"].iloc[0]
 

@@ -96,7 +96,7 @@ class Config:
     @classmethod
     def quick(cls) -> Config:
         """The CI-sized study: minutes become seconds, the shape of every output stays."""
-        return cls(history=20, runs=5, warmup=0, trace_runs=1)
+        return cls(history=15, runs=5, warmup=0, trace_runs=1)
 
 
 # --------------------------------------------------------------------------------------- setup
@@ -214,13 +214,16 @@ def figures(history: perfkit.Dataset, compared: perfkit.Dataset, comparison: per
 
     out: dict[str, Any] = {}
     h = history.runs[~history.runs["warmup"] & ~history.runs["traced"]].sort_values("order")
-    cols = ["wall_s", "io_wchar", *HISTORY_FILES]
+    h = h.assign(cpu_s=h["user_s"] + h["sys_s"])  # less sensitive than wall time to a busy host
+    cols = ["wall_s", "cpu_s", "io_wchar", *HISTORY_FILES]
     slopes = growth_slopes(growth(h, [c for c in cols if c in h.columns]))
     tenth = max(1, len(h) // 10)
     out["history"] = {
         "runs": int(len(h)),
         "wall_s_first_tenth": _median(h["wall_s"].head(tenth)),
         "wall_s_last_tenth": _median(h["wall_s"].tail(tenth)),
+        "cpu_s_first_tenth": _median(h["cpu_s"].head(tenth)),
+        "cpu_s_last_tenth": _median(h["cpu_s"].tail(tenth)),
         "slopes": slopes.to_dict(orient="records"),
         **{f"{c}_first": int(h[c].iloc[0]) for c in HISTORY_FILES if c in h.columns},
         **{f"{c}_last": int(h[c].iloc[-1]) for c in HISTORY_FILES if c in h.columns},
@@ -231,6 +234,7 @@ def figures(history: perfkit.Dataset, compared: perfkit.Dataset, comparison: per
     per_variant: dict[str, Any] = {}
     for variant, rows in timed.groupby("variant", sort=True):
         entry: dict[str, Any] = {"runs": int(len(rows)), "wall_s": _median(rows["wall_s"]),
+                                 "cpu_s": _median(rows["user_s"] + rows["sys_s"]),
                                  "max_rss_kib": _median(rows["max_rss_kib"]),
                                  "io_wchar": _median(rows["io_wchar"])}
         for column in HISTORY_FILES:
@@ -262,7 +266,8 @@ def format_figures(fig: dict[str, Any]) -> list[str]:
     h = fig["history"]
     lines = [
         f"history: {h['runs']} runs; wall time median {h['wall_s_first_tenth']:.3f} s in the "
-        f"first tenth, {h['wall_s_last_tenth']:.3f} s in the last",
+        f"first tenth, {h['wall_s_last_tenth']:.3f} s in the last (CPU {h['cpu_s_first_tenth']:.3f} s "
+        f"→ {h['cpu_s_last_tenth']:.3f} s)",
     ]
     for c in HISTORY_FILES:
         if f"{c}_first" in h:
@@ -275,7 +280,8 @@ def format_figures(fig: dict[str, Any]) -> list[str]:
         stages = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in e["stages_s"].items())
         writes = ", ".join(f"{label} {e[f'{label}_writes']}" for label in TRACE_WRITES
                            if f"{label}_writes" in e)
-        lines.append(f"{variant}: wall {e['wall_s']:.3f} s over {e['runs']} runs; stages: {stages}; "
+        lines.append(f"{variant}: wall {e['wall_s']:.3f} s, CPU {e['cpu_s']:.3f} s over {e['runs']} "
+                     f"runs; stages: {stages}; "
                      f"outside stages {e['outside_stages_s'] or 0:.3f} s; "
                      f"writes per run: {writes or 'not traced'}")
     v = fig.get("verdict")
@@ -343,28 +349,55 @@ def run_study(out: Path, config: Config, *, orchestrator_dir: Path | None = None
         after_run=[lambda ctx: hooks[ctx.variant.name](ctx)],
         progress=progress,
     )
-    comparison = perfkit.compare(compared, "aged", "fresh")
+    comparison = perfkit.compare(compared, "aged", "fresh", seed=config.seed)  # as the report
     fig = figures(history, compared, comparison)
     fig["config"] = asdict(config)
     fig["package"] = PACKAGE
     fig["paths"] = {"history": str(out / "history"), "compare": str(out / "compare")}
 
     if config.report:
-        from perfkit.report import report
-
-        echo("study: writing the hotspot and comparison reports (papermill)")
-        hot = report(out / "history", out=out / "reports" / "hotspots", hotspots_report=True,
-                     parameters={"title": f"Codex Orchestrator: cost against history "
-                                          f"({config.history} runs)"})
-        cmp_files = report(out / "compare", out=out / "reports" / "compare",
-                           parameters={"baseline": "aged", "candidate": "fresh",
-                                       "title": "Codex Orchestrator: pruned history (fresh) "
-                                                f"against {config.history} runs (aged)"})
-        fig["paths"].update(hotspots_report=str(hot.html), compare_report=str(cmp_files.html),
-                            verdict=str(cmp_files.verdict), summary=str(cmp_files.summary))
+        echo("study: writing the hotspot and comparison reports (perfkit report, side by side)")
+        fig["paths"].update(write_reports(out, config, echo=echo))
     fig["seconds"] = time.monotonic() - started
     (out / "study.json").write_text(json.dumps(fig, indent=2, default=str) + "\n")
     return fig
+
+
+def write_reports(out: Path, config: Config, *, echo=print) -> dict[str, str]:
+    """``perfkit report --hotspots`` over the history and ``perfkit report`` over the comparison.
+
+    The two notebooks run at the same time, as two ``perfkit report`` processes (each spends
+    much of its time starting a kernel), after every measurement is done.
+    """
+    reports = out / "reports"
+    commands = {
+        "hotspots": ["report", "--hotspots", str(out / "history"), "--out", str(reports / "hotspots"),
+                     "--title", f"Codex Orchestrator: cost against history ({config.history} runs)"],
+        "compare": ["report", str(out / "compare"), "--out", str(reports / "compare"),
+                    "--baseline", "aged", "--candidate", "fresh", "--seed", str(config.seed),
+                    "--title", f"Codex Orchestrator: a fresh workspace against one with "
+                               f"{config.history} runs of history"],
+    }
+    root = str(HERE.parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    procs = {}
+    for name, args in commands.items():
+        echo("  perfkit " + shlex.join(args))
+        procs[name] = subprocess.Popen([sys.executable, "-m", "perfkit", *args], env=env,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for name, proc in procs.items():
+        _, err = proc.communicate()
+        # perfkit report's exit code carries the verdict: 0 cleared, 1 not shown, 3 regressed
+        if proc.returncode not in (0, 1, 3):
+            last = next((ln for ln in reversed(err.strip().splitlines()) if ln.strip()), "")
+            raise StudyError(f"perfkit report ({name}) failed (exit {proc.returncode}): {last}")
+    return {
+        "hotspots_report": str(reports / "hotspots" / "report.html"),
+        "compare_report": str(reports / "compare" / "report.html"),
+        "verdict": str(reports / "compare" / "verdict.json"),
+        "summary": str(reports / "compare" / "summary.md"),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -374,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="output folder (default study-out; a previous study's is cleared, "
                              "its npm install kept)")
     parser.add_argument("--quick", action="store_true",
-                        help="CI-sized: --history 20 --runs 5 --warmup 0 --trace-runs 1")
+                        help="CI-sized: --history 15 --runs 5 --warmup 0 --trace-runs 1")
     parser.add_argument("--history", type=int, help="runs seeded into the aged workspace (300)")
     parser.add_argument("--runs", type=int, help="timed runs of each variant (15)")
     parser.add_argument("--warmup", type=int, help="warm-up runs of each variant (1)")
