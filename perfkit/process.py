@@ -184,8 +184,7 @@ class Spawner:
         while b"\n" not in self._buf:
             chunk = os.read(self._rfd, 65536)
             if not chunk:
-                code = self._proc.wait()
-                raise MeasureError(f"the spawner helper ended unexpectedly (exit code {code})")
+                self._ended()
             self._buf += chunk
         line, _, self._buf = self._buf.partition(b"\n")
         return json.loads(line)
@@ -222,13 +221,28 @@ class Spawner:
             if full_env != self._env:
                 req["env"] = full_env
                 self._env = full_env
-            os.write(self._wfd, (json.dumps(req) + "\n").encode())
+            try:
+                os.write(self._wfd, (json.dumps(req) + "\n").encode())
+            except BrokenPipeError:
+                self._ended()
             try:
                 reply = self._read()
             except KeyboardInterrupt:
                 self._interrupt()
                 raise
+        if reply.get("interrupted"):
+            # the helper got the terminal's SIGINT first; ours is on its way, or it came from
+            # someone who meant the whole collection: either way, stop
+            self.close()
+            raise KeyboardInterrupt
         return RunResult._from_wire(reply)
+
+    def _ended(self) -> None:
+        """The helper is gone: interrupted with us (Ctrl-C reaches the whole group) or crashed."""
+        code = self._proc.wait()
+        if code in (130, -signal.SIGINT, -signal.SIGTERM):
+            raise KeyboardInterrupt
+        raise MeasureError(f"the spawner helper ended unexpectedly (exit code {code})")
 
     def _interrupt(self) -> None:
         """Ctrl-C: have the helper kill the run in flight and end; wait for it."""
