@@ -61,7 +61,7 @@ def _pairs(values: list[str], option: str, what: str) -> list[tuple[str, str]]:
 def _cmd_measure(args: argparse.Namespace) -> int:
     from perfkit.errors import UsageError
     from perfkit.measure import CollectionInterrupted, measure
-    from perfkit.summary import format_summary, summarize
+    from perfkit.summary import format_summary, measure_warnings, summarize
 
     if not args.variant:
         raise UsageError("no variant given: pass at least one --variant NAME=COMMAND")
@@ -98,7 +98,7 @@ def _cmd_measure(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     for line in format_summary(summarize(dataset.runs)):
         print(line)
-    for line in _measure_warnings(dataset):
+    for line in measure_warnings(dataset.runs):
         print(line, file=sys.stderr)
     print(f"dataset: {dataset.path}", file=sys.stderr)
     stopped = dataset.meta.get("stopped")
@@ -111,23 +111,6 @@ def _cmd_measure(args: argparse.Namespace) -> int:
         print(f"perfkit: no successful run of {', '.join(never_ok)}", file=sys.stderr)
         return EXIT_NOT_SHOWN
     return EXIT_OK
-
-
-def _measure_warnings(dataset) -> list[str]:
-    """Warnings with a hint about the collected data (failures and statistical trouble)."""
-    lines = []
-    timed = dataset.runs[~dataset.runs["warmup"]]
-    for variant, sub in timed.groupby("variant", sort=False):
-        bad = sub[sub["status"] != "ok"]
-        if len(bad):
-            kinds = ", ".join(f"{n} {k}" for k, n in bad["status"].value_counts().items())
-            first = bad.iloc[0]
-            why = first["error"] if isinstance(first["error"], str) else f"exit code {first['exit_code']}"
-            lines.append(
-                f"warning: {variant}: {len(bad)} of {len(sub)} runs not ok ({kinds}; first: {why}); "
-                "hint: run the command by hand, or use --show-output"
-            )
-    return lines
 
 
 def _add_measure(sub) -> None:
