@@ -96,7 +96,8 @@ def _cmd_measure(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
-    for line in format_summary(summarize(dataset.runs)):
+    floor = dataset.meta.get("spawner_rss_kib")
+    for line in format_summary(summarize(dataset.runs), rss_floor_kib=floor):
         print(line)
     for line in measure_warnings(dataset.runs):
         print(line, file=sys.stderr)

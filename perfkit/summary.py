@@ -108,26 +108,38 @@ def _pm(median: float, mad: float, fmt) -> str:
     return f"{fmt(median)} ± {fmt(mad)}"
 
 
-def format_summary(summary: pd.DataFrame) -> list[str]:
-    """The summary as text lines: one row per variant, ``median ± MAD`` per metric."""
+def format_summary(summary: pd.DataFrame, *, rss_floor_kib: float | None = None) -> list[str]:
+    """The summary as text lines: one row per variant, ``median ± MAD`` per metric.
+
+    ``rss_floor_kib`` (a dataset's ``meta["spawner_rss_kib"]``): a peak RSS at or below it is
+    shown as ``≤ floor``, since a spawned process inherits its spawner's high-water mark.
+    """
     if summary.empty:
         return ["no runs"]
     table = []
+    floored = False
     for row in summary.to_dict("records"):
+        rss = _pm(row["max_rss_kib_median"] * 1024, row["max_rss_kib_mad"] * 1024, format_bytes)
+        if rss_floor_kib and row["max_rss_kib_median"] <= rss_floor_kib:
+            rss = f"≤ {format_bytes(rss_floor_kib * 1024)}"
+            floored = True
         table.append(
             [
                 row["variant"],
                 f"{row['n_ok']}/{row['n']}",
                 _pm(row["wall_s_median"], row["wall_s_mad"], format_seconds),
                 _pm(row["cpu_s_median"], row["cpu_s_mad"], format_seconds),
-                _pm(row["max_rss_kib_median"] * 1024, row["max_rss_kib_mad"] * 1024, format_bytes),
+                rss,
                 _pm(row["io_syscw_median"], row["io_syscw_mad"], format_count),
                 _pm(row["io_wchar_median"], row["io_wchar_mad"], format_bytes),
             ]
         )
     headers = ["variant", "ok/runs", "wall", "cpu (user+sys)", "peak RSS", "write calls", "written"]
     text = tabulate(table, headers=headers, tablefmt="simple", disable_numparse=True)
-    return text.splitlines() + ["(median ± median absolute deviation over ok runs, warm-ups excluded)"]
+    notes = ["(median ± median absolute deviation over ok runs, warm-ups excluded)"]
+    if floored:
+        notes.append("(≤: peak RSS below what the spawner itself holds; perfkit cannot see less)")
+    return text.splitlines() + notes
 
 
 def format_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[str]:

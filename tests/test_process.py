@@ -166,3 +166,23 @@ def test_run_once_shared_spawner():
     assert r.status == "ok"
     rec = r.record()
     assert "orphans" not in rec and rec["status"] == "ok" and rec["started_at"].tzinfo is not None
+
+
+def test_interrupt_kills_the_run_in_flight_and_raises():
+    # what a Jupyter "interrupt kernel" does: SIGINT to perfkit's process only
+    import signal
+    import threading
+
+    marker = f"{40 + uuid.uuid4().int % 10**6 / 10**6:.6f}"
+    with Spawner() as sp:
+        timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+        timer.start()
+        t = time.perf_counter()
+        with pytest.raises(KeyboardInterrupt):
+            sp.run(["/bin/sh", "-c", f"sleep {marker} & wait"])
+        timer.join()
+        assert time.perf_counter() - t < 10
+    deadline = time.monotonic() + 3
+    while _alive_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _alive_with(marker) == []
