@@ -37,6 +37,13 @@ RUSAGE_FIELDS = (
     ("nivcsw", "ru_nivcsw"),
 )
 PR_SET_PDEATHSIG = 1
+# Python ignores SIGPIPE and SIGXFSZ, and an ignored signal stays ignored across exec: give the
+# command the defaults a shell would (as subprocess's restore_signals does), or `yes | head`
+# would behave differently under perfkit.
+DEFAULT_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ", "SIGXFZ", "SIGINT", "SIGTERM")
+    if hasattr(signal, name)
+)
 PR_SET_CHILD_SUBREAPER = 36
 
 
@@ -266,7 +273,8 @@ def measure(req, env, subreaper, devnull_actions):
                 old_cwd = os.getcwd()
                 os.chdir(cwd)
             t0 = time.perf_counter()
-            leader = os.posix_spawn(req["path"], req["argv"], env, file_actions=actions, setpgroup=0)
+            leader = os.posix_spawn(req["path"], req["argv"], env, file_actions=actions,
+                                    setpgroup=0, setsigdef=DEFAULT_SIGNALS)
         except OSError as exc:
             name = req["argv"][0] if req["argv"] else req["path"]
             return {"status": "error", "error": "cannot start %r: %s" % (name, exc.strerror),

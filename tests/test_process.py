@@ -95,6 +95,12 @@ def test_failures_are_results_not_exceptions(spawner):
     assert "perfkit-no-such-command-xyz" in missing.error and missing.wall_s is None
 
 
+def test_signals_python_ignores_are_default_in_the_command(spawner):
+    # Python ignores SIGPIPE; a shell started with it ignored could not be killed by it
+    r = spawner.run(["/bin/sh", "-c", "kill -PIPE $$; exit 0"])
+    assert r.exit_code == -13
+
+
 def test_not_executable_is_error(spawner, tmp_path):
     script = tmp_path / "script.sh"
     script.write_text("#!/bin/sh\nexit 0\n")
