@@ -313,8 +313,10 @@ def measure(
                 if result is None:
                     result = spawner.run(variant.argv, cwd=cfg.cwd, env=cfg.env, timeout=cfg.timeout,
                                          show_output=show_output)
-                if result.spawner_rss_kib is not None:
-                    floor = max(floor or 0, result.spawner_rss_kib)
+                if result.spawner_rss_kib is not None and result.spawner_rss_kib > (floor or 0):
+                    if floor is None:  # recorded at once: an interrupted collection has it too
+                        writer.update_meta(spawner_rss_kib=result.spawner_rss_kib)
+                    floor = result.spawner_rss_kib
                 run_index = 0 if is_warmup else next_run[name]
                 record: dict[str, Any] = {
                     "variant": name,
