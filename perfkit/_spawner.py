@@ -347,10 +347,13 @@ def serve(rfd, wfd):
     # if perfkit dies (kill -9), end the helper too, killing the run in flight
     _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     subreaper = _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    # /dev/null opened once here (close-on-exec) and dup2'ed in the child: no open() per run
+    null_in = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+    null_out = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
     devnull_actions = [
-        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
-        (os.POSIX_SPAWN_DUP2, 1, 2),
+        (os.POSIX_SPAWN_DUP2, null_in, 0),
+        (os.POSIX_SPAWN_DUP2, null_out, 1),
+        (os.POSIX_SPAWN_DUP2, null_out, 2),
     ]
     reader = os.fdopen(rfd, "rb", buffering=0)
     env = dict(os.environ)
