@@ -128,6 +128,10 @@ def change_interval(
         ch = _exact_change(sb, sc)
         return ChangeInterval(change=ch, ci_low=ch, ci_high=ch, method="exact",
                               note="constant in both variants", **common)
+    if min(b.size, c.size) < 2:
+        return ChangeInterval(change=_exact_change(sb, sc), ci_low=math.nan, ci_high=math.nan,
+                              method="undefined", note="a variant has a single run: no interval",
+                              **common)
     if sb == 0:
         return ChangeInterval(change=math.nan, ci_low=math.nan, ci_high=math.nan,
                               method="undefined", note="baseline statistic is zero", **common)

@@ -78,6 +78,12 @@ def test_zero_baseline_that_varies_is_undefined():
     assert got.method == "undefined" and math.isnan(got.ci_low)
 
 
+def test_single_run_has_no_interval():
+    got = change_interval([1.0], [0.9, 0.8, 0.85], n_resamples=500)
+    assert got.method == "undefined" and "single run" in got.note
+    assert got.change == pytest.approx(0.15)
+
+
 def test_rank_test_is_mann_whitney():
     b, c = samples(5)
     assert rank_test(b, c) == pytest.approx(stats.mannwhitneyu(b, c).pvalue)

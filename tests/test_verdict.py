@@ -311,8 +311,9 @@ def test_formats():
 # --- CLI --------------------------------------------------------------------------------------
 
 
-@pytest.fixture()
-def datasets(tmp_path):
+@pytest.fixture(scope="module")
+def datasets(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("datasets")
     good = make(change=0.25)
     perfkit.save(tmp_path / "good", good, meta={"host": {"hostname": "a"}})
     perfkit.save(tmp_path / "bad", make(change=-0.2), meta={})
