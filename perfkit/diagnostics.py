@@ -278,7 +278,7 @@ def diagnose(
 
 # meta keys that different writers may use for the same fact
 _HOST_FIELDS: dict[str, tuple[str, ...]] = {
-    "hostname": ("hostname", "host", "node"),
+    "hostname": ("hostname", "host"),
     "CPU": ("cpu_model", "cpu", "processor"),
     "kernel": ("kernel", "kernel_release", "release"),
 }
