@@ -240,7 +240,7 @@ def _check_variant(variant: str, metric: str, v: np.ndarray, o: np.ndarray, min_
                 "outliers",
                 variant,
                 metric,
-                f"{variant}: {k} of {n} runs of {metric} are outliers "
+                f"{variant}: {k} of {n} runs of {metric} {'is an outlier' if k == 1 else 'are outliers'} "
                 f"(modified z-score above {OUTLIER_Z})",
                 "interference from other programs? look at those runs, or collect more runs",
             )

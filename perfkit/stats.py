@@ -134,7 +134,9 @@ def change_interval(
                               **common)
     if sb == 0:
         return ChangeInterval(change=math.nan, ci_low=math.nan, ci_high=math.nan,
-                              method="undefined", note="baseline statistic is zero", **common)
+                              method="undefined",
+                              note=f"baseline {statistic} is 0: a relative change is undefined",
+                              **common)
 
     def ratio_change(x, y, axis=-1):
         with np.errstate(divide="ignore", invalid="ignore"):
