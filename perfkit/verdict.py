@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sstats
 
-from perfkit.diagnostics import Diagnostic, compare_hosts, diagnose, measured_rows, measured_values
+from perfkit.diagnostics import Diagnostic, compare_hosts, diagnose, measured_values
 from perfkit.errors import UsageError
 from perfkit.schema import metric_columns
 from perfkit.stats import (
