@@ -161,8 +161,9 @@ def _check_variant(variant: str, metric: str, v: np.ndarray, o: np.ndarray, min_
                 "too-few-runs",
                 variant,
                 metric,
-                f"{variant}: only {n} measured run{'s' if n != 1 else ''} of {metric} "
-                f"(at least {min_runs} recommended)",
+                (f"{variant}: only {n} measured run{'s' if n != 1 else ''} of {metric} "
+                 if n else f"{variant}: no successful measured runs of {metric} ")
+                + f"(at least {min_runs} recommended)",
                 "collect more runs per variant; intervals from few runs are wide",
             )
         )
