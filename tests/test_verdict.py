@@ -390,3 +390,15 @@ def test_cli_usage_errors_are_one_line(datasets, capsys, argv, match):
 def test_cli_missing_dataset(tmp_path, capsys):
     code, _, err = cli(capsys, tmp_path / "none")
     assert code == 2 and "no such dataset" in err
+
+
+def test_cli_on_hyperfine_exports(capsys):
+    # real exports from hyperfine (tests/data/importers): no memory column, one all-failing variant
+    from pathlib import Path
+
+    data = Path(__file__).parent / "data" / "importers"
+    code, out, _ = cli(capsys, data / "hyperfine-pipeline.json")
+    assert code == 0 and "guardrail max_rss_kib has no measured values" in out
+    code, out, _ = cli(capsys, data / "hyperfine-failing.json", "--baseline", "true",
+                       "--candidate", "false")
+    assert code == 3 and "success_rate: broken" in out
