@@ -234,7 +234,7 @@ def _parse_guardrails(items: list[str] | None):
     return out
 
 
-def _pick_variant(dataset, wanted: str | None, default: str, flag: str) -> str:
+def _pick_variant(dataset, wanted: str | None, default: str) -> str:
     """``wanted`` if given; else ``default`` if present; else a one-variant dataset's only label."""
     if wanted is not None:
         return wanted
@@ -250,9 +250,8 @@ def _run_compare(args: argparse.Namespace) -> int:
 
     first = load(args.dataset)
     second = load(args.dataset2) if args.dataset2 else None
-    baseline = _pick_variant(first, args.baseline, "baseline", "--baseline")
-    candidate = _pick_variant(second if second is not None else first, args.candidate,
-                              "candidate", "--candidate")
+    baseline = _pick_variant(first, args.baseline, "baseline")
+    candidate = _pick_variant(second if second is not None else first, args.candidate, "candidate")
     kwargs = {}
     if args.metric:
         kwargs["targets"] = args.metric
