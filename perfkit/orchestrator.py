@@ -787,3 +787,96 @@ def ingest(
     data.problems.to_parquet(folder / "problems.parquet", index=False)
     data.runs.to_parquet(folder / "orchestrator_runs.parquet", index=False)
     return data, dataset
+
+
+# --------------------------------------------------------------------------------------------
+# measuring an orchestrator: the stages of the run folders each measured run created
+
+
+def _run_folders(runs_dir: str) -> set[tuple[str, str]]:
+    """(task, run id) of every ``<runs_dir>/<task>/cli/<run>`` folder: two levels of scandir."""
+    found: set[tuple[str, str]] = set()
+    try:
+        tasks = list(os.scandir(runs_dir))
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with os.scandir(os.path.join(task.path, "cli")) as it:
+                found.update((task.name, run.name) for run in it if run.is_dir())
+        except OSError:
+            continue
+    return found
+
+
+def read_run_folders(
+    root: str | os.PathLike, folders: list[tuple[str, str]]
+) -> OrchestratorData:
+    """Read only the given ``(task, run id)`` run folders of a workspace (same tables as
+    :func:`read_orchestrator`; ``run`` numbers the given runs per pipeline, by start time)."""
+    root_path = Path(root)
+    walker = _Walker(root_path, artifacts=True, max_manifest_bytes=DEFAULT_MAX_MANIFEST_BYTES, workers=1)
+    rows = _Rows()
+    for task, run_id in sorted(folders):
+        rel = f".runs/{task}/cli/{run_id}"
+        rows.extend(walker.run((task, run_id, os.path.join(root_path, ".runs", task, "cli", run_id), rel)))
+    runs = _runs_table(rows.runs, "pipeline")
+    stages = _stages_table(rows.stages, runs)
+    return OrchestratorData(
+        runs=runs,
+        stages=stages,
+        artifacts=pd.DataFrame(rows.art, columns=["task", "run_id", "scope", "path", "bytes", "mtime_ns"]),
+        problems=pd.DataFrame(rows.problems, columns=list(PROBLEMS_COLUMNS)),
+        root=root_path,
+    )
+
+
+class RunFolderWatcher:
+    """Attaches to each measured run the stages of the orchestrator run folders it created.
+
+    Used by :func:`perfkit.measure` (``orchestrator_root=``): :meth:`before_run` lists
+    ``.runs/*/cli/*`` just before the timed command starts (after any prepare command), and the
+    ``after_run`` hook (calling the object) lists it again; every new folder — the run itself and
+    the sub-runs it started — is read. Stage rows get the measured run's ``variant`` and ``run``
+    (plus ``task``, ``run_id``, ``pipeline``, ``kind``, ``sub_run_id``, ``command``), and the run's
+    row gets ``orchestrator_runs`` (folders created), ``orchestrator_manifest_bytes``,
+    ``orchestrator_artifact_bytes`` (totals over them) and ``orchestrator_problems`` (folders
+    that could not be read). Warm-up runs get the columns but no stage rows (their ``run`` is 0).
+    """
+
+    def __init__(self, root: str | os.PathLike):
+        path = Path(root)
+        if not path.exists():
+            raise UsageError(f"--orchestrator-root {root}: no such folder")
+        if not path.is_dir():
+            raise UsageError(f"--orchestrator-root {root}: not a folder")
+        self.root = path.resolve()
+        self.runs_dir = str(self.root / ".runs")
+        self.before: set[tuple[str, str]] = _run_folders(self.runs_dir)
+
+    def before_run(self) -> None:
+        self.before = _run_folders(self.runs_dir)
+
+    def __call__(self, ctx: Any) -> Any:
+        from perfkit.measure import RunExtras
+
+        after = _run_folders(self.runs_dir)
+        new = sorted(after - self.before)
+        self.before = after
+        data = read_run_folders(self.root, new)
+        columns = {
+            "orchestrator_runs": len(new),
+            "orchestrator_manifest_bytes": int(data.runs["manifest_bytes"].sum()),
+            "orchestrator_artifact_bytes": int(data.runs["artifact_bytes"].fillna(0).sum()),
+            "orchestrator_problems": len(data.problems),
+        }
+        stages: list[dict[str, Any]] = []
+        if not ctx.warmup and len(data.stages):
+            st = data.stages.rename(columns={"variant": "pipeline"}).drop(columns=["run"])
+            st.insert(0, "run", ctx.run)
+            st.insert(0, "variant", ctx.variant.name)
+            for record in st.to_dict("records"):
+                stages.append(
+                    {k: (None if v is pd.NA or v is pd.NaT else v) for k, v in record.items()}
+                )
+        return RunExtras(columns=columns, stages=stages)
