@@ -1011,3 +1011,30 @@ def report(
                             title=params.get("title") or f"perfkit {name} report")
     return ReportFiles(out=out_dir, notebook=nb_out, html=html_path, summary=summary_path,
                        verdict=verdict_path, exit_code=exit_code, overall=overall)
+
+
+def refresh_notebooks(names: tuple[str, ...] = ("compare", "hotspots")) -> list[Path]:
+    """Re-execute the committed notebooks in place with their defaults (for strict nbval).
+
+    Runs each in ``notebooks/`` — where nbval runs it — and keeps it only if it succeeded.
+    """
+    done = []
+    for name in names:
+        path = notebook_path(name)
+        tmp = path.with_name(f".{path.stem}.refresh.ipynb")
+        try:
+            execute(path, tmp, {}, cwd=NOTEBOOKS_DIR)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        done.append(path)
+    return done
+
+
+if __name__ == "__main__":  # python -m perfkit.report refresh
+    import sys
+
+    if sys.argv[1:] != ["refresh"]:
+        sys.exit("usage: python -m perfkit.report refresh   (re-execute notebooks/*.ipynb in place)")
+    for written in refresh_notebooks():
+        print(f"refreshed {written}")
