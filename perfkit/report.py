@@ -856,9 +856,14 @@ class HotspotsReport:
         return growth(self.runs)
 
     def slopes(self) -> Any:
-        from perfkit.hotspots import growth_slopes
+        """Growth per earlier run of the run-level metrics, then of each stage's duration."""
+        import pandas as pd
 
-        return growth_slopes(self.history())
+        from perfkit.hotspots import growth_slopes, stage_growth, stage_growth_slopes
+
+        run_level = growth_slopes(self.history())
+        per_stage = stage_growth_slopes(stage_growth(self.stages, self.runs))
+        return pd.concat([run_level, per_stage], ignore_index=True) if len(per_stage) else run_level
 
     def slopes_table(self) -> Any:
         import pandas as pd
@@ -901,9 +906,16 @@ class HotspotsReport:
     def growth_charts(self) -> list[Any]:
         from perfkit import charts
 
+        from perfkit.hotspots import stage_growth
+
         h = self.history()
-        return [charts.growth(h, m) for m in h.columns
-                if m not in ("history", "variant", "run", "order") and h[m].notna().sum() >= 2]
+        out = [charts.growth(h, m) for m in h.columns
+               if m not in ("history", "variant", "run", "order") and h[m].notna().sum() >= 2
+               and h[m].nunique() > 1]  # a constant is in the table; a flat chart says nothing
+        per_stage = stage_growth(self.stages, self.runs)
+        if len(per_stage):
+            out.append(charts.stage_growth(per_stage))
+        return out
 
     def summary_markdown(self, limit: int = SUMMARY_LIMIT) -> str:
         """Top stages and growth for a pull-request comment (text and tables only)."""
