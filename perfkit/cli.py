@@ -42,6 +42,160 @@ def build_parser() -> argparse.ArgumentParser:
 _COMMANDS: list = []
 
 
+# --- measure ---------------------------------------------------------------------------------
+
+
+def _pairs(values: list[str], option: str, what: str) -> list[tuple[str, str]]:
+    """``NAME=VALUE`` strings → pairs; a malformed one is a one-line error naming the option."""
+    from perfkit.errors import UsageError
+
+    out = []
+    for value in values:
+        name, sep, rest = value.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"{option} {value!r}: expected {what}")
+        out.append((name, rest))
+    return out
+
+
+def _cmd_measure(args: argparse.Namespace) -> int:
+    from perfkit.errors import UsageError
+    from perfkit.measure import CollectionInterrupted, measure
+    from perfkit.summary import format_summary, summarize
+
+    if not args.variant:
+        raise UsageError("no variant given: pass at least one --variant NAME=COMMAND")
+    variants: dict[str, str] = {}
+    for name, command in _pairs(args.variant, "--variant", "NAME=COMMAND"):
+        if name in variants:
+            raise UsageError(f"--variant {name}: the name is given twice")
+        variants[name] = command
+    env = dict(_pairs(args.env, "--env", "KEY=VALUE"))
+    try:
+        dataset = measure(
+            variants,
+            out=args.out,
+            runs=args.runs,
+            warmup=args.warmup,
+            seed=args.seed,
+            prepare=args.prepare,
+            cwd=args.cwd,
+            env=env,
+            timeout=args.timeout,
+            shell=not args.no_shell,
+            fail_fast=args.fail_fast,
+            append=args.append,
+            progress=not args.no_progress,
+            show_output=args.show_output,
+        )
+    except CollectionInterrupted as exc:
+        kept = exc.dataset
+        print(
+            f"perfkit: interrupted: kept {len(kept.runs)} finished runs in {kept.path} "
+            "(marked incomplete; perfkit.load reads them)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    for line in format_summary(summarize(dataset.runs)):
+        print(line)
+    for line in _measure_warnings(dataset):
+        print(line, file=sys.stderr)
+    print(f"dataset: {dataset.path}", file=sys.stderr)
+    stopped = dataset.meta.get("stopped")
+    if stopped:
+        print(f"perfkit: stopped by {stopped}", file=sys.stderr)
+        return EXIT_NOT_SHOWN
+    timed = dataset.runs[~dataset.runs["warmup"]]
+    never_ok = [v for v, ok in (timed["status"] == "ok").groupby(timed["variant"]).any().items() if not ok]
+    if never_ok:
+        print(f"perfkit: no successful run of {', '.join(never_ok)}", file=sys.stderr)
+        return EXIT_NOT_SHOWN
+    return EXIT_OK
+
+
+def _measure_warnings(dataset) -> list[str]:
+    """Warnings with a hint about the collected data (failures and statistical trouble)."""
+    lines = []
+    timed = dataset.runs[~dataset.runs["warmup"]]
+    for variant, sub in timed.groupby("variant", sort=False):
+        bad = sub[sub["status"] != "ok"]
+        if len(bad):
+            kinds = ", ".join(f"{n} {k}" for k, n in bad["status"].value_counts().items())
+            first = bad.iloc[0]
+            why = first["error"] if isinstance(first["error"], str) else f"exit code {first['exit_code']}"
+            lines.append(
+                f"warning: {variant}: {len(bad)} of {len(sub)} runs not ok ({kinds}; first: {why}); "
+                "hint: run the command by hand, or use --show-output"
+            )
+    return lines
+
+
+def _add_measure(sub) -> None:
+    p = sub.add_parser(
+        "measure",
+        help="measure commands run by run into a dataset folder",
+        description=(
+            "Run each variant's command N times, interleaved round by round in a seeded order, "
+            "and record wall/CPU time, peak RSS and I/O of its whole process tree into DIR."
+        ),
+    )
+    p.add_argument("--out", required=True, metavar="DIR", help="dataset folder (created if missing)")
+    p.add_argument("--variant", action="append", default=[], metavar="NAME=COMMAND",
+                   help="a labelled command (repeat for each variant)")
+    p.add_argument("--runs", type=int, default=10, metavar="N", help="timed runs per variant (10)")
+    p.add_argument("--warmup", type=int, default=0, metavar="W",
+                   help="warm-up runs per variant: recorded, flagged, left out of summaries (0)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the order within each round (0)")
+    p.add_argument("--prepare", metavar="COMMAND", help="run before every run, untimed")
+    p.add_argument("--cwd", metavar="DIR", help="working directory of the commands")
+    p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                   help="set an environment variable for the commands (repeatable)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="kill a run's whole process tree after this long; recorded as timeout")
+    p.add_argument("--no-shell", action="store_true",
+                   help="split COMMAND with shlex and spawn it directly (no /bin/sh -c)")
+    p.add_argument("--fail-fast", action="store_true", help="stop at the first run that is not ok")
+    p.add_argument("--append", action="store_true", help="add runs to an existing dataset in DIR")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--show-output", action="store_true",
+                   help="let the commands write to the terminal (default: /dev/null)")
+    p.set_defaults(func=_cmd_measure)
+
+
+_COMMANDS.append(_add_measure)
+# --- ingest (perfkit.orchestrator) -----------------------------------------------------------
+def _ingest(args: argparse.Namespace) -> int:
+    from perfkit.orchestrator import ingest
+
+    data, _ = ingest(args.root, args.out, variant_by=args.variant_by, append=args.append)
+    print(f"{data.summary()} -> {args.out}")
+    return EXIT_OK
+
+
+def _add_ingest(sub) -> None:
+    p = sub.add_parser(
+        "ingest",
+        help="read an orchestrator workspace (.runs/<task>/cli/<run>/manifest.json) into a dataset",
+        description="Read every run manifest of an orchestrator workspace into a dataset folder "
+        "(runs, stages, artifacts.parquet, problems.parquet). Unreadable files are listed as "
+        "problems, never fatal.",
+    )
+    p.add_argument("root", help="the workspace (holding .runs/ and out/) or its .runs folder")
+    p.add_argument("--out", required=True, help="dataset folder to write")
+    p.add_argument(
+        "--variant-by",
+        choices=("pipeline", "task"),
+        default="pipeline",
+        help="what becomes the variant label (default: pipeline)",
+    )
+    p.add_argument("--append", action="store_true", help="add to an existing dataset folder")
+    p.set_defaults(func=_ingest)
+
+
+_COMMANDS.append(_add_ingest)
+# --- end ingest ---------------------------------------------------------------------------------
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -55,6 +209,117 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
+# --- compare ------------------------------------------------------------------------------------
+
+
+def _percent(text: str, name: str) -> float:
+    """'10%' or '0.10' → 0.10."""
+    from perfkit.errors import UsageError
+
+    raw = text.strip()
+    try:
+        return float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+    except ValueError:
+        raise UsageError(f"{name}: {text!r} is not a number or a percentage") from None
+
+
+def _parse_band(text: str) -> tuple[float, float]:
+    parts = text.split(":")
+    if len(parts) == 1:
+        low = _percent(parts[0], "--target")
+        return low, low
+    if len(parts) == 2:
+        return _percent(parts[0], "--target"), _percent(parts[1], "--target")
+    from perfkit.errors import UsageError
+
+    raise UsageError(f"--target: {text!r} is not LOW or LOW:HIGH (e.g. 10%:20%)")
+
+
+def _parse_guardrails(items: list[str] | None):
+    from perfkit.errors import UsageError
+    from perfkit.verdict import DEFAULT_GUARDRAILS
+
+    if not items:
+        return DEFAULT_GUARDRAILS
+    out: dict[str, float] = {}
+    for item in items:
+        metric, sep, margin = item.partition("=")
+        if not sep or not metric.strip():
+            raise UsageError(f"--guardrail: {item!r} is not METRIC=MARGIN (e.g. max_rss_kib=5%)")
+        out[metric.strip()] = _percent(margin, "--guardrail")
+    return out
+
+
+def _pick_variant(dataset, wanted: str | None, default: str, flag: str) -> str:
+    """``wanted`` if given; else ``default`` if present; else a one-variant dataset's only label."""
+    if wanted is not None:
+        return wanted
+    variants = dataset.variants
+    if default in variants or len(variants) != 1:
+        return default
+    return variants[0]
+
+
+def _run_compare(args: argparse.Namespace) -> int:
+    from perfkit.store import load
+    from perfkit.verdict import compare, format_markdown, format_text
+
+    first = load(args.dataset)
+    second = load(args.dataset2) if args.dataset2 else None
+    baseline = _pick_variant(first, args.baseline, "baseline", "--baseline")
+    candidate = _pick_variant(second if second is not None else first, args.candidate,
+                              "candidate", "--candidate")
+    kwargs = {}
+    if args.metric:
+        kwargs["targets"] = args.metric
+    result = compare(
+        first, baseline, candidate, candidate_runs=second,
+        target=_parse_band(args.target), guardrails=_parse_guardrails(args.guardrail),
+        confidence=args.confidence, seed=args.seed, n_resamples=args.resamples,
+        statistic=args.statistic, **kwargs,
+    )
+    if args.format == "json":
+        print(result.to_json())
+    elif args.format == "markdown":
+        print("\n".join(format_markdown(result)))
+    else:
+        print("\n".join(format_text(result)))
+    return result.exit_code
+
+
+def _add_compare(sub) -> None:
+    p = sub.add_parser(
+        "compare",
+        help="did the candidate clear its target? (bootstrap intervals and a verdict)",
+        description=(
+            "Compare a candidate with a baseline: change = 1 - candidate/baseline per metric, "
+            "with a two-sample BCa bootstrap interval, judged against the target band. "
+            "Exit code: 0 cleared, 1 not shown, 3 regressed or a guardrail broken, 2 usage error."
+        ),
+    )
+    p.add_argument("dataset", metavar="DATASET", help="dataset holding both variants, or the baseline's")
+    p.add_argument("dataset2", metavar="DATASET2", nargs="?",
+                   help="the candidate's dataset (then DATASET is the baseline's)")
+    p.add_argument("--baseline", metavar="NAME", help="baseline variant (default: baseline, "
+                   "or the only variant of DATASET)")
+    p.add_argument("--candidate", metavar="NAME", help="candidate variant (default: candidate, "
+                   "or the only variant of DATASET2)")
+    p.add_argument("--target", default="10%:20%", metavar="LOW:HIGH",
+                   help="target band of improvement, e.g. 10%%:20%% (default)")
+    p.add_argument("--metric", action="append", metavar="METRIC",
+                   help="target metric (repeatable; default wall_s)")
+    p.add_argument("--guardrail", action="append", metavar="METRIC=MARGIN",
+                   help="guardrail and the increase it tolerates (repeatable; replaces the "
+                   "default max_rss_kib=5%%; the success rate is always one)")
+    p.add_argument("--confidence", type=float, default=0.95, help="confidence level (default 0.95)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples (default 10000)")
+    p.add_argument("--statistic", choices=("median", "mean"), default="median")
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    p.set_defaults(func=_run_compare)
+
+
+_COMMANDS.append(_add_compare)
 # --- perfkit demo -------------------------------------------------------------------------------
 
 
@@ -98,3 +363,95 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 _COMMANDS.append(_add_demo)
+# --- report ---------------------------------------------------------------------------------------
+
+
+def _report_parameters(args: argparse.Namespace) -> dict:
+    """Notebook parameters from the compare options and ``-p NAME=VALUE`` / ``-p NAME:=JSON``."""
+    import json
+
+    from perfkit.errors import UsageError
+
+    params: dict = {}
+    if args.title is not None:
+        params["title"] = args.title
+    if not args.hotspots:
+        if args.baseline:
+            params["baseline"] = args.baseline
+        if args.candidate:
+            params["candidate"] = args.candidate
+        if args.metric:
+            params["metrics"] = list(args.metric)
+        if args.target is not None:
+            params["target"] = list(_parse_band(args.target))
+        if args.guardrail:
+            params["guardrails"] = dict(_parse_guardrails(args.guardrail))
+        for name in ("confidence", "seed", "resamples", "statistic"):
+            if getattr(args, name) is not None:
+                params[name] = getattr(args, name)
+    for item in args.parameter or []:
+        # NAME=VALUE is always a string (papermill's own -p turns "12e4567" into inf);
+        # NAME:=VALUE is JSON, for numbers, lists and mappings
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip(":").strip():
+            raise UsageError(f"-p: {item!r} is not NAME=VALUE or NAME:=JSON")
+        if name.endswith(":"):
+            try:
+                params[name[:-1].strip()] = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise UsageError(f"-p {name[:-1]}: {value!r} is not JSON ({exc.msg})") from None
+        else:
+            params[name.strip()] = value
+    return params
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from perfkit.report import report
+
+    files = report(args.dataset, args.dataset2, out=args.out, hotspots_report=args.hotspots,
+                   parameters=_report_parameters(args))
+    verdict = f" ({files.overall})" if files.overall else ""
+    print(f"perfkit report{verdict}: {files.html}, {files.notebook}, {files.summary}"
+          + (f", {files.verdict}" if files.verdict else ""))
+    return files.exit_code
+
+
+def _add_report(sub) -> None:
+    p = sub.add_parser(
+        "report",
+        help="run the comparison (or hotspot) notebook and write HTML, summary and verdict",
+        description=(
+            "Execute notebooks/compare.ipynb with papermill for DATASET [DATASET2] and write into "
+            "--out: report.ipynb (executed), report.html (no code, renders offline), summary.md "
+            "(for a pull-request comment) and verdict.json. Exit code as perfkit compare: "
+            "0 cleared, 1 not shown, 3 regressed, 2 usage error or a failing notebook. "
+            "--hotspots runs notebooks/hotspots.ipynb for a dataset or an orchestrator workspace."
+        ),
+    )
+    p.add_argument("dataset", metavar="DATASET",
+                   help="dataset holding both variants, or the baseline's (--hotspots: a dataset "
+                   "or an orchestrator workspace)")
+    p.add_argument("dataset2", metavar="DATASET2", nargs="?",
+                   help="the candidate's dataset (then DATASET is the baseline's)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the report files")
+    p.add_argument("--hotspots", action="store_true",
+                   help="the hotspot report (where do time and I/O go?) instead of a comparison")
+    p.add_argument("--baseline", metavar="NAME", help="baseline variant")
+    p.add_argument("--candidate", metavar="NAME", help="candidate variant")
+    p.add_argument("--target", metavar="LOW:HIGH", help="target band, e.g. 10%%:20%% (default)")
+    p.add_argument("--metric", action="append", metavar="METRIC",
+                   help="target metric (repeatable; default wall_s)")
+    p.add_argument("--guardrail", action="append", metavar="METRIC=MARGIN",
+                   help="guardrail and the increase it tolerates (repeatable)")
+    p.add_argument("--confidence", type=float, help="confidence level (default 0.95)")
+    p.add_argument("--seed", type=int, help="bootstrap seed (default 0)")
+    p.add_argument("--resamples", type=int, help="bootstrap resamples (default 10000)")
+    p.add_argument("--statistic", choices=("median", "mean"))
+    p.add_argument("--title", help="report title")
+    p.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE",
+                   help="any other notebook parameter (NAME=VALUE: a string; NAME:=JSON); "
+                   "unknown names are refused")
+    p.set_defaults(func=_run_report)
+
+
+_COMMANDS.append(_add_report)

@@ -16,6 +16,7 @@ runs — one row per process run
     max_rss_kib        Int64     peak RSS of the largest single process of the tree (wait4)
     io_*               Int64     /proc/<pid>/io of the whole reaped tree
     blk_in, blk_out, minflt, majflt, nvcsw, nivcsw  Int64  rusage of the tree
+    error              str       why a run could not start (error) or was stopped (timeout); else null
     <label>_writes, fs_opens_write, fs_renames, fs_fsyncs  Int64  traced runs only
 
 stages — one row per stage of a run whose own records name its stages
@@ -58,6 +59,7 @@ RUNS_COLUMNS: dict[str, str] = {
     "majflt": "Int64",
     "nvcsw": "Int64",
     "nivcsw": "Int64",
+    "error": "string",
 }
 
 #: Counters filled by a traced pass; ``<label>_writes`` columns are added per user label.

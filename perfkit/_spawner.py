@@ -1,0 +1,377 @@
+"""The spawner: a small helper process that starts, waits for and measures the runs.
+
+Why a separate process: a child started with ``posix_spawn`` (``vfork`` + ``exec``) records the
+*parent's* peak RSS as its own at ``exec`` (the kernel keeps the pre-exec image's high-water mark
+in the child's ``maxrss``), so a command spawned from perfkit itself — 130 MB with pandas loaded, far
+more in a busy Jupyter kernel — would report that as its peak memory. Spawned from this helper, a
+command's ``max_rss_kib`` has a floor of the helper's own RSS (about 10 MiB, reported with every
+run as ``spawner_rss_kib``) instead.
+
+This file is run as a script (``python -I -S _spawner.py RFD WFD``) and must import nothing but the
+standard library, and as little of it as possible: every module loaded raises that floor.
+
+Protocol: one JSON object per line. The client writes a request
+``{"path", "argv", "cwd", "timeout", "show_output", ["env"]}`` (``env`` only when it changed) and reads
+one result object (the counters of :class:`perfkit.process.RunResult`, ``started_at`` as epoch
+seconds). SIGINT or SIGTERM during a run kills the run's tree, answers ``{"interrupted": true}`` and
+ends the helper.
+
+How one run is measured, and what is and isn't counted, is in :mod:`perfkit.process`.
+"""
+
+import ctypes
+import json
+import os
+import select
+import signal
+import sys
+import time
+
+IO_FIELDS = ("rchar", "wchar", "syscr", "syscw", "read_bytes", "write_bytes", "cancelled_write_bytes")
+RUSAGE_FIELDS = (
+    ("blk_in", "ru_inblock"),
+    ("blk_out", "ru_oublock"),
+    ("minflt", "ru_minflt"),
+    ("majflt", "ru_majflt"),
+    ("nvcsw", "ru_nvcsw"),
+    ("nivcsw", "ru_nivcsw"),
+)
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+
+
+class Interrupted(Exception):
+    """SIGINT/SIGTERM arrived: kill the tree in flight and stop."""
+
+
+def _on_signal(signum, frame):
+    # once: the clean-up that follows must not be interrupted in turn
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Interrupted()
+
+
+def _prctl(option, value):
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(option, value, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def children():
+    """PIDs of this process's children, or None where the kernel does not list them."""
+    pids = set()
+    try:
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                with open("/proc/self/task/%s/children" % tid, "rb") as fh:
+                    pids.update(int(p) for p in fh.read().split())
+            except FileNotFoundError:
+                continue
+    except OSError:
+        return None
+    return pids
+
+
+def read_io(pid):
+    try:
+        fd = os.open("/proc/%d/io" % pid, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    out = {}
+    for line in data.split(b"\n"):
+        key, _, value = line.partition(b":")
+        if value:
+            out[key.decode()] = int(value)
+    return out
+
+
+def exited(pid):
+    """True when ``pid`` (a child) has exited and waits as a zombie."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is not None
+    except ChildProcessError:
+        return True
+
+
+def pidfd(pid):
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
+def wait_exit(pid, deadline):
+    """Block until ``pid`` has exited (still a zombie); False when the deadline came first."""
+    if deadline is None:
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+        return True
+    fd = pidfd(pid)
+    if fd is not None:
+        try:
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
+            while True:
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    return exited(pid)
+                if poller.poll(max(1, int(left * 1000 + 0.999))):
+                    return True
+        finally:
+            os.close(fd)
+    delay = 0.0005  # no pidfd (kernel < 5.3): poll with a growing sleep
+    while not exited(pid):
+        if time.perf_counter() >= deadline:
+            return False
+        time.sleep(delay)
+        delay = min(delay * 2, 0.02)
+    return True
+
+
+def wait_any(pids, deadline):
+    """Block until one of ``pids`` exits, the deadline passes, or 50 ms (new orphans may appear)."""
+    limit = 0.05 if deadline is None else max(0.0, min(0.05, deadline - time.perf_counter()))
+    fds = [fd for fd in (pidfd(p) for p in pids) if fd is not None]
+    try:
+        if fds:
+            poller = select.poll()
+            for fd in fds:
+                poller.register(fd, select.POLLIN)
+            poller.poll(int(limit * 1000) + 1)
+        else:
+            time.sleep(min(limit, 0.005))
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def kill(pid):
+    """SIGKILL ``pid``'s process group (unless it is ours) and ``pid`` itself."""
+    try:
+        pgid = os.getpgid(pid)
+        if pgid != os.getpgrp():
+            os.killpg(pgid, signal.SIGKILL)
+    except OSError:
+        pass
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+class Tree:
+    """Sums of the counters of every process of one run's tree that was reaped here."""
+
+    def __init__(self):
+        self.user = 0.0
+        self.sys = 0.0
+        self.maxrss = 0
+        self.io = dict.fromkeys(IO_FIELDS, 0)
+        self.io_missing = False
+        self.rusage = dict.fromkeys([name for name, _ in RUSAGE_FIELDS], 0)
+        self.orphans = 0
+
+    def reap(self, pid):
+        """Read the zombie's /proc io, reap it, add its counters; return the wait status."""
+        io = read_io(pid)
+        if io is None:
+            self.io_missing = True
+        else:
+            for key in IO_FIELDS:
+                self.io[key] += io.get(key, 0)
+        try:
+            _, status, ru = os.wait4(pid, 0)
+        except ChildProcessError:
+            self.io_missing = True
+            return None
+        self.user += ru.ru_utime
+        self.sys += ru.ru_stime
+        self.maxrss = max(self.maxrss, ru.ru_maxrss)
+        for name, field in RUSAGE_FIELDS:
+            self.rusage[name] += getattr(ru, field)
+        return status
+
+
+def collect_orphans(tree, before, deadline, leader):
+    """Wait for, read and reap every child that joined during the run; False if killed at the deadline."""
+    if before is None:
+        return True
+    killed = False
+    while True:
+        now = children()
+        orphans = (now or set()) - before
+        if not orphans:
+            return not killed
+        zombies = [p for p in orphans if exited(p)]
+        for pid in zombies:
+            tree.reap(pid)
+            tree.orphans += 1
+        if zombies:
+            continue  # reaping one may re-parent its own children to us
+        if deadline is not None and time.perf_counter() >= deadline:
+            killed = True
+            try:
+                os.killpg(leader, signal.SIGKILL)
+            except OSError:
+                pass
+            for pid in orphans:
+                kill(pid)
+            time.sleep(0.001)
+            continue
+        wait_any(sorted(orphans), deadline)
+
+
+def kill_tree(leader, before):
+    """Kill and reap everything of a run (on interrupt): the leader's group and every orphan."""
+    if leader is not None:
+        kill(leader)
+        try:
+            os.waitpid(leader, 0)
+        except ChildProcessError:
+            pass
+    if before is None:
+        return
+    for _ in range(1000):
+        orphans = (children() or set()) - before
+        if not orphans:
+            return
+        for pid in orphans:
+            kill(pid)
+        for pid in orphans:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+
+
+def measure(req, env, subreaper, devnull_actions):
+    """Run one request; return the result dict."""
+    started_at = time.time()
+    timeout = req.get("timeout")
+    before = children() if subreaper else None
+    cwd = req.get("cwd")
+    actions = devnull_actions if not req.get("show_output") else devnull_actions[:1]
+    old_cwd = None
+    leader = None
+    try:
+        try:
+            if cwd is not None:
+                old_cwd = os.getcwd()
+                os.chdir(cwd)
+            t0 = time.perf_counter()
+            leader = os.posix_spawn(req["path"], req["argv"], env, file_actions=actions, setpgroup=0)
+        except OSError as exc:
+            name = req["argv"][0] if req["argv"] else req["path"]
+            return {"status": "error", "error": "cannot start %r: %s" % (name, exc.strerror),
+                    "started_at": started_at}
+        finally:
+            if old_cwd is not None:
+                os.chdir(old_cwd)
+        deadline = None if timeout is None else t0 + timeout
+        finished = wait_exit(leader, deadline)
+        t1 = time.perf_counter()
+        if not finished:
+            try:
+                os.killpg(leader, signal.SIGKILL)
+            except OSError:
+                pass
+            os.waitid(os.P_PID, leader, os.WEXITED | os.WNOWAIT)
+        tree = Tree()
+        pgid = leader  # setpgroup=0: the leader's pid is its group's id
+        status = tree.reap(leader)
+        leader = None
+        orphans_done = collect_orphans(tree, before, deadline, pgid)
+    except Interrupted:
+        kill_tree(leader, before)
+        raise
+    out = {
+        "status": "ok",
+        "started_at": started_at,
+        "wall_s": t1 - t0,
+        "user_s": tree.user,
+        "sys_s": tree.sys,
+        "max_rss_kib": tree.maxrss,
+        "orphans": tree.orphans,
+    }
+    for key in IO_FIELDS:
+        out["io_" + key] = None if tree.io_missing and not any(tree.io.values()) else tree.io[key]
+    out.update(tree.rusage)
+    if status is None:
+        out["exit_code"] = None
+    elif os.WIFSIGNALED(status):
+        out["exit_code"] = -os.WTERMSIG(status)
+    else:
+        out["exit_code"] = os.waitstatus_to_exitcode(status)
+    if not finished:
+        out["status"] = "timeout"
+        out["error"] = "killed after the %g s timeout" % timeout
+    elif not orphans_done:
+        out["status"] = "timeout"
+        out["error"] = "descendants still running at the %g s timeout were killed" % timeout
+    elif out["exit_code"] != 0:
+        out["status"] = "failed"
+    return out
+
+
+def own_rss_kib():
+    try:
+        with open("/proc/self/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def serve(rfd, wfd):
+    os.set_inheritable(rfd, False)
+    os.set_inheritable(wfd, False)
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+    # if perfkit dies (kill -9), end the helper too, killing the run in flight
+    _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    subreaper = _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    devnull_actions = [
+        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_DUP2, 1, 2),
+    ]
+    reader = os.fdopen(rfd, "rb", buffering=0)
+    env = dict(os.environ)
+    hello = {"ready": True, "subreaper": subreaper, "pid": os.getpid()}
+    os.write(wfd, (json.dumps(hello) + "\n").encode())
+    buf = b""
+    try:
+        while True:
+            while b"\n" not in buf:
+                chunk = reader.read(65536)
+                if not chunk:
+                    return 0  # the client closed the pipe: done
+                buf += chunk
+            line, _, buf = buf.partition(b"\n")
+            req = json.loads(line)
+            if "env" in req:
+                env = req["env"]
+            out = measure(req, env, subreaper, devnull_actions)
+            out["spawner_rss_kib"] = own_rss_kib()
+            os.write(wfd, (json.dumps(out) + "\n").encode())
+    except Interrupted:
+        try:
+            os.write(wfd, b'{"interrupted": true}\n')
+        except OSError:
+            pass
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(serve(int(sys.argv[1]), int(sys.argv[2])))

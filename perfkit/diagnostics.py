@@ -1,0 +1,325 @@
+"""Statistical oddities in a runs table, as warnings with a hint (never failures).
+
+:func:`diagnose` looks at each variant's measured runs of one or more metrics and reports:
+
+``too-few-runs``
+    fewer measured runs than ``min_runs``: intervals will be wide and checks below weak.
+``high-spread``
+    robust coefficient of variation ``1.4826 · MAD / median`` above :data:`HIGH_SPREAD_CV`
+    (1.4826 · MAD estimates the standard deviation of normal data without being pulled by outliers).
+``first-run``
+    the first measured run is a high outlier against the others (cold caches, lazy compilation).
+``drift``
+    the metric moves with run order: Spearman's rank correlation with ``order`` is significant
+    (p < :data:`DRIFT_ALPHA`) *and* the Theil–Sen line fitted through it changes by more than
+    :data:`DRIFT_MATERIAL` of the median across the collection. Both are needed: significance
+    alone fires on negligible trends in long collections; size alone fires on noise in short ones.
+``outliers``
+    runs whose modified z-score ``0.6745 · (x − median) / MAD`` exceeds :data:`OUTLIER_Z`
+    (Iglewicz & Hoaglin 1993, "How to Detect and Handle Outliers"). When the MAD is zero (more
+    than half the runs are equal, common for counts) the score uses the mean absolute deviation,
+    ``(x − median) / (1.253314 · MeanAD)``, as IBM SPSS does after Iglewicz & Hoaglin; when
+    that is zero too, every run is equal and none is an outlier. At small n the sample MAD is
+    itself noisy: on clean normal data of 20 runs, ~10 % of samples have at least one run above
+    3.5 (measured, 4000 samples), so this warning says "look", not "wrong".
+
+:func:`compare_hosts` warns when two datasets were collected on different machines.
+
+Which rows count as "measured": warm-ups never; for the exact file-operation counters of a traced
+pass (``<label>_writes``, ``fs_*``) only traced rows; for everything else only untraced rows
+(tracing perturbs timing and the I/O counters). Failed, timed-out and errored runs are left out
+(they are counted in the success rate by the comparison instead).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from perfkit.errors import UsageError
+from perfkit.schema import TRACE_COLUMNS
+
+#: Robust CV above which a variant's runs are called noisy (pyperf warns at a 10 % std dev too).
+HIGH_SPREAD_CV = 0.10
+#: Modified z-score above which a run is an outlier (Iglewicz & Hoaglin's recommended cut-off).
+OUTLIER_Z = 3.5
+#: Significance level of the Spearman test of metric against run order.
+DRIFT_ALPHA = 0.01
+#: Fitted change across the collection, as a share of the median, that makes a drift material.
+DRIFT_MATERIAL = 0.05
+#: Consistency constant turning a MAD into a standard-deviation estimate for normal data.
+MAD_TO_SD = 1.4826
+#: Iglewicz & Hoaglin's 0.6745 = 1 / 1.4826 (the 75th percentile of the standard normal).
+MODIFIED_Z_K = 0.6745
+#: Consistency constant for the mean absolute deviation (sqrt(pi/2)), used when the MAD is zero.
+MEANAD_TO_SD = 1.253314
+#: Below this many runs the first-run, drift and outlier checks say nothing (too little to judge).
+MIN_RUNS_FOR_SHAPE = 5
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One warning: what was seen (``message``) and what to try (``hint``).
+
+    ``kind`` is one of ``too-few-runs``, ``high-spread``, ``first-run``, ``drift``, ``outliers``,
+    ``different-hosts``. ``variant`` and ``metric`` are ``None`` where they do not apply.
+    """
+
+    kind: str
+    variant: str | None
+    metric: str | None
+    message: str
+    hint: str
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "variant": self.variant,
+            "metric": self.metric,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+def is_trace_metric(metric: str) -> bool:
+    """True for the exact file-operation counters that only a traced pass fills."""
+    return metric in TRACE_COLUMNS or metric.endswith("_writes")
+
+
+def measured_rows(runs: pd.DataFrame, metric: str, *, ok_only: bool = True) -> pd.DataFrame:
+    """The rows of ``runs`` whose ``metric`` values may be compared (see the module docstring)."""
+    keep = ~runs["warmup"].astype(bool) if "warmup" in runs.columns else pd.Series(True, runs.index)
+    if "traced" in runs.columns:
+        traced = runs["traced"].astype(bool)
+        keep &= traced if is_trace_metric(metric) else ~traced
+    if ok_only and "status" in runs.columns:
+        keep &= (runs["status"] == "ok").fillna(False).astype(bool)
+    return runs[keep]
+
+
+def measured_values(runs: pd.DataFrame, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(values, order)`` of a metric's measured, non-null runs, sorted by execution order."""
+    rows = measured_rows(runs, metric)
+    values = pd.to_numeric(rows[metric], errors="coerce").astype("float64")
+    order = (
+        pd.to_numeric(rows["order"]).astype("float64")
+        if "order" in rows.columns
+        else pd.Series(np.arange(len(rows), dtype=float), index=rows.index)
+    )
+    mask = values.notna().to_numpy()
+    v, o = values.to_numpy()[mask], order.to_numpy()[mask]
+    idx = np.argsort(o, kind="stable")
+    return v[idx], o[idx]
+
+
+def modified_z(values: np.ndarray) -> np.ndarray:
+    """Iglewicz & Hoaglin's modified z-scores, with the mean-absolute-deviation fallback.
+
+    Returns zeros when every value is equal (no run stands out).
+    """
+    x = np.asarray(values, dtype=float)
+    if x.size == 0:
+        return x
+    med = np.median(x)
+    dev = x - med
+    mad = np.median(np.abs(dev))
+    if mad > 0:
+        return MODIFIED_Z_K * dev / mad
+    mean_ad = np.mean(np.abs(dev))
+    if mean_ad > 0:
+        return dev / (MEANAD_TO_SD * mean_ad)
+    return np.zeros_like(x)
+
+
+def robust_cv(values: np.ndarray) -> float:
+    """``1.4826 · MAD / median`` (NaN when the median is zero)."""
+    x = np.asarray(values, dtype=float)
+    med = np.median(x)
+    if med == 0:
+        return float("nan")
+    return float(MAD_TO_SD * np.median(np.abs(x - med)) / abs(med))
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _check_variant(variant: str, metric: str, v: np.ndarray, o: np.ndarray, min_runs: int):
+    out: list[Diagnostic] = []
+    n = v.size
+    if n < min_runs:
+        out.append(
+            Diagnostic(
+                "too-few-runs",
+                variant,
+                metric,
+                f"{variant}: only {n} measured run{'s' if n != 1 else ''} of {metric} "
+                f"(at least {min_runs} recommended)",
+                "collect more runs per variant; intervals from few runs are wide",
+            )
+        )
+    if n < 2:
+        return out
+    cv = robust_cv(v)
+    if np.isfinite(cv) and cv > HIGH_SPREAD_CV:
+        out.append(
+            Diagnostic(
+                "high-spread",
+                variant,
+                metric,
+                f"{variant}: {metric} varies a lot between runs (robust CV {cv:.0%}, "
+                f"above {HIGH_SPREAD_CV:.0%})",
+                "a noisy machine? close other programs, or collect more runs",
+            )
+        )
+    if n < MIN_RUNS_FOR_SHAPE:
+        return out
+
+    first_flagged = False
+    rest = v[1:]
+    rest_med = np.median(rest)
+    rest_mad = np.median(np.abs(rest - rest_med))
+    if rest_mad > 0:
+        z_first = MODIFIED_Z_K * (v[0] - rest_med) / rest_mad
+    else:
+        mean_ad = np.mean(np.abs(rest - rest_med))
+        z_first = (v[0] - rest_med) / (MEANAD_TO_SD * mean_ad) if mean_ad > 0 else (
+            np.inf if v[0] > rest_med else 0.0
+        )
+    if z_first > OUTLIER_Z:
+        first_flagged = True
+        out.append(
+            Diagnostic(
+                "first-run",
+                variant,
+                metric,
+                f"{variant}: the first measured run's {metric} ({_fmt(v[0])}) is far above the "
+                f"others (median {_fmt(rest_med)})",
+                "cold caches or lazy start-up? add warm-up runs (--warmup)",
+            )
+        )
+
+    if np.ptp(v) > 0 and np.ptp(o) > 0:
+        rho, p = stats.spearmanr(o, v)
+        if np.isfinite(p) and p < DRIFT_ALPHA:
+            slope, intercept, *_ = stats.theilslopes(v, o)
+            med = np.median(v)
+            fitted = slope * (o[-1] - o[0])
+            share = fitted / abs(med) if med != 0 else np.inf
+            if abs(share) > DRIFT_MATERIAL:
+                direction = "grows" if fitted > 0 else "shrinks"
+                out.append(
+                    Diagnostic(
+                        "drift",
+                        variant,
+                        metric,
+                        f"{variant}: {metric} {direction} with run order "
+                        f"(by {abs(share):.0%} of its median across the collection; "
+                        f"Spearman rho {rho:.2f}, p={p:.2g})",
+                        "state accumulating between runs? use --prepare to reset it, "
+                        "or more warm-up runs",
+                    )
+                )
+
+    z = modified_z(v)
+    flagged = np.abs(z) > OUTLIER_Z
+    if first_flagged:
+        flagged[0] = False
+    k = int(flagged.sum())
+    if k:
+        out.append(
+            Diagnostic(
+                "outliers",
+                variant,
+                metric,
+                f"{variant}: {k} of {n} runs of {metric} are outliers "
+                f"(modified z-score above {OUTLIER_Z})",
+                "interference from other programs? look at those runs, or collect more runs",
+            )
+        )
+    return out
+
+
+def diagnose(
+    runs: pd.DataFrame,
+    *,
+    metric: str | Sequence[str] = "wall_s",
+    min_runs: int = 10,
+    variants: Iterable[str] | None = None,
+) -> list[Diagnostic]:
+    """Warnings with hints about each variant's measured runs of ``metric`` (one name or several).
+
+    Ignores warm-up, failed/timed-out runs, and traced runs (untraced runs for trace counters).
+    Returns a list of :class:`Diagnostic`, ordered by metric, then variant, then check.
+    """
+    metrics = [metric] if isinstance(metric, str) else list(metric)
+    for m in metrics:
+        if m not in runs.columns:
+            raise UsageError(f"`metric`: {m!r} is not a column of the runs table")
+    if isinstance(min_runs, bool) or not isinstance(min_runs, (int, np.integer)) or min_runs < 1:
+        raise UsageError(f"`min_runs` must be a positive integer, not {min_runs!r}")
+    if variants is None:
+        variants = list(pd.unique(runs.sort_values("order")["variant"])) if len(runs) else []
+    out: list[Diagnostic] = []
+    for m in metrics:
+        for variant in variants:
+            v, o = measured_values(runs[runs["variant"] == variant], m)
+            out.extend(_check_variant(str(variant), m, v, o, int(min_runs)))
+    return out
+
+
+# meta keys that different writers may use for the same fact
+_HOST_FIELDS: dict[str, tuple[str, ...]] = {
+    "hostname": ("hostname", "host", "node"),
+    "CPU": ("cpu_model", "cpu", "processor"),
+    "kernel": ("kernel", "kernel_release", "release"),
+}
+
+
+def _flatten(meta: Mapping[str, Any]) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in meta.items():
+        if isinstance(value, Mapping) and key in ("host", "machine", "system", "platform"):
+            for k, v in value.items():
+                flat.setdefault(k, v)
+        else:
+            flat.setdefault(key, value)
+    return flat
+
+
+def _host_field(meta: Mapping[str, Any], names: tuple[str, ...]) -> Any:
+    flat = _flatten(meta)
+    for name in names:
+        value = flat.get(name)
+        if value not in (None, "") and not isinstance(value, Mapping):
+            return value
+    return None
+
+
+def compare_hosts(meta_a: Mapping[str, Any], meta_b: Mapping[str, Any]) -> Diagnostic | None:
+    """A ``different-hosts`` warning when two datasets' hostname, CPU or kernel differ.
+
+    Fields missing from either record are not compared; returns ``None`` when nothing differs.
+    """
+    diffs = []
+    for label, names in _HOST_FIELDS.items():
+        a, b = _host_field(meta_a or {}, names), _host_field(meta_b or {}, names)
+        if a is not None and b is not None and str(a) != str(b):
+            diffs.append(f"{label} {a!s} vs {b!s}")
+    if not diffs:
+        return None
+    return Diagnostic(
+        "different-hosts",
+        None,
+        None,
+        "baseline and candidate were measured on different machines: " + "; ".join(diffs),
+        "timings across machines are not comparable; measure both variants on one host",
+    )

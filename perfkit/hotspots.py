@@ -1,0 +1,187 @@
+"""Where do time and I/O go? Tables for the hotspot report (``notebooks/hotspots.ipynb``).
+
+Three questions, one function each:
+
+* :func:`stage_shares` — which stages take the largest share of a run's wall time, and how much
+  does that share vary from run to run?
+* :func:`io_metrics` — which I/O and file-operation counters the runs carry (to chart per run);
+* :func:`growth` / :func:`growth_slopes` — do run time and artifact size grow as the history of
+  runs grows (state accrued by earlier runs: the reason this loop exists)?
+
+:func:`load_source` reads either a perfkit dataset or an orchestrator workspace.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from perfkit.errors import DatasetError, UsageError
+from perfkit.store import Dataset, is_dataset, load
+
+#: I/O and file-operation counters worth a panel each, in display order (present ones are used).
+IO_METRICS = (
+    "io_wchar",
+    "io_syscw",
+    "io_write_bytes",
+    "io_rchar",
+    "fs_opens_write",
+    "fs_renames",
+    "fs_fsyncs",
+    "manifest_bytes",
+    "artifact_bytes",
+    "artifact_files",
+)
+
+
+def load_source(path: str | os.PathLike) -> Dataset:
+    """Read a dataset folder, or an orchestrator workspace (a folder holding ``.runs/``).
+
+    A workspace is read with :func:`perfkit.read_orchestrator` and mapped onto the runs/stages
+    contract in memory; nothing is written.
+    """
+    path = Path(path)
+    if is_dataset(path) or path.is_file():
+        return load(path)
+    if (path / ".runs").is_dir() or path.name == ".runs":
+        from perfkit.orchestrator import read_orchestrator, to_dataset_tables
+
+        data = read_orchestrator(path)
+        runs, stages = to_dataset_tables(data)
+        meta = {"source": "orchestrator", "orchestrator_root": str(path),
+                "problems": len(data.problems)}
+        return Dataset(runs=runs, stages=stages, meta=meta, path=path)
+    if not path.exists():
+        raise DatasetError(f"{path}: no such dataset or orchestrator workspace")
+    raise DatasetError(f"{path}: neither a perfkit dataset nor an orchestrator workspace (no .runs/)")
+
+
+def stage_shares(stages: pd.DataFrame, runs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Rank stages by their share of the run's wall time, with the spread of that share.
+
+    A stage's share in one run is its ``duration_s`` over the run's ``wall_s`` (when ``runs`` is
+    given and has it), else over the sum of the run's stage durations. Warm-up runs are left out.
+
+    Returns one row per stage, largest median share first, with columns
+        stage       stage id
+        title       its title (the first one seen)
+        runs        number of runs the stage appears in
+        median_s    median duration in seconds
+        p25_s, p75_s  25th and 75th percentile of the duration
+        share       median share of the run's wall time (0.25 = a quarter)
+        share_p25, share_p75  25th and 75th percentile of the share (the spread over runs)
+        cv          coefficient of variation of the duration (std / mean; NaN for one run)
+    """
+    need = ["variant", "run", "stage", "duration_s"]
+    missing = [c for c in need if c not in stages.columns]
+    if missing:
+        raise UsageError(f"`stages` lacks column(s) {', '.join(missing)}")
+    columns = ["stage", "title", "runs", "median_s", "p25_s", "p75_s", "share", "share_p25",
+               "share_p75", "cv"]
+    st = stages.dropna(subset=["duration_s"]).copy()
+    if st.empty:
+        return pd.DataFrame(columns=columns)
+    st["variant"] = st["variant"].astype(str)
+    key = ["variant", "run"]
+    total = st.groupby(key)["duration_s"].sum().rename("total_s")
+    if runs is not None and "wall_s" in runs.columns:
+        r = runs
+        if "warmup" in r.columns:
+            r = r[~r["warmup"].astype(bool)]
+        wall = r.assign(variant=r["variant"].astype(str)).set_index(key)["wall_s"].dropna()
+        wall = wall[~wall.index.duplicated()]
+        total = wall.reindex(total.index).fillna(total).where(lambda s: s > 0, total)
+    st = st.join(total.rename("total_s"), on=key)
+    st["share_run"] = st["duration_s"] / st["total_s"]
+    if "title" not in st.columns:
+        st["title"] = st["stage"]
+    grouped = st.groupby("stage", sort=False)
+    out = pd.DataFrame(
+        {
+            "title": grouped["title"].first().astype(str),
+            "runs": grouped[key].apply(lambda g: len(g.drop_duplicates())).astype("int64"),
+            "median_s": grouped["duration_s"].median(),
+            "p25_s": grouped["duration_s"].quantile(0.25),
+            "p75_s": grouped["duration_s"].quantile(0.75),
+            "share": grouped["share_run"].median(),
+            "share_p25": grouped["share_run"].quantile(0.25),
+            "share_p75": grouped["share_run"].quantile(0.75),
+            "cv": grouped["duration_s"].std() / grouped["duration_s"].mean(),
+        }
+    )
+    out.index.name = "stage"
+    out = out.reset_index()
+    out["stage"] = out["stage"].astype(str)
+    return out.sort_values(["share", "stage"], ascending=[False, True], kind="stable").reset_index(
+        drop=True
+    )[columns]
+
+
+def io_metrics(runs: pd.DataFrame) -> list[str]:
+    """The I/O and file-operation columns of ``runs`` that hold values, in display order.
+
+    ``<label>_writes`` columns (exact counts from a traced pass, e.g. ``manifest_writes``) come
+    first: they are the counts a fix usually targets.
+    """
+    writes = sorted(c for c in runs.columns if c.endswith("_writes"))
+    ordered = writes + [c for c in IO_METRICS if c in runs.columns]
+    return [c for c in ordered if pd.to_numeric(runs[c], errors="coerce").notna().any()]
+
+
+def growth(runs: pd.DataFrame, metrics: list[str] | None = None) -> pd.DataFrame:
+    """Each run against the number of runs that came before it (in execution order).
+
+    Returns one row per non-warm-up run with columns ``history`` (runs before this one, over all
+    variants: they share the workspace whose state accrues), ``variant``, ``run``, ``order`` and
+    each metric of ``metrics`` (default: ``wall_s`` and the artifact/manifest size columns
+    present).
+    """
+    if "order" not in runs.columns:
+        raise UsageError("`runs` lacks column 'order'")
+    if metrics is None:
+        metrics = [c for c in ("wall_s", "artifact_bytes", "manifest_bytes", "io_wchar")
+                   if c in runs.columns and pd.to_numeric(runs[c], errors="coerce").notna().any()]
+    missing = [m for m in metrics if m not in runs.columns]
+    if missing:
+        raise UsageError(f"unknown metric(s) {', '.join(map(repr, missing))}")
+    r = runs.sort_values("order", kind="stable")
+    out = pd.DataFrame({"history": np.arange(len(r), dtype="int64")}, index=r.index)
+    for col in ("variant", "run", "order"):
+        out[col] = r[col]
+    out["variant"] = out["variant"].astype(str)
+    for m in metrics:
+        out[m] = pd.to_numeric(r[m], errors="coerce").astype("float64")
+    if "warmup" in r.columns:
+        out = out[~r["warmup"].astype(bool).to_numpy()]
+    return out.reset_index(drop=True)
+
+
+def growth_slopes(history: pd.DataFrame, metrics: list[str] | None = None) -> pd.DataFrame:
+    """Least-squares slope of each metric against ``history`` (how much one more run adds).
+
+    Returns one row per metric with columns
+        metric          the column
+        n               runs used
+        first, last     fitted value at the first and at the last run
+        per_run         slope: change per additional earlier run (metric's unit)
+        per_100_runs    relative slope: fitted change over 100 runs, as a fraction of ``first``
+        r               Pearson correlation of the metric with ``history`` (NaN if constant)
+    """
+    metrics = metrics or [c for c in history.columns if c not in ("history", "variant", "run", "order")]
+    rows = []
+    for m in metrics:
+        d = history[["history", m]].dropna()
+        x, y = d["history"].to_numpy(float), d[m].to_numpy(float)
+        if len(d) < 3 or np.ptp(x) == 0:
+            rows.append({"metric": m, "n": len(d), "first": np.nan, "last": np.nan,
+                         "per_run": np.nan, "per_100_runs": np.nan, "r": np.nan})
+            continue
+        slope, intercept = np.polyfit(x, y, 1)
+        first, last = intercept + slope * x.min(), intercept + slope * x.max()
+        r = float(np.corrcoef(x, y)[0, 1]) if np.ptp(y) > 0 else np.nan
+        rows.append({"metric": m, "n": len(d), "first": first, "last": last, "per_run": slope,
+                     "per_100_runs": (100 * slope / first) if first else np.nan, "r": r})
+    return pd.DataFrame(rows, columns=["metric", "n", "first", "last", "per_run", "per_100_runs", "r"])

@@ -1,0 +1,361 @@
+"""The collection: run every variant N times, interleaved, into a dataset folder.
+
+Each round runs every variant once, in an order shuffled by a seeded RNG, so that drift of the
+machine (thermal, other load, a filling disk) hits every variant alike. Warm-up rounds come first;
+their runs are recorded with ``warmup=True`` and ``run=0`` and left out of summaries. Every finished
+run is appended to the dataset's journal (flushed and fsynced) before the next one starts, so that
+Ctrl-C or ``kill -9`` loses at most the run in flight.
+
+Extension points: ``after_run`` callbacks see each timed run as it finishes and may add columns to
+its row and stage rows (an orchestrator's manifest); ``after_collection`` callbacks run once after
+the timed runs, with the writer still open (a traced pass adds its runs there).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import shlex
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from perfkit import hostinfo
+from perfkit.errors import UsageError
+from perfkit.process import RunResult, Spawner
+from perfkit.store import Dataset, DatasetWriter
+
+Command = str | Sequence[str]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One labelled command: ``command`` as the user wrote it, ``argv`` as it is spawned."""
+
+    name: str
+    command: str
+    argv: tuple[str, ...]
+    shell: bool
+
+
+@dataclass
+class RunContext:
+    """What an ``after_run`` callback is told about a finished run."""
+
+    variant: Variant
+    run: int  # 1-based within the variant; 0 for a warm-up
+    order: int  # global execution order
+    warmup: bool
+    result: RunResult
+    cwd: str | None
+    env: Mapping[str, str]
+
+
+@dataclass
+class RunExtras:
+    """What an ``after_run`` callback may return: extra columns for the run's row, stage rows."""
+
+    columns: dict[str, Any] = field(default_factory=dict)
+    stages: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Collection:
+    """What an ``after_collection`` callback gets: the open writer and the collection's settings."""
+
+    writer: DatasetWriter
+    spawner: Spawner
+    variants: list[Variant]
+    cwd: str | None
+    env: Mapping[str, str]
+    timeout: float | None
+    seed: int
+
+
+AfterRun = Callable[[RunContext], "RunExtras | Mapping[str, Any] | None"]
+AfterCollection = Callable[[Collection], None]
+
+
+class CollectionInterrupted(KeyboardInterrupt):
+    """Raised when Ctrl-C stopped a collection; ``dataset`` holds the runs that were kept."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        super().__init__(f"interrupted: kept {len(dataset.runs)} runs in {dataset.path}")
+        self.dataset = dataset
+
+
+@dataclass
+class _Settings:
+    variants: list[Variant]
+    runs: int
+    warmup: int
+    seed: int
+    prepare: tuple[str, ...] | None
+    prepare_text: str | None
+    cwd: str | None
+    env: dict[str, str]  # the complete environment of every run
+    env_given: dict[str, str]
+    timeout: float | None
+
+
+def _argv(command: Command, *, shell: bool, what: str) -> tuple[tuple[str, ...], str]:
+    """(argv, display text) of a command given as a string or an argv list."""
+    if isinstance(command, str):
+        text = command.strip()
+        if not text:
+            raise UsageError(f"{what}: empty command")
+        if shell:
+            return ("/bin/sh", "-c", command), command
+        try:
+            argv = shlex.split(command)
+        except ValueError as exc:
+            raise UsageError(f"{what}: cannot split the command with --no-shell ({exc})") from None
+        if not argv:
+            raise UsageError(f"{what}: empty command")
+        return tuple(argv), command
+    if isinstance(command, (bytes, bytearray)) or not isinstance(command, Sequence):
+        raise UsageError(f"{what}: a command is a string or a list of arguments, not {type(command).__name__}")
+    argv = tuple(os.fspath(a) if isinstance(a, os.PathLike) else a for a in command)
+    if not argv or not all(isinstance(a, str) for a in argv):
+        raise UsageError(f"{what}: an argument list must be non-empty strings")
+    return argv, shlex.join(argv)
+
+
+def _measure_iv(
+    variants: Mapping[str, Command],
+    runs: int,
+    warmup: int,
+    seed: int,
+    prepare: Command | None,
+    cwd: str | os.PathLike | None,
+    env: Mapping[str, str] | None,
+    timeout: float | None,
+    shell: bool,
+) -> _Settings:
+    """Check every argument of :func:`measure` before anything is written; return them clean."""
+    if not isinstance(variants, Mapping) or not variants:
+        raise UsageError("no variant given: pass at least one --variant NAME=COMMAND")
+    clean: list[Variant] = []
+    for name, command in variants.items():
+        if not isinstance(name, str) or not name.strip():
+            raise UsageError(f"--variant: empty variant name in {name!r}")
+        if name != name.strip() or any(c in name for c in "\n\r\t"):
+            raise UsageError(f"--variant {name!r}: a name has no surrounding spaces or control characters")
+        argv, text = _argv(command, shell=shell, what=f"--variant {name}")
+        clean.append(Variant(name=name, command=text, argv=argv, shell=shell and isinstance(command, str)))
+    for label, value, low in (("--runs", runs, 1), ("--warmup", warmup, 0)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise UsageError(f"{label} must be an integer, not {value!r}")
+        if value < low:
+            raise UsageError(f"{label} must be at least {low}, not {value}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise UsageError(f"--seed must be an integer, not {seed!r}")
+    if timeout is not None:
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+            raise UsageError(f"--timeout must be a number of seconds, not {timeout!r}")
+        if not math.isfinite(timeout) or timeout <= 0:
+            raise UsageError(f"--timeout must be a positive number of seconds, not {timeout}")
+        timeout = float(timeout)
+    prepare_argv = prepare_text = None
+    if prepare is not None:
+        prepare_argv, prepare_text = _argv(prepare, shell=shell, what="--prepare")
+    cwd_text = None
+    if cwd is not None:
+        path = Path(cwd)
+        if not path.exists():
+            raise UsageError(f"--cwd {cwd}: no such directory")
+        if not path.is_dir():
+            raise UsageError(f"--cwd {cwd}: not a directory")
+        if not os.access(path, os.X_OK):
+            raise UsageError(f"--cwd {cwd}: permission denied")
+        cwd_text = str(path.resolve())
+    env_given: dict[str, str] = {}
+    if env is not None:
+        if not isinstance(env, Mapping):
+            raise UsageError("--env must be KEY=VALUE pairs (a mapping)")
+        for key, value in env.items():
+            if not isinstance(key, str) or not key or "=" in key or "\0" in key:
+                raise UsageError(f"--env {key!r}: a variable name is non-empty, without '=' or NUL")
+            if not isinstance(value, str) or "\0" in value:
+                raise UsageError(f"--env {key}: the value must be a string without NUL")
+            env_given[key] = value
+    return _Settings(
+        variants=clean,
+        runs=runs,
+        warmup=warmup,
+        seed=seed,
+        prepare=prepare_argv,
+        prepare_text=prepare_text,
+        cwd=cwd_text,
+        env={**os.environ, **env_given},
+        env_given=env_given,
+        timeout=timeout,
+    )
+
+
+def schedule(names: Sequence[str], *, runs: int, warmup: int, seed: int) -> list[tuple[str, bool]]:
+    """The execution order: ``warmup`` then ``runs`` rounds, each a seeded shuffle of ``names``.
+
+    Returns (variant, is_warmup) pairs. The same seed gives the same order.
+    """
+    rng = random.Random(seed)
+    out: list[tuple[str, bool]] = []
+    for round_index in range(warmup + runs):
+        names_round = list(names)
+        rng.shuffle(names_round)
+        out.extend((name, round_index < warmup) for name in names_round)
+    return out
+
+
+def _extras(value: RunExtras | Mapping[str, Any] | None) -> RunExtras:
+    if value is None:
+        return RunExtras()
+    if isinstance(value, RunExtras):
+        return value
+    return RunExtras(columns=dict(value))
+
+
+def _prepare_failed(result: RunResult) -> RunResult:
+    """The row recorded when --prepare did not succeed: the timed command was not run."""
+    if result.status == "error":
+        why = result.error
+    elif result.status == "timeout":
+        why = "timed out"
+    else:
+        why = f"exit code {result.exit_code}"
+    return RunResult("error", error=f"--prepare failed ({why}); the command was not run",
+                     started_at=result.started_at)
+
+
+def measure(
+    variants: Mapping[str, Command],
+    *,
+    out: str | os.PathLike,
+    runs: int = 10,
+    warmup: int = 0,
+    seed: int = 0,
+    prepare: Command | None = None,
+    cwd: str | os.PathLike | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    shell: bool = True,
+    fail_fast: bool = False,
+    append: bool = False,
+    progress: bool = True,
+    show_output: bool = False,
+    after_run: Sequence[AfterRun] = (),
+    after_collection: Sequence[AfterCollection] = (),
+) -> Dataset:
+    """Measure each variant ``runs`` times (after ``warmup`` runs), interleaved, into ``out``.
+
+    ``variants`` maps a label to a command: a string (run by ``/bin/sh -c``, or split with shlex
+    when ``shell=False``) or an argument list (spawned as is). ``prepare`` runs, untimed, before
+    every run; when it fails the run is recorded as ``error``. ``env`` adds to perfkit's own
+    environment. ``timeout`` (seconds) bounds each run: the whole process tree is killed and the run
+    recorded as ``timeout``. A failing run is recorded and the collection goes on, unless
+    ``fail_fast`` (then it stops after that run; ``meta["stopped"]`` says why).
+
+    Returns the loaded :class:`~perfkit.store.Dataset` (``runs`` columns: see :mod:`perfkit.schema`).
+    Raises :class:`~perfkit.errors.UsageError` for a bad argument (before anything is written),
+    :class:`~perfkit.errors.DatasetError` for an unusable ``out``, and
+    :class:`CollectionInterrupted` (a KeyboardInterrupt) on Ctrl-C, after closing the journal.
+    """
+    cfg = _measure_iv(variants, runs, warmup, seed, prepare, cwd, env, timeout, shell)
+    info = hostinfo.collect(cfg.cwd)
+    meta: dict[str, Any] = {
+        **info,
+        "variants": {
+            v.name: {"command": v.command, "argv": list(v.argv), "shell": v.shell, "cwd": info["cwd"]}
+            for v in cfg.variants
+        },
+        "measure": {
+            "runs": cfg.runs,
+            "warmup": cfg.warmup,
+            "seed": cfg.seed,
+            "prepare": cfg.prepare_text,
+            "timeout_s": cfg.timeout,
+            "env": cfg.env_given,
+            "shell": shell,
+        },
+    }
+    writer = DatasetWriter(out, meta, append=append)
+    by_name = {v.name: v for v in cfg.variants}
+    plan = schedule(list(by_name), runs=cfg.runs, warmup=cfg.warmup, seed=cfg.seed)
+    next_run = {name: writer.next_run(name) for name in by_name}
+    order = writer.next_order
+    stopped: str | None = None
+    bar = tqdm(total=len(plan), desc="perfkit measure", unit="run", file=sys.stderr,
+               disable=not progress, dynamic_ncols=True)
+    try:
+        with Spawner() as spawner:
+            writer.update_meta(orphans_counted=spawner.subreaper)
+            floor = None
+            for name, is_warmup in plan:
+                variant = by_name[name]
+                bar.set_postfix_str(name, refresh=False)
+                result = None
+                if cfg.prepare is not None:
+                    prep = spawner.run(cfg.prepare, cwd=cfg.cwd, env=cfg.env, timeout=cfg.timeout,
+                                       show_output=show_output)
+                    if not prep.ok:
+                        result = _prepare_failed(prep)
+                if result is None:
+                    result = spawner.run(variant.argv, cwd=cfg.cwd, env=cfg.env, timeout=cfg.timeout,
+                                         show_output=show_output)
+                if result.spawner_rss_kib is not None:
+                    floor = max(floor or 0, result.spawner_rss_kib)
+                run_index = 0 if is_warmup else next_run[name]
+                record: dict[str, Any] = {
+                    "variant": name,
+                    "run": run_index,
+                    "order": order,
+                    "warmup": is_warmup,
+                    "traced": False,
+                    **result.record(),
+                }
+                # hooks: the place where an orchestrator or tracer adds to each run
+                stages: list[dict[str, Any]] = []
+                ctx = RunContext(variant, run_index, order, is_warmup, result, cfg.cwd, cfg.env)
+                for hook in after_run:
+                    extra = _extras(hook(ctx))
+                    record.update(extra.columns)
+                    stages.extend(extra.stages)
+                writer.add_run(record)
+                if stages:
+                    writer.add_stages(stages)
+                order += 1
+                if not is_warmup:
+                    next_run[name] += 1
+                bar.update(1)
+                if fail_fast and not result.ok:
+                    stopped = (
+                        f"--fail-fast: variant {name!r} run {run_index or '(warm-up)'} "
+                        f"{result.status}" + (f" with exit code {result.exit_code}"
+                                              if result.exit_code is not None else "")
+                        + (f" ({result.error})" if result.error else "")
+                    )
+                    break
+            if floor is not None:
+                writer.update_meta(spawner_rss_kib=floor)
+            if stopped is None:
+                collection = Collection(writer, spawner, cfg.variants, cfg.cwd, cfg.env,
+                                        cfg.timeout, cfg.seed)
+                for hook in after_collection:
+                    hook(collection)
+    except KeyboardInterrupt:
+        bar.close()
+        dataset = writer.close(complete=False)
+        raise CollectionInterrupted(dataset) from None
+    except BaseException:
+        bar.close()
+        writer.close(complete=False)
+        raise
+    bar.close()
+    if stopped is not None:
+        writer.update_meta(stopped=stopped)
+    return writer.close(complete=True)

@@ -1,0 +1,752 @@
+"""Ingesting an orchestrator's run folders: manifests → runs, stages, artifacts and problems.
+
+The Codex Orchestrator CLI (``@kbediako/codex-orchestrator`` on npm) records every run in a
+workspace as::
+
+    .runs/<task>/cli/<run-id>/manifest.json     the run and its commands (schema version 1)
+    .runs/<task>/cli/<run-id>/...               runner.ndjson, events.jsonl, commands/*.ndjson, ...
+    .runs/<task>/metrics.json, .runs/<task>/... task-level history
+    out/<task>/...                              snapshots (runs.json grows with every run)
+
+:func:`read_orchestrator` walks such a workspace and returns an :class:`OrchestratorData` of four
+DataFrames. One bad file never stops the walk: it becomes a row of ``problems`` and every other
+run is still read. Only a bad ``root`` (missing, not a folder) raises, as a :class:`PerfkitError`.
+
+:func:`to_dataset_tables` maps an ingest onto the runs/stages contract of :mod:`perfkit.schema`
+so that it can be saved with :func:`perfkit.save` and compared like measured runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import json
+import os
+import re
+import stat as stat_mod
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from perfkit.errors import PerfkitError, UsageError
+from perfkit.schema import STAGES_COLUMNS, runs_frame, stages_frame
+
+#: Manifest schema versions (the manifest's ``version`` field) this reader understands.
+SUPPORTED_MANIFEST_VERSIONS = frozenset({1})
+
+#: A manifest larger than this is reported, not read (the real ones are ~10 KB; a runaway writer
+#: can produce gigabytes and must not take the ingest down with it).
+DEFAULT_MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+
+MANIFEST = "manifest.json"
+_PARTIAL_TOKEN = re.compile(r"[A-Za-z0-9.+\-]*")
+
+#: Orchestrator run status → the runs contract's status. Runs still queued or in progress have no
+#: outcome yet: they stay in :class:`OrchestratorData` but are left out of a dataset.
+STATUS_TO_CONTRACT = {"succeeded": "ok", "failed": "failed", "cancelled": "error"}
+UNFINISHED_STATUSES = frozenset({"queued", "in_progress"})
+
+# Field → allowed Python types. ``None`` in the tuple means JSON null is allowed.
+_STR = (str,)
+_STR_NULL = (str, type(None))
+_INT_NULL = (int, type(None))
+_RUN_FIELDS: dict[str, tuple[type, ...]] = {
+    "run_id": _STR,
+    "task_id": _STR,
+    "pipeline_id": _STR,
+    "parent_run_id": _STR_NULL,
+    "status": _STR,
+    "started_at": _STR,
+    "completed_at": _STR_NULL,
+    "heartbeat_at": _STR_NULL,
+    "commands": (list,),
+}
+_OPTIONAL_RUN_FIELDS: dict[str, tuple[type, ...]] = {
+    "pipeline_title": _STR_NULL,
+    "status_detail": _STR_NULL,
+}
+_COMMAND_FIELDS: dict[str, tuple[type, ...]] = {
+    "index": (int,),
+    "id": _STR,
+    "title": _STR,
+    "kind": _STR,
+    "status": _STR,
+    "started_at": _STR_NULL,
+    "completed_at": _STR_NULL,
+    "exit_code": _INT_NULL,
+    "sub_run_id": _STR_NULL,
+}
+_JSON_TYPE_NAMES = {
+    str: "string",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+    list: "array",
+    dict: "object",
+    type(None): "null",
+}
+
+RUNS_COLUMNS = {
+    "variant": "string",
+    "run": "int64",
+    "task": "string",
+    "run_id": "string",
+    "pipeline": "string",
+    "pipeline_title": "string",
+    "status": "string",
+    "status_detail": "string",
+    "started_at": "datetime64[ns, UTC]",
+    "completed_at": "datetime64[ns, UTC]",
+    "heartbeat_at": "datetime64[ns, UTC]",
+    "duration_s": "float64",
+    "parent_run_id": "string",
+    "n_stages": "int64",
+    "manifest_version": "int64",
+    "manifest_bytes": "int64",
+    "artifact_bytes": "Int64",
+    "artifact_files": "Int64",
+    "manifest_path": "string",
+}
+STAGE_EXTRA_COLUMNS = {
+    "task": "string",
+    "run_id": "string",
+    "kind": "string",
+    "sub_run_id": "string",
+    "command": "string",
+}
+ARTIFACTS_COLUMNS = {
+    "task": "string",
+    "run_id": "string",
+    "scope": "string",
+    "path": "string",
+    "bytes": "int64",
+    "modified_at": "datetime64[ns, UTC]",
+}
+PROBLEMS_COLUMNS = {"path": "string", "reason": "string", "detail": "string"}
+
+#: The reasons a file can land in ``problems`` (the ``reason`` column).
+PROBLEM_REASONS = (
+    "truncated",  # JSON ends early: a crash mid-write
+    "invalid-json",  # not JSON at all, or broken in the middle
+    "not-utf8",  # bytes that are not UTF-8
+    "not-an-object",  # valid JSON but not an object (e.g. a list)
+    "missing-field",  # a required field is absent
+    "wrong-type",  # a field has the wrong JSON type
+    "bad-timestamp",  # a timestamp string that is not ISO 8601
+    "unknown-version",  # manifest schema version this reader does not know
+    "too-large",  # over the size cap
+    "symlink-outside-root",  # a symlink whose target leaves the root
+    "symlink-loop",  # a symlink that loops (or a directory reached twice)
+    "broken-symlink",  # a symlink whose target does not exist
+    "no-manifest",  # a run folder without manifest.json (a run that died before its first write)
+    "unreadable",  # any other OS error (permissions, a folder where a file should be, ...)
+)
+
+
+@dataclass
+class OrchestratorData:
+    """What :func:`read_orchestrator` returns: four tables and the folder they came from.
+
+    ``runs`` — one row per run (manifest):
+        variant         str       the run's pipeline id (or task id, with ``variant_by="task"``)
+        run             int       1-based index of the run within its variant, by start time
+        task            str       task id (the ``.runs/<task>`` folder)
+        run_id          str       the run's id (its folder name)
+        pipeline        str       pipeline id
+        pipeline_title  str       pipeline title (null if absent)
+        status          str       orchestrator status: queued, in_progress, succeeded, failed,
+                                  cancelled (runs still in progress are kept)
+        status_detail   str       e.g. ``subpipeline:inner:failed``
+        started_at, completed_at, heartbeat_at  datetime (UTC); completed_at null while running
+        duration_s      float     completed_at − started_at (NaN while running)
+        parent_run_id   str       the run that started this one as a sub-pipeline (null for roots)
+        n_stages        int       number of commands in the manifest
+        manifest_version int      the manifest's ``version`` field
+        manifest_bytes  int       size of manifest.json
+        artifact_bytes  Int64     total bytes of every file of the run folder (null if not listed)
+        artifact_files  Int64     number of files of the run folder (null if not listed)
+        manifest_path   str       manifest path relative to ``root``
+
+    ``stages`` — one row per command of each run: the ``stages`` contract columns (variant, run,
+    stage, title, index, status, started_at, completed_at, duration_s, exit_code) plus
+        task, run_id    str       the run the stage belongs to
+        kind            str       ``command`` or ``subpipeline``
+        sub_run_id      str       for a sub-pipeline stage, the child run's id (a row of ``runs``)
+        command         str       the shell command (null for sub-pipelines)
+
+    ``artifacts`` — one row per file (only when ``artifacts=True``):
+        task            str
+        run_id          str       null for task-level files
+        scope           str       ``run`` (the run folder), ``task`` (``.runs/<task>/`` outside
+                                  ``cli/``) or ``out`` (``out/<task>/``)
+        path            str       relative to ``root``, with ``/``
+        bytes           int       size
+        modified_at     datetime  mtime (UTC)
+
+    ``problems`` — one row per file that could not be read:
+        path            str       relative to ``root``
+        reason          str       one of :data:`PROBLEM_REASONS`
+        detail          str       a human sentence
+    """
+
+    runs: pd.DataFrame
+    stages: pd.DataFrame
+    artifacts: pd.DataFrame
+    problems: pd.DataFrame
+    root: Path
+
+    def __repr__(self) -> str:
+        return (
+            f"<perfkit.OrchestratorData at {self.root}: {len(self.runs)} runs, "
+            f"{len(self.stages)} stages, {len(self.artifacts)} artifacts, "
+            f"{len(self.problems)} problems>"
+        )
+
+    def summary(self) -> str:
+        """One line: how many runs, stages and problems were read."""
+        return (
+            f"{len(self.runs)} runs, {len(self.stages)} stages, "
+            f"{len(self.artifacts)} artifact files, {len(self.problems)} problems"
+        )
+
+
+class _BadManifest(Exception):
+    """Internal: a manifest that cannot be used; becomes one row of ``problems``."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def _type_name(value: Any) -> str:
+    return _JSON_TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def _check_fields(
+    obj: dict, fields: dict[str, tuple[type, ...]], where: str, *, required: bool = True
+) -> None:
+    for name, types in fields.items():
+        if name not in obj:
+            if required:
+                raise _BadManifest("missing-field", f"{where}missing field {name!r}")
+            continue
+        value = obj[name]
+        # bool is a subclass of int in Python but not an integer in JSON
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            expected = " or ".join(_JSON_TYPE_NAMES[t] for t in types)
+            raise _BadManifest(
+                "wrong-type", f"{where}field {name!r} is {_type_name(value)}, expected {expected}"
+            )
+
+
+def _epoch_us(value: str | None, field: str) -> int | None:
+    """ISO 8601 → integer microseconds since the epoch (naive stamps are taken as UTC)."""
+    if value is None:
+        return None
+    try:
+        stamp = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise _BadManifest("bad-timestamp", f"{field} {value!r} is not an ISO 8601 time") from None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=dt.timezone.utc)
+    return round(stamp.timestamp() * 1_000_000)
+
+
+def _decode_manifest(data: bytes) -> dict:
+    """Bytes → validated manifest dict, or :class:`_BadManifest`."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _BadManifest("not-utf8", f"byte {exc.start} is not UTF-8") from None
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        # A write cut short leaves a prefix of valid JSON: the parser runs off the end, inside a
+        # string or inside the last literal/number (``tru``, ``12.``).
+        rest = text[exc.pos :].strip()
+        if exc.msg.startswith("Unterminated string") or _PARTIAL_TOKEN.fullmatch(rest):
+            raise _BadManifest(
+                "truncated", f"JSON ends early at byte {len(data)} (a crash mid-write?)"
+            ) from None
+        raise _BadManifest("invalid-json", f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    if not isinstance(obj, dict):
+        raise _BadManifest("not-an-object", f"top level is a JSON {_type_name(obj)}, not an object")
+    version = obj.get("version", None)
+    if "version" not in obj:
+        raise _BadManifest("missing-field", "missing field 'version'")
+    if version not in SUPPORTED_MANIFEST_VERSIONS or isinstance(version, bool):
+        known = ", ".join(str(v) for v in sorted(SUPPORTED_MANIFEST_VERSIONS))
+        raise _BadManifest(
+            "unknown-version", f"manifest version {version!r}; this perfkit reads version {known}"
+        )
+    _check_fields(obj, _RUN_FIELDS, "")
+    _check_fields(obj, _OPTIONAL_RUN_FIELDS, "", required=False)
+    for position, command in enumerate(obj["commands"]):
+        where = f"commands[{position}]: "
+        if not isinstance(command, dict):
+            raise _BadManifest("wrong-type", f"{where}is {_type_name(command)}, expected object")
+        _check_fields(command, _COMMAND_FIELDS, where)
+    return obj
+
+
+class _Walker:
+    """Walks a workspace with os.scandir, collecting rows column-wise (fast to turn into frames)."""
+
+    def __init__(self, root: Path, *, artifacts: bool, max_manifest_bytes: int):
+        self.root = root
+        self.root_real = os.path.realpath(root)
+        self.root_prefix = self.root_real.rstrip(os.sep) + os.sep
+        self.list_artifacts = artifacts
+        self.max_bytes = max_manifest_bytes
+        self.seen_dirs: set[tuple[int, int]] = set()
+        self.runs: list[dict[str, Any]] = []
+        self.stages: list[tuple] = []
+        self.art: list[tuple] = []
+        self.problems: list[tuple[str, str, str]] = []
+
+    # paths --------------------------------------------------------------------------------
+    def rel(self, path: str) -> str:
+        rel = os.path.relpath(path, self.root)
+        return rel.replace(os.sep, "/")
+
+    def problem(self, path: str, reason: str, detail: str) -> None:
+        self.problems.append((self.rel(path), reason, detail))
+
+    def follow(self, entry: os.DirEntry) -> bool:
+        """Is ``entry`` safe to use? Symlinks must stay inside the root and not loop."""
+        if not entry.is_symlink():
+            return True
+        try:
+            target = os.path.realpath(entry.path, strict=True)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                self.problem(entry.path, "symlink-loop", "symlink loops back on itself")
+            elif exc.errno == errno.ENOENT:
+                self.problem(entry.path, "broken-symlink", "symlink target does not exist")
+            else:
+                self.problem(entry.path, "unreadable", f"cannot resolve symlink ({exc.strerror})")
+            return False
+        except RuntimeError:  # symlink loop on some Python versions
+            self.problem(entry.path, "symlink-loop", "symlink loops back on itself")
+            return False
+        if target != self.root_real and not target.startswith(self.root_prefix):
+            self.problem(entry.path, "symlink-outside-root", f"symlink leads outside the root, to {target}")
+            return False
+        return True
+
+    def scandir(self, path: str) -> list[os.DirEntry]:
+        """The entries of a folder, or [] and a problem. A folder reached twice is a loop."""
+        try:
+            st = os.stat(path)
+            key = (st.st_dev, st.st_ino)
+            if key in self.seen_dirs:
+                self.problem(path, "symlink-loop", "folder reached twice (a symlink loop)")
+                return []
+            self.seen_dirs.add(key)
+            with os.scandir(path) as it:
+                return sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            self.problem(path, "unreadable", f"cannot list folder ({exc.strerror})")
+            return []
+
+    def is_dir(self, entry: os.DirEntry) -> bool:
+        try:
+            return entry.is_dir()
+        except OSError:
+            return False
+
+    # walking ------------------------------------------------------------------------------
+    def files(self, path: str, emit: Callable[[str, os.stat_result], None]) -> None:
+        """Every regular file under ``path`` (recursively), following safe symlinks."""
+        for entry in self.scandir(path):
+            if not self.follow(entry):
+                continue
+            try:
+                if entry.is_dir():
+                    self.files(entry.path, emit)
+                    continue
+                st = entry.stat()
+            except OSError as exc:
+                self.problem(entry.path, "unreadable", f"cannot stat ({exc.strerror})")
+                continue
+            if stat_mod.S_ISREG(st.st_mode):
+                emit(entry.path, st)
+
+    def walk(self) -> None:
+        runs_dir = os.path.join(self.root, ".runs")
+        if not os.path.isdir(runs_dir):
+            # ROOT may be the .runs folder itself
+            runs_dir = str(self.root)
+        else:
+            self.seen_dirs.add(_dir_key(str(self.root)))
+        for task in self.scandir(runs_dir):
+            if not self.follow(task) or not self.is_dir(task):
+                continue
+            self.task(task.name, task.path)
+        out_dir = os.path.join(self.root, "out")
+        if self.list_artifacts and runs_dir != str(self.root) and os.path.isdir(out_dir):
+            for task in self.scandir(out_dir):
+                if self.follow(task) and self.is_dir(task):
+                    self.files(task.path, self._art_emitter(task.name, None, "out"))
+
+    def _art_emitter(self, task: str, run_id: str | None, scope: str):
+        art = self.art
+        root = str(self.root)
+
+        def emit(path: str, st: os.stat_result) -> None:
+            art.append((task, run_id, scope, os.path.relpath(path, root), st.st_size, st.st_mtime_ns))
+
+        return emit
+
+    def task(self, task: str, path: str) -> None:
+        task_level = self._art_emitter(task, None, "task")
+        for entry in self.scandir(path):
+            if not self.follow(entry):
+                continue
+            if entry.name == "cli" and self.is_dir(entry):
+                for run in self.scandir(entry.path):
+                    if self.follow(run) and self.is_dir(run):
+                        self.run(task, run.name, run.path)
+            elif self.list_artifacts:
+                if self.is_dir(entry):
+                    self.files(entry.path, task_level)
+                else:
+                    try:
+                        st = entry.stat()
+                    except OSError:
+                        continue
+                    if stat_mod.S_ISREG(st.st_mode):
+                        task_level(entry.path, st)
+
+    def run(self, task: str, run_id: str, path: str) -> None:
+        manifest_path = os.path.join(path, MANIFEST)
+        n_art = len(self.art)
+        if self.list_artifacts:
+            self.files(path, self._art_emitter(task, run_id, "run"))
+        try:
+            manifest = self.read_manifest(manifest_path)
+        except _BadManifest as bad:
+            self.problem(manifest_path, bad.reason, bad.detail)
+            return
+        if self.list_artifacts:
+            new = self.art[n_art:]
+            manifest["_artifact_files"] = len(new)
+            manifest["_artifact_bytes"] = sum(row[4] for row in new)
+        self.add_run(task, run_id, manifest_path, manifest)
+
+    def read_manifest(self, path: str) -> dict:
+        try:
+            lst = os.lstat(path)
+        except FileNotFoundError:
+            raise _BadManifest("no-manifest", "run folder has no manifest.json") from None
+        except OSError as exc:
+            raise _BadManifest("unreadable", f"cannot stat ({exc.strerror})") from None
+        if stat_mod.S_ISLNK(lst.st_mode):
+            entry_ok = self._check_link_path(path)
+            if entry_ok is not None:
+                raise entry_ok
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as exc:
+            raise _BadManifest("unreadable", f"cannot open ({exc.strerror})") from None
+        try:
+            st = os.fstat(fd)
+            if not stat_mod.S_ISREG(st.st_mode):
+                raise _BadManifest("unreadable", "manifest.json is not a regular file")
+            if st.st_size > self.max_bytes:
+                raise _BadManifest(
+                    "too-large", f"{st.st_size} bytes, over the cap of {self.max_bytes} bytes"
+                )
+            with os.fdopen(fd, "rb", closefd=False) as fh:
+                data = fh.read(self.max_bytes + 1)
+        except OSError as exc:
+            raise _BadManifest("unreadable", f"cannot read ({exc.strerror})") from None
+        finally:
+            os.close(fd)
+        if len(data) > self.max_bytes:  # grew while we read it
+            raise _BadManifest("too-large", f"over the cap of {self.max_bytes} bytes")
+        manifest = _decode_manifest(data)
+        manifest["_bytes"] = len(data)
+        return manifest
+
+    def _check_link_path(self, path: str) -> _BadManifest | None:
+        try:
+            target = os.path.realpath(path, strict=True)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return _BadManifest("symlink-loop", "symlink loops back on itself")
+            if exc.errno == errno.ENOENT:
+                return _BadManifest("broken-symlink", "symlink target does not exist")
+            return _BadManifest("unreadable", f"cannot resolve symlink ({exc.strerror})")
+        except RuntimeError:
+            return _BadManifest("symlink-loop", "symlink loops back on itself")
+        if target != self.root_real and not target.startswith(self.root_prefix):
+            return _BadManifest("symlink-outside-root", f"symlink leads outside the root, to {target}")
+        return None
+
+    def add_run(self, task: str, folder_run_id: str, manifest_path: str, m: dict) -> None:
+        rel_manifest = self.rel(manifest_path)
+        try:
+            started = _epoch_us(m["started_at"], "started_at")
+            completed = _epoch_us(m["completed_at"], "completed_at")
+            heartbeat = _epoch_us(m["heartbeat_at"], "heartbeat_at")
+            stage_rows = []
+            for c in m["commands"]:
+                s0 = _epoch_us(c["started_at"], "started_at")
+                s1 = _epoch_us(c["completed_at"], "completed_at")
+                stage_rows.append(
+                    (
+                        c["id"],
+                        c["title"],
+                        c["index"],
+                        c["status"],
+                        s0,
+                        s1,
+                        c["exit_code"],
+                        c["kind"],
+                        c["sub_run_id"],
+                        c.get("command") if isinstance(c.get("command"), str) else None,
+                    )
+                )
+        except _BadManifest as bad:
+            self.problems.append((rel_manifest, bad.reason, bad.detail))
+            return
+        run_id = m["run_id"]
+        self.runs.append(
+            {
+                "task": task,
+                "run_id": run_id,
+                "pipeline": m["pipeline_id"],
+                "pipeline_title": m.get("pipeline_title"),
+                "status": m["status"],
+                "status_detail": m.get("status_detail"),
+                "started_at": started,
+                "completed_at": completed,
+                "heartbeat_at": heartbeat,
+                "parent_run_id": m["parent_run_id"],
+                "n_stages": len(stage_rows),
+                "manifest_version": m["version"],
+                "manifest_bytes": m["_bytes"],
+                "artifact_bytes": m.get("_artifact_bytes"),
+                "artifact_files": m.get("_artifact_files"),
+                "manifest_path": rel_manifest,
+            }
+        )
+        for row in stage_rows:
+            self.stages.append((task, run_id, rel_manifest, *row))
+
+
+def _dir_key(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino)
+
+
+def _us_to_datetime(values: list[int | None]) -> pd.Series:
+    arr = pd.array(values, dtype="Int64")
+    return pd.Series(pd.to_datetime(arr, unit="us", utc=True)).astype("datetime64[ns, UTC]")
+
+
+def _typed(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    for name, dtype in columns.items():
+        if name not in df.columns:
+            df[name] = pd.Series(pd.NA, index=df.index)
+        if dtype.startswith("datetime64"):
+            if not isinstance(df[name].dtype, pd.DatetimeTZDtype):
+                df[name] = pd.to_datetime(df[name], utc=True)
+        else:
+            df[name] = df[name].astype(dtype)
+    return df[list(columns)]
+
+
+def read_orchestrator(
+    root: str | os.PathLike,
+    *,
+    artifacts: bool = True,
+    variant_by: Literal["pipeline", "task"] = "pipeline",
+    max_manifest_bytes: int = DEFAULT_MAX_MANIFEST_BYTES,
+) -> OrchestratorData:
+    """Read every run of an orchestrator workspace.
+
+    Parameters
+    ----------
+    root
+        The workspace (the folder holding ``.runs/`` and ``out/``), or its ``.runs`` folder.
+    artifacts
+        List every file of every run folder, task folder and ``out/<task>/`` (the ``artifacts``
+        table, and ``artifact_bytes``/``artifact_files`` of ``runs``). ``False`` reads manifests
+        only, which is faster.
+    variant_by
+        What becomes the ``variant`` column: the run's ``pipeline`` id (default) or its ``task``.
+    max_manifest_bytes
+        Manifests larger than this are reported in ``problems`` instead of read.
+
+    Returns
+    -------
+    OrchestratorData
+        ``runs``, ``stages``, ``artifacts`` and ``problems``: see :class:`OrchestratorData` for
+        every column. Runs are sorted by start time; stages by run, then index.
+
+    Raises
+    ------
+    PerfkitError
+        If ``root`` does not exist or is not a folder. Never for a bad file inside it.
+    """
+    if variant_by not in ("pipeline", "task"):
+        raise UsageError(f"`variant_by` must be 'pipeline' or 'task', not {variant_by!r}")
+    if not isinstance(max_manifest_bytes, int) or max_manifest_bytes < 1:
+        raise UsageError(f"`max_manifest_bytes` must be a positive integer, not {max_manifest_bytes!r}")
+    root_path = Path(root)
+    if not root_path.exists():
+        raise PerfkitError(f"orchestrator root {str(root_path)!r}: no such folder")
+    if not root_path.is_dir():
+        raise PerfkitError(f"orchestrator root {str(root_path)!r}: not a folder")
+
+    walker = _Walker(root_path, artifacts=artifacts, max_manifest_bytes=max_manifest_bytes)
+    walker.walk()
+
+    runs = _runs_table(walker.runs, variant_by)
+    stages = _stages_table(walker.stages, runs)
+    art = walker.art
+    artifacts_df = pd.DataFrame(
+        {
+            "task": pd.array([a[0] for a in art], dtype="string"),
+            "run_id": pd.array([a[1] for a in art], dtype="string"),
+            "scope": pd.array([a[2] for a in art], dtype="string"),
+            "path": pd.array([a[3].replace(os.sep, "/") for a in art], dtype="string"),
+            "bytes": np.array([a[4] for a in art], dtype="int64"),
+            "modified_at": pd.to_datetime(
+                np.array([a[5] for a in art], dtype="int64"), unit="ns", utc=True
+            ),
+        }
+    )
+    # a bad symlink can be met twice (listing the run folder, then reading its manifest)
+    unique = list(dict.fromkeys(walker.problems))
+    problems = pd.DataFrame(unique, columns=list(PROBLEMS_COLUMNS)).astype("string")
+    return OrchestratorData(
+        runs=runs, stages=stages, artifacts=artifacts_df, problems=problems, root=root_path
+    )
+
+
+def _runs_table(records: list[dict[str, Any]], variant_by: str) -> pd.DataFrame:
+    if not records:
+        return _typed(pd.DataFrame(), RUNS_COLUMNS)
+    df = pd.DataFrame.from_records(records)
+    started = df["started_at"].astype("int64")
+    completed = df["completed_at"].astype("Int64")
+    df["duration_s"] = ((completed - started) / 1e6).astype("float64")
+    for name in ("started_at", "completed_at", "heartbeat_at"):
+        df[name] = _us_to_datetime(df[name].tolist())
+    df["variant"] = df[variant_by]
+    df = df.sort_values(["started_at", "run_id"], kind="stable").reset_index(drop=True)
+    df["run"] = df.groupby("variant", sort=False).cumcount() + 1
+    return _typed(df, RUNS_COLUMNS)
+
+
+def _stages_table(rows: list[tuple], runs: pd.DataFrame) -> pd.DataFrame:
+    columns = {**STAGES_COLUMNS, **STAGE_EXTRA_COLUMNS}
+    if not rows:
+        return _typed(pd.DataFrame(), columns)
+    df = pd.DataFrame(
+        rows,
+        columns=[
+            "task", "run_id", "manifest_path", "stage", "title", "index", "status", "started_at",
+            "completed_at", "exit_code", "kind", "sub_run_id", "command",
+        ],
+    )  # fmt: skip
+    s0 = df["started_at"].astype("Int64")
+    s1 = df["completed_at"].astype("Int64")
+    df["duration_s"] = ((s1 - s0) / 1e6).astype("float64")
+    df["started_at"] = _us_to_datetime(s0.tolist())
+    df["completed_at"] = _us_to_datetime(s1.tolist())
+    # the manifest path is the unique key of a run (a copied folder can repeat a run id)
+    keys = runs[["manifest_path", "variant", "run"]].astype({"manifest_path": object})
+    keys["_position"] = np.arange(len(keys))  # runs are in start order
+    df = df.merge(keys, on="manifest_path", how="inner", validate="many_to_one")
+    df = df.sort_values(["_position", "index"], kind="stable").reset_index(drop=True)
+    return _typed(df, columns)
+
+
+def to_dataset_tables(data: OrchestratorData) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Map an ingest onto the runs/stages contract, ready for :func:`perfkit.save`.
+
+    ``variant`` and ``run`` are the ingest's; ``order`` is the global start order; ``status``
+    maps succeeded → ok, failed → failed, cancelled → error; ``wall_s`` is the run's duration.
+    Runs still queued or in progress have no outcome and are left out (with their stages).
+    Extra columns kept: task, run_id, parent_run_id, orchestrator_status, n_stages,
+    manifest_bytes, artifact_bytes, artifact_files (the numeric ones become comparable metrics).
+    """
+    runs = data.runs
+    done = runs[~runs["status"].isin(UNFINISHED_STATUSES)].copy()
+    out = pd.DataFrame(
+        {
+            "variant": done["variant"],
+            "run": done["run"],
+            "order": np.arange(1, len(done) + 1, dtype="int64"),
+            "warmup": False,
+            "traced": False,
+            "started_at": done["started_at"],
+            "status": done["status"].map(lambda s: STATUS_TO_CONTRACT.get(s, "error")),
+            "wall_s": done["duration_s"],
+            "task": done["task"],
+            "run_id": done["run_id"],
+            "parent_run_id": done["parent_run_id"],
+            "orchestrator_status": done["status"],
+            "n_stages": done["n_stages"].astype("Int64"),
+            "manifest_bytes": done["manifest_bytes"].astype("Int64"),
+            "artifact_bytes": done["artifact_bytes"],
+            "artifact_files": done["artifact_files"],
+        }
+    )
+    kept = set(zip(done["task"], done["run_id"], done["variant"], done["run"]))
+    stages = data.stages
+    mask = [
+        key in kept
+        for key in zip(stages["task"], stages["run_id"], stages["variant"], stages["run"])
+    ]
+    return runs_frame(out), stages_frame(stages[mask].copy())
+
+
+def ingest(
+    root: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    variant_by: Literal["pipeline", "task"] = "pipeline",
+    append: bool = False,
+) -> tuple[OrchestratorData, Any]:
+    """Read ``root`` and write a dataset folder at ``out``.
+
+    Writes the runs/stages of :func:`to_dataset_tables` with :func:`perfkit.store.save`, plus
+    ``artifacts.parquet`` and ``problems.parquet`` (the full ingest tables) and
+    ``orchestrator_runs.parquet`` (every run, unfinished ones included). Returns the ingest and
+    the saved :class:`perfkit.Dataset`.
+    """
+    from perfkit.store import save
+
+    data = read_orchestrator(root, variant_by=variant_by)
+    runs, stages = to_dataset_tables(data)
+    root_abs = str(Path(root).resolve())
+    meta = {
+        "source": "orchestrator",
+        "orchestrator_root": root_abs,
+        "variants": {
+            str(v): {"command": None, "cwd": root_abs} for v in runs["variant"].drop_duplicates()
+        },
+        "ingest": {
+            "runs": len(data.runs),
+            "unfinished_runs": int(data.runs["status"].isin(UNFINISHED_STATUSES).sum()),
+            "stages": len(data.stages),
+            "artifacts": len(data.artifacts),
+            "problems": len(data.problems),
+        },
+    }
+    dataset = save(out, runs, stages, meta, append=append)
+    folder = Path(out)
+    data.artifacts.to_parquet(folder / "artifacts.parquet", index=False)
+    data.problems.to_parquet(folder / "problems.parquet", index=False)
+    data.runs.to_parquet(folder / "orchestrator_runs.parquet", index=False)
+    return data, dataset

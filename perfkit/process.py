@@ -1,0 +1,296 @@
+"""Measuring one run of a command: wall, CPU, peak memory and I/O of its whole process tree.
+
+How one run is measured (facts in ``/work/shared/NOTES-measurement.md``):
+
+1. ``os.posix_spawn`` the command in a new process group (``setpgroup=0``), so that a timeout can
+   kill the whole group, and a Ctrl-C on the terminal reaches perfkit rather than the command.
+2. ``waitid(P_PID, pid, WEXITED | WNOWAIT)`` (a ``pidfd`` polled against the deadline when there is
+   a timeout): the command has exited but stays a zombie. The wall clock stops here.
+3. Read ``/proc/<pid>/io`` from the zombie: the command's I/O *and* that of every descendant it (or
+   they) reaped, and nothing of the harness's own I/O.
+4. ``wait4(pid)`` reaps it and gives its rusage (again of the whole reaped subtree).
+
+Descendants that are *not* reaped inside the tree (daemonised by a double fork, or outliving their
+parent) would be re-parented to init and lost. The measuring process is therefore a *child
+subreaper* (``prctl(PR_SET_CHILD_SUBREAPER)``): such orphans become its children. After the command
+exits, every child that was not there before the run is an orphan of the run: it is waited for
+(until the run's deadline), its ``/proc/<pid>/io`` read while it is a zombie, reaped with ``wait4``,
+and its counters added.
+
+What is counted
+    - the command and every descendant, reaped inside the tree or re-parented to the spawner;
+    - ``user_s``, ``sys_s``, the ``io_*`` and rusage counters are sums over that tree;
+    - ``max_rss_kib`` is the largest single process of the tree (the kernel gives no sum).
+What is not
+    - ``wall_s`` stops when the command itself exits; orphans still running then are waited for
+      (their counters belong to the run) but do not lengthen ``wall_s``;
+    - processes that leave the tree other than by orphaning (a job handed to a service over a
+      socket) are not descendants and stay invisible;
+    - peak memory below the spawner's own RSS: a spawned child inherits its parent's high-water
+      mark at ``exec``, so runs are spawned from a small helper process (:mod:`perfkit._spawner`,
+      about 10 MiB, reported as ``spawner_rss_kib``) rather than from perfkit itself (hundreds of
+      MiB inside a Jupyter kernel). A ``max_rss_kib`` at that floor means "at most this".
+Orphans still alive at the run's deadline are killed (SIGKILL, with their process groups) and the
+run is recorded as ``timeout``; without a timeout they are waited for.
+"""
+
+from __future__ import annotations
+
+import atexit
+import datetime as dt
+import errno
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from perfkit.errors import MeasureError
+
+#: The seven counters of ``/proc/<pid>/io`` as perfkit columns, in the kernel's order.
+IO_COLUMNS = (
+    "io_rchar",
+    "io_wchar",
+    "io_syscr",
+    "io_syscw",
+    "io_read_bytes",
+    "io_write_bytes",
+    "io_cancelled_write_bytes",
+)
+#: rusage counters summed over the tree (besides user/sys time and peak RSS).
+RUSAGE_COLUMNS = ("blk_in", "blk_out", "minflt", "majflt", "nvcsw", "nivcsw")
+
+_SPAWNER = Path(__file__).with_name("_spawner.py")
+
+
+@dataclass
+class RunResult:
+    """One measured run: the ``runs`` columns that one execution determines.
+
+    status        ``ok`` | ``failed`` (non-zero exit or killed by a signal) | ``timeout`` | ``error``
+    exit_code     exit status; a signal is its negative number; None when the command never started
+    error         why it could not start (``error``) or was stopped (``timeout``); else None
+    started_at    UTC time of the spawn
+    wall_s        spawn → exit of the command itself, seconds
+    user_s, sys_s CPU seconds of the whole reaped tree
+    max_rss_kib   peak RSS of the largest single process of the tree
+    io_*          ``/proc/<pid>/io`` counters summed over the tree
+    blk_in, blk_out, minflt, majflt, nvcsw, nivcsw   rusage counters summed over the tree
+    orphans       re-parented descendants reaped and counted (diagnostic, not a runs column)
+    spawner_rss_kib  the spawner's own peak RSS: the floor under ``max_rss_kib`` (not a column)
+    """
+
+    status: str
+    exit_code: int | None = None
+    error: str | None = None
+    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    wall_s: float | None = None
+    user_s: float | None = None
+    sys_s: float | None = None
+    max_rss_kib: int | None = None
+    io_rchar: int | None = None
+    io_wchar: int | None = None
+    io_syscr: int | None = None
+    io_syscw: int | None = None
+    io_read_bytes: int | None = None
+    io_write_bytes: int | None = None
+    io_cancelled_write_bytes: int | None = None
+    blk_in: int | None = None
+    blk_out: int | None = None
+    minflt: int | None = None
+    majflt: int | None = None
+    nvcsw: int | None = None
+    nivcsw: int | None = None
+    orphans: int = 0
+    spawner_rss_kib: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def record(self) -> dict[str, Any]:
+        """The ``runs`` columns of this run (without the two diagnostics)."""
+        out = asdict(self)
+        out.pop("orphans")
+        out.pop("spawner_rss_kib")
+        return out
+
+    @classmethod
+    def _from_wire(cls, data: Mapping[str, Any]) -> RunResult:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known["started_at"] = dt.datetime.fromtimestamp(data["started_at"], dt.timezone.utc)
+        return cls(**known)
+
+
+def resolve_executable(
+    argv: Sequence[str], *, cwd: str | os.PathLike | None, env: Mapping[str, str]
+) -> str:
+    """The file ``posix_spawn`` should run for ``argv[0]``: searched on ``env``'s PATH (like a shell).
+
+    Raises FileNotFoundError when no such command exists.
+    """
+    name = argv[0]
+    if "/" in name:
+        if os.path.isabs(name) or cwd is None:
+            return name
+        return os.path.join(os.fspath(cwd), name)
+    found = shutil.which(name, path=env.get("PATH", os.defpath))
+    if found is None:
+        raise FileNotFoundError(errno.ENOENT, "command not found", name)
+    if os.path.isabs(found) or cwd is None:
+        return found
+    return os.path.join(os.fspath(cwd), found)
+
+
+class Spawner:
+    """A running spawner helper; :meth:`run` measures one run in it. Use as a context manager.
+
+    Costs one Python start-up (~20 ms) and, per run, one pipe round trip (~50 µs) outside the
+    measured interval.
+    """
+
+    def __init__(self) -> None:
+        rfd_child, self._wfd = os.pipe()
+        self._rfd, wfd_child = os.pipe()
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", str(_SPAWNER), str(rfd_child), str(wfd_child)],
+                pass_fds=(rfd_child, wfd_child),
+                stdin=subprocess.DEVNULL,
+            )
+        except OSError as exc:
+            raise MeasureError(f"cannot start the spawner helper ({exc})") from None
+        finally:
+            os.close(rfd_child)
+            os.close(wfd_child)
+        self._buf = b""
+        self._env: dict[str, str] | None = None
+        self._lock = threading.Lock()
+        hello = self._read()
+        if not hello.get("ready"):
+            raise MeasureError("the spawner helper did not start")
+        #: whether orphaned descendants are reaped and counted (needs Linux ≥ 3.4)
+        self.subreaper = bool(hello.get("subreaper"))
+        self.pid = int(hello["pid"])
+
+    def _read(self) -> dict[str, Any]:
+        while b"\n" not in self._buf:
+            chunk = os.read(self._rfd, 65536)
+            if not chunk:
+                code = self._proc.wait()
+                raise MeasureError(f"the spawner helper ended unexpectedly (exit code {code})")
+            self._buf += chunk
+        line, _, self._buf = self._buf.partition(b"\n")
+        return json.loads(line)
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: str | os.PathLike | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        show_output: bool = False,
+    ) -> RunResult:
+        """Measure one run of ``argv`` (see :func:`run_once`)."""
+        argv = [os.fspath(a) for a in argv]
+        full_env = dict(os.environ if env is None else env)
+        started = dt.datetime.now(dt.timezone.utc)
+        if not argv:
+            return RunResult("error", error="empty command", started_at=started)
+        if cwd is not None and not os.path.isdir(cwd):
+            return RunResult("error", error=f"cannot enter cwd {os.fspath(cwd)!r}", started_at=started)
+        try:
+            path = resolve_executable(argv, cwd=cwd, env=full_env)
+        except OSError as exc:
+            return RunResult("error", error=f"cannot start {argv[0]!r}: {exc.strerror}", started_at=started)
+        req: dict[str, Any] = {
+            "path": path,
+            "argv": argv,
+            "cwd": None if cwd is None else os.fspath(cwd),
+            "timeout": timeout,
+            "show_output": show_output,
+        }
+        with self._lock:
+            if full_env != self._env:
+                req["env"] = full_env
+                self._env = full_env
+            os.write(self._wfd, (json.dumps(req) + "\n").encode())
+            try:
+                reply = self._read()
+            except KeyboardInterrupt:
+                self._interrupt()
+                raise
+        return RunResult._from_wire(reply)
+
+    def _interrupt(self) -> None:
+        """Ctrl-C: have the helper kill the run in flight and end; wait for it."""
+        try:
+            self._proc.send_signal(signal.SIGINT)
+            self._proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover - the helper is stuck
+            self._proc.kill()
+            self._proc.wait()
+        except OSError:
+            pass
+        self.close()
+
+    def close(self) -> None:
+        for fd in ("_wfd", "_rfd"):
+            value = getattr(self, fd, -1)
+            if value >= 0:
+                try:
+                    os.close(value)
+                except OSError:
+                    pass
+                setattr(self, fd, -1)
+        if self._proc.poll() is None:
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # pragma: no cover
+                self._proc.kill()
+                self._proc.wait()
+
+    def __enter__(self) -> Spawner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_default: Spawner | None = None
+_default_lock = threading.Lock()
+
+
+def _default_spawner() -> Spawner:
+    global _default
+    with _default_lock:
+        if _default is None or _default._proc.poll() is not None or _default._wfd < 0:
+            _default = Spawner()
+            atexit.register(_default.close)
+        return _default
+
+
+def run_once(
+    argv: Sequence[str],
+    *,
+    cwd: str | os.PathLike | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    show_output: bool = False,
+) -> RunResult:
+    """Run ``argv`` once and measure it and its whole process tree (see the module docstring).
+
+    ``argv[0]`` is searched on ``env``'s PATH; ``env`` is the complete environment (None: perfkit's
+    own). stdin, and unless ``show_output`` stdout and stderr, are ``/dev/null``. A command that
+    fails, hangs or cannot start is not an exception but the returned ``status``; a
+    KeyboardInterrupt kills the run's tree and is re-raised. Uses a shared spawner helper that
+    lives as long as this Python process.
+    """
+    return _default_spawner().run(argv, cwd=cwd, env=env, timeout=timeout, show_output=show_output)

@@ -1,0 +1,210 @@
+"""Statistics of a comparison: the change between two variants with its confidence interval.
+
+For a metric where lower is better and a statistic S (median by default)::
+
+    change = 1 − S(candidate) / S(baseline)     0.15 = 15 % better, negative = worse
+
+Its interval comes from :func:`scipy.stats.bootstrap` with the two samples resampled on their own
+(``paired=False``), BCa by default. Three cases are handled before or after the bootstrap:
+
+- both samples constant (every run wrote the manifest 3 times): the change is exact, the interval
+  has zero width, ``method="exact"``;
+- BCa undefined (near-constant data make the jackknife acceleration 0/0, and scipy warns and
+  returns NaN): the percentile interval of the same resamples is used, ``method="percentile"``
+  and ``note`` says why;
+- S(baseline) = 0 with varying data: the ratio has no meaning, ``method="undefined"``.
+
+The success rate is compared with Wilson score intervals per variant and Newcombe's hybrid score
+interval for the difference of two proportions (Newcombe 1998, method 10), both closed form.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from perfkit.errors import UsageError
+
+STATISTICS = ("median", "mean")
+METHODS = ("BCa", "percentile")
+
+
+def _median(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.median(x, axis=axis)
+
+
+def _mean(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.mean(x, axis=axis)
+
+
+_STAT_FUNCS = {"median": _median, "mean": _mean}
+
+
+@dataclass(frozen=True)
+class ChangeInterval:
+    """The change of one metric between two samples, with its interval.
+
+    ``baseline``/``candidate`` are the statistic of each sample; ``change`` = 1 − c/b;
+    ``ci_low``/``ci_high`` bound the change at ``confidence``; ``method`` is ``bca``,
+    ``percentile``, ``exact`` or ``undefined``; ``note`` explains a fallback (else empty);
+    ``p_value`` is the two-sided Mann–Whitney U test of the two samples (NaN if undefined).
+    """
+
+    n_baseline: int
+    n_candidate: int
+    baseline: float
+    candidate: float
+    change: float
+    ci_low: float
+    ci_high: float
+    method: str
+    note: str
+    p_value: float
+    confidence: float
+
+    @property
+    def half_width(self) -> float:
+        return (self.ci_high - self.ci_low) / 2
+
+
+def _clean_sample(x, name: str) -> np.ndarray:
+    arr = np.asarray(x, dtype=float).ravel()
+    arr = arr[np.isfinite(arr)]
+    if arr.size == 0:
+        raise UsageError(f"`{name}` holds no values")
+    return arr
+
+
+def _exact_change(b: float, c: float) -> float:
+    if b == 0:
+        return 0.0 if c == 0 else -math.inf
+    return 1.0 - c / b
+
+
+def rank_test(baseline: np.ndarray, candidate: np.ndarray) -> float:
+    """Two-sided Mann–Whitney U p-value (NaN when both samples are one and the same constant)."""
+    b, c = np.asarray(baseline, float), np.asarray(candidate, float)
+    if b.size == 0 or c.size == 0:
+        return math.nan
+    if np.ptp(np.concatenate([b, c])) == 0:
+        return 1.0  # identical constants: no evidence of any difference
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(stats.mannwhitneyu(b, c, alternative="two-sided").pvalue)
+
+
+def change_interval(
+    baseline,
+    candidate,
+    *,
+    statistic: str = "median",
+    confidence: float = 0.95,
+    n_resamples: int = 10_000,
+    seed: int | np.random.Generator | None = 0,
+    method: str = "BCa",
+) -> ChangeInterval:
+    """Bootstrap interval of ``1 − S(candidate)/S(baseline)``; see the module docstring."""
+    if statistic not in _STAT_FUNCS:
+        raise UsageError(f"`statistic` must be one of {', '.join(STATISTICS)}, not {statistic!r}")
+    if method not in METHODS:
+        raise UsageError(f"`method` must be one of {', '.join(METHODS)}, not {method!r}")
+    if not 0 < confidence < 1:
+        raise UsageError(f"`confidence` must lie strictly between 0 and 1, not {confidence!r}")
+    if int(n_resamples) < 100:
+        raise UsageError(f"`n_resamples` must be at least 100, not {n_resamples!r}")
+    b = _clean_sample(baseline, "baseline")
+    c = _clean_sample(candidate, "candidate")
+    f = _STAT_FUNCS[statistic]
+    sb, sc = float(f(b)), float(f(c))
+    p = rank_test(b, c)
+    common = dict(n_baseline=b.size, n_candidate=c.size, baseline=sb, candidate=sc,
+                  p_value=p, confidence=confidence)
+
+    if np.ptp(b) == 0 and np.ptp(c) == 0:
+        ch = _exact_change(sb, sc)
+        return ChangeInterval(change=ch, ci_low=ch, ci_high=ch, method="exact",
+                              note="constant in both variants", **common)
+    if sb == 0:
+        return ChangeInterval(change=math.nan, ci_low=math.nan, ci_high=math.nan,
+                              method="undefined", note="baseline statistic is zero", **common)
+
+    def ratio_change(x, y, axis=-1):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return 1.0 - f(y, axis=axis) / f(x, axis=axis)
+
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    note = ""
+    used = method.lower()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = stats.bootstrap(
+            (b, c), ratio_change, n_resamples=int(n_resamples), method=method,
+            confidence_level=confidence, vectorized=True, paired=False, rng=rng,
+        )
+    lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
+    dist = res.bootstrap_distribution
+    if method == "BCa" and not (math.isfinite(lo) and math.isfinite(hi)):
+        # BCa is undefined here (scipy warned: DegenerateDataWarning); the percentile interval of
+        # the very same resamples needs no jackknife and is still a valid, if less exact, interval.
+        used = "percentile"
+        degenerate = any("degenerate" in str(w.message).lower() or
+                         w.category.__name__ == "DegenerateDataWarning" for w in caught)
+        note = "BCa undefined (near-constant data)" if degenerate else "BCa undefined"
+        note += "; percentile interval"
+        finite = dist[np.isfinite(dist)]
+        if finite.size:
+            alpha = (1 - confidence) / 2
+            lo, hi = (float(q) for q in np.quantile(finite, [alpha, 1 - alpha]))
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return ChangeInterval(change=_exact_change(sb, sc), ci_low=math.nan, ci_high=math.nan,
+                              method="undefined", note="no finite interval", **common)
+    return ChangeInterval(change=_exact_change(sb, sc), ci_low=lo, ci_high=hi, method=used,
+                          note=note, **common)
+
+
+def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion ``k/n`` (``(nan, nan)`` for ``n == 0``)."""
+    if n == 0:
+        return math.nan, math.nan
+    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def newcombe_interval(
+    k1: int, n1: int, k2: int, n2: int, confidence: float = 0.95
+) -> tuple[float, float]:
+    """Newcombe's hybrid score interval for ``k2/n2 − k1/n1`` (method 10 of Newcombe 1998)."""
+    if n1 == 0 or n2 == 0:
+        return math.nan, math.nan
+    p1, p2 = k1 / n1, k2 / n2
+    l1, u1 = wilson_interval(k1, n1, confidence)
+    l2, u2 = wilson_interval(k2, n2, confidence)
+    d = p2 - p1
+    low = d - math.sqrt((p2 - l2) ** 2 + (u1 - p1) ** 2)
+    high = d + math.sqrt((u2 - p2) ** 2 + (p1 - l1) ** 2)
+    return low, high
+
+
+def runs_needed(
+    n_baseline: int, n_candidate: int, half_width: float, distance: float, cap: int = 10_000
+) -> int | None:
+    """Runs per variant that would shrink the interval's half-width below ``distance``.
+
+    The half-width of a two-sample interval scales as ``sqrt(1/n_b + 1/n_c)``; with ``n`` runs in
+    each variant that is ``sqrt(2/n)``. Returns ``None`` when no number would do (the estimate
+    sits on the boundary) or more than ``cap`` would be needed.
+    """
+    if not (half_width > 0) or not (distance > 0) or n_baseline < 1 or n_candidate < 1:
+        return None
+    n = 2.0 / ((1 / n_baseline + 1 / n_candidate) * (distance / half_width) ** 2)
+    if not math.isfinite(n) or n > cap:
+        return None
+    return max(int(math.ceil(n)), 2)

@@ -1,0 +1,664 @@
+"""The verdict: did the candidate clear its target on every target metric, and did every guardrail hold?
+
+The rules are DESIGN.md's "Deciding: the verdict", implemented literally. Sign conventions:
+
+- ``change`` = 1 − S(candidate)/S(baseline) for every bootstrapped metric (all of perfkit's metrics
+  are lower-is-better): 0.15 = 15 % better, negative = worse. ``ci_low``/``ci_high`` bound it.
+- a guardrail's *increase* is candidate/baseline − 1 = −change, so its interval is
+  ``[−ci_high, −ci_low]``: it holds when that lies entirely below the margin
+  (``−ci_low < margin``), is broken when it lies entirely above (``−ci_high > margin``), and is
+  unresolved otherwise.
+- the ``success_rate`` row is higher-is-better: ``baseline``/``candidate`` are the share of runs
+  that ended ``ok``, ``change`` is the candidate's share minus the baseline's (negative = the
+  candidate fails more often) and its interval is Newcombe's for a difference of proportions. It
+  is broken when the interval lies entirely below 0 (the candidate fails more often, with
+  confidence), held when the candidate failed no more often than the baseline, else unresolved.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sstats
+
+from perfkit.diagnostics import Diagnostic, compare_hosts, diagnose, measured_rows, measured_values
+from perfkit.errors import UsageError
+from perfkit.schema import metric_columns
+from perfkit.stats import (
+    STATISTICS,
+    ChangeInterval,
+    change_interval,
+    newcombe_interval,
+    runs_needed,
+    wilson_interval,
+)
+
+#: Version of the JSON document :meth:`Comparison.to_dict` returns.
+JSON_SCHEMA = "perfkit.compare/1"
+
+TARGET_VERDICTS = (
+    "cleared-stretch",
+    "cleared",
+    "improved-unresolved",
+    "improved-below-target",
+    "no-change",
+    "regressed",
+)
+GUARDRAIL_VERDICTS = ("held", "broken", "unresolved")
+#: Verdict of a row whose change cannot be computed (no runs, or a zero baseline that varies).
+UNDEFINED = "undefined"
+OVERALL = ("cleared", "not-shown", "regressed")
+EXIT_CODES = {"cleared": 0, "not-shown": 1, "regressed": 3}
+
+SUCCESS_METRIC = "success_rate"
+#: Minimum runs per variant below which diagnose() warns.
+MIN_RUNS = 10
+
+TABLE_COLUMNS = [
+    "metric", "role", "n_baseline", "n_candidate", "baseline", "candidate", "change",
+    "ci_low", "ci_high", "verdict", "method", "p_value", "margin", "runs_needed", "note",
+]
+
+
+class _Default(dict):
+    """Marks the default guardrails, so that a missing default metric is a warning, not an error."""
+
+
+DEFAULT_GUARDRAILS: Mapping[str, float] = _Default({"max_rss_kib": 0.05})
+
+
+def target_verdict(low_ci: float, high_ci: float, low: float, high: float) -> str:
+    """DESIGN's target table, rule by rule, for a change interval ``[L, U]`` and band ``[low, high]``."""
+    L, U = low_ci, high_ci
+    if math.isnan(L) or math.isnan(U):
+        return UNDEFINED
+    if L >= high:
+        return "cleared-stretch"
+    if low <= L < high:
+        return "cleared"
+    if 0 < L < low <= U:
+        return "improved-unresolved"
+    if 0 < L and U < low:
+        return "improved-below-target"
+    if L <= 0 <= U:
+        return "no-change"
+    if U < 0:
+        return "regressed"
+    return UNDEFINED  # unreachable for L <= U; kept so that a bad interval never passes silently
+
+
+def guardrail_verdict(low_ci: float, high_ci: float, margin: float) -> str:
+    """Guardrail rule on the *change* interval: the increase interval is ``[−high_ci, −low_ci]``."""
+    if math.isnan(low_ci) or math.isnan(high_ci):
+        return UNDEFINED
+    inc_low, inc_high = -high_ci, -low_ci
+    if inc_high < margin:
+        return "held"
+    if inc_low > margin:
+        return "broken"
+    return "unresolved"
+
+
+def success_verdict(ci_high: float, fail_base: float, fail_cand: float) -> str:
+    """Success-rate guardrail on the interval of the *success* difference (candidate − baseline).
+
+    Broken when that interval lies entirely below 0 (the candidate fails more often, with
+    confidence); held when the candidate failed no more often than the baseline; else unresolved.
+    """
+    if math.isnan(fail_base) or math.isnan(fail_cand) or math.isnan(ci_high):
+        return UNDEFINED
+    if ci_high < 0:
+        return "broken"
+    if fail_cand <= fail_base:
+        return "held"
+    return "unresolved"
+
+
+# --------------------------------------------------------------------------------------------
+# the result
+
+
+def _json_value(v: Any) -> Any:
+    if v is None or v is pd.NA:
+        return None
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return float(v) if math.isfinite(v) else None
+    return v
+
+
+@dataclass
+class Comparison:
+    """What :func:`compare` returns.
+
+    ``table`` (one row per metric; columns below), ``overall`` (``cleared``, ``not-shown`` or
+    ``regressed``), ``reasons`` (one sentence per target/guardrail that is not cleared/held, or
+    why it is cleared), ``advice`` (runs per variant that would probably settle an unresolved row),
+    ``warnings`` (:class:`~perfkit.diagnostics.Diagnostic` with hints) and the ``settings`` used.
+
+    Table columns: ``metric``, ``role`` (target / guardrail / info), ``n_baseline``,
+    ``n_candidate`` (runs used), ``baseline``, ``candidate`` (the statistic of each variant),
+    ``change`` (1 − candidate/baseline; for ``success_rate`` the difference of success shares),
+    ``ci_low``, ``ci_high`` (its interval), ``verdict``, ``method`` (``bca``, ``percentile``,
+    ``exact``, ``newcombe``, ``undefined``), ``p_value`` (Mann–Whitney U, two-sided; Fisher's exact
+    test for the success rate), ``margin`` (guardrails), ``runs_needed`` (per variant, for an
+    unresolved row), ``note``.
+    """
+
+    table: pd.DataFrame
+    overall: str
+    reasons: list[str]
+    advice: list[str]
+    warnings: list[Diagnostic]
+    baseline: str
+    candidate: str
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        """0 cleared, 1 not shown, 3 regressed or a guardrail broken."""
+        return EXIT_CODES[self.overall]
+
+    def row(self, metric: str) -> pd.Series:
+        """The table row of one metric."""
+        hit = self.table[self.table["metric"] == metric]
+        if hit.empty:
+            raise UsageError(f"`metric`: {metric!r} is not in this comparison")
+        return hit.iloc[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready record (non-finite numbers become null)."""
+        rows = [
+            {k: _json_value(v) for k, v in rec.items()} for rec in self.table.to_dict("records")
+        ]
+        return {
+            "schema": JSON_SCHEMA,
+            "baseline": self.baseline,
+            "candidate": self.candidate,
+            "overall": self.overall,
+            "exit_code": self.exit_code,
+            "reasons": list(self.reasons),
+            "advice": list(self.advice),
+            "warnings": [w.to_dict() for w in self.warnings],
+            "settings": {k: _json_value(v) if not isinstance(v, (list, dict)) else v
+                         for k, v in self.settings.items()},
+            "metrics": rows,
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    def _repr_markdown_(self) -> str:  # Jupyter shows the markdown summary
+        return "\n".join(format_markdown(self))
+
+    def __str__(self) -> str:
+        return "\n".join(format_text(self))
+
+
+# --------------------------------------------------------------------------------------------
+# input validation (one helper, like scipy's *_iv functions)
+
+
+def _as_runs(obj: Any, name: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    if obj is None:
+        return None, {}  # type: ignore[return-value]
+    runs = getattr(obj, "runs", None)
+    if isinstance(runs, pd.DataFrame):  # a perfkit Dataset
+        return runs, dict(getattr(obj, "meta", {}) or {})
+    if isinstance(obj, pd.DataFrame):
+        return obj, {}
+    raise UsageError(f"`{name}` must be a runs DataFrame or a perfkit Dataset, not {type(obj).__name__}")
+
+
+def _band(target: Any) -> tuple[float, float]:
+    if isinstance(target, (int, float)) and not isinstance(target, bool):
+        low = high = float(target)
+    else:
+        try:
+            low, high = (float(x) for x in target)
+        except (TypeError, ValueError):
+            raise UsageError(f"`target` must be a band (low, high), not {target!r}") from None
+    if not (0 <= low <= high < 1) or not (math.isfinite(low) and math.isfinite(high)):
+        raise UsageError(f"`target` band must satisfy 0 ≤ low ≤ high < 1, not ({low}, {high})")
+    return low, high
+
+
+def _variant_rows(runs: pd.DataFrame, variant: str, name: str) -> pd.DataFrame:
+    if "variant" not in runs.columns:
+        raise UsageError(f"`{name}`: the runs table has no `variant` column")
+    known = [str(v) for v in pd.unique(runs["variant"].dropna())]
+    if variant not in known:
+        raise UsageError(
+            f"`{name}`: unknown variant {variant!r} (the runs table holds: "
+            f"{', '.join(known) or 'none'})"
+        )
+    rows = runs[runs["variant"] == variant]
+    if "warmup" in rows.columns:
+        rows = rows[~rows["warmup"].astype(bool)]
+    if rows.empty:
+        raise UsageError(f"`{name}`: variant {variant!r} has no measured runs (only warm-ups)")
+    return rows
+
+
+def _check_metric(name: str, metric: str, *tables: pd.DataFrame) -> None:
+    for t in tables:
+        if metric not in t.columns:
+            raise UsageError(f"`{name}`: {metric!r} is not a column of the runs table")
+        if not pd.api.types.is_numeric_dtype(t[metric]) or t[metric].dtype == bool:
+            raise UsageError(f"`{name}`: {metric!r} is not a numeric metric")
+
+
+# --------------------------------------------------------------------------------------------
+# the comparison
+
+
+def _pct(x: float) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    if math.isinf(x):
+        return "−∞" if x < 0 else "+∞"
+    return f"{x * 100:+.1f} %"
+
+
+def _advice_distance(verdict: str, est: float, low: float, high: float) -> float | None:
+    """Distance from the estimate to the nearest boundary the interval must clear to settle."""
+    if verdict == "improved-unresolved":
+        return abs(est - low)
+    if verdict == "no-change":
+        # the verdict settles once the interval leaves every boundary it straddles; the binding
+        # one is the closest of: 0 (either side), and low when the estimate lies between 0 and low
+        candidates = [abs(est)]
+        if 0 < est:
+            candidates.append(abs(low - est))
+        return min(candidates)
+    return None
+
+
+def compare(
+    runs: pd.DataFrame | Any,
+    baseline: str = "baseline",
+    candidate: str = "candidate",
+    *,
+    candidate_runs: pd.DataFrame | Any | None = None,
+    targets: Sequence[str] = ("wall_s",),
+    target: tuple[float, float] | float = (0.10, 0.20),
+    guardrails: Mapping[str, float] = DEFAULT_GUARDRAILS,
+    info: Sequence[str] | None = None,
+    confidence: float = 0.95,
+    statistic: str = "median",
+    n_resamples: int = 10_000,
+    seed: int = 0,
+    min_runs: int = MIN_RUNS,
+    meta: Mapping[str, Any] | None = None,
+    candidate_meta: Mapping[str, Any] | None = None,
+) -> Comparison:
+    """Compare ``candidate`` against ``baseline``: one verdict per metric and an overall answer.
+
+    ``runs`` is a runs table (or a :class:`perfkit.Dataset`) holding both variants; or, with
+    ``candidate_runs`` given, the baseline's table, the candidate then coming from
+    ``candidate_runs``. ``targets`` are judged against the band ``target`` = (low, high);
+    ``guardrails`` maps a metric to its margin (0.05 = may grow by less than 5 %); every other
+    metric column is an ``info`` row (or only those named in ``info``). The success rate is always
+    a guardrail. ``meta``/``candidate_meta`` (taken from Datasets when given) feed the
+    different-hosts warning.
+
+    Returns a :class:`Comparison`; its ``table`` columns are listed there.
+    """
+    base_runs, base_meta = _as_runs(runs, "runs")
+    cand_runs, cand_meta = _as_runs(candidate_runs, "candidate_runs")
+    if base_runs is None:
+        raise UsageError("`runs` is required")
+    if cand_runs is None:
+        cand_runs = base_runs
+        cand_meta = base_meta
+        if baseline == candidate:
+            raise UsageError(f"`candidate`: same variant as `baseline` ({baseline!r})")
+    base_meta = dict(meta) if meta is not None else base_meta
+    cand_meta = dict(candidate_meta) if candidate_meta is not None else cand_meta
+    low, high = _band(target)
+    if not 0 < confidence < 1:
+        raise UsageError(f"`confidence` must lie strictly between 0 and 1, not {confidence!r}")
+    if statistic not in STATISTICS:
+        raise UsageError(f"`statistic` must be one of {', '.join(STATISTICS)}, not {statistic!r}")
+    if isinstance(n_resamples, bool) or int(n_resamples) < 100:
+        raise UsageError(f"`n_resamples` must be at least 100, not {n_resamples!r}")
+    targets = [targets] if isinstance(targets, str) else list(targets)
+    if not targets:
+        raise UsageError("`targets`: name at least one target metric")
+    if not isinstance(guardrails, Mapping):
+        raise UsageError("`guardrails` must map metric names to margins, e.g. {'max_rss_kib': 0.05}")
+    default_guardrails = isinstance(guardrails, _Default)
+    margins: dict[str, float] = {}
+    for m, margin in guardrails.items():
+        try:
+            margin = float(margin)
+        except (TypeError, ValueError):
+            raise UsageError(f"`guardrails`: margin of {m!r} must be a number, not {margin!r}") from None
+        if not (math.isfinite(margin) and margin >= 0):
+            raise UsageError(f"`guardrails`: margin of {m!r} must be ≥ 0, not {margin!r}")
+        margins[m] = margin
+    both = set(targets) & set(margins)
+    if both:
+        raise UsageError(f"`guardrails`: {sorted(both)} also named in `targets`")
+
+    b_rows = _variant_rows(base_runs, baseline, "baseline")
+    c_rows = _variant_rows(cand_runs, candidate, "candidate")
+
+    warns: list[Diagnostic] = []
+    for m in targets:
+        _check_metric("targets", m, b_rows, c_rows)
+    for m in list(margins):
+        if default_guardrails and (m not in b_rows.columns or m not in c_rows.columns):
+            margins.pop(m)
+            continue
+        _check_metric("guardrails", m, b_rows, c_rows)
+    if info is None:
+        info_metrics = [
+            m for m in metric_columns(b_rows)
+            if m in c_rows.columns and m not in targets and m not in margins
+            and m in metric_columns(c_rows)
+        ]
+    else:
+        info_metrics = [m for m in info if m not in targets and m not in margins]
+        for m in info_metrics:
+            _check_metric("info", m, b_rows, c_rows)
+
+    settings = {
+        "targets": list(targets), "target": [low, high], "guardrails": dict(margins),
+        "confidence": confidence, "statistic": statistic, "n_resamples": int(n_resamples),
+        "seed": seed, "method": "BCa",
+    }
+
+    rows: list[dict[str, Any]] = []
+    reasons: list[str] = []
+    advice: list[str] = []
+
+    def one(metric: str, role: str) -> dict[str, Any] | None:
+        vb, _ = measured_values(b_rows, metric)
+        vc, _ = measured_values(c_rows, metric)
+        margin = margins.get(metric, math.nan)
+        rec: dict[str, Any] = {"metric": metric, "role": role, "n_baseline": vb.size,
+                               "n_candidate": vc.size, "margin": margin, "runs_needed": pd.NA}
+        if vb.size == 0 or vc.size == 0:
+            if role == "info":
+                return None  # a counter this collection did not record (e.g. no traced pass)
+            if role == "guardrail" and default_guardrails:
+                warns.append(Diagnostic(
+                    "no-data", None, metric,
+                    f"guardrail {metric} has no measured values in "
+                    f"{'the baseline' if vb.size == 0 else 'the candidate'}; not checked",
+                    "collect with a runner that records it, or name other guardrails"))
+                return None
+            empty = baseline if vb.size == 0 else candidate
+            rec.update(baseline=math.nan, candidate=math.nan, change=math.nan, ci_low=math.nan,
+                       ci_high=math.nan, verdict=UNDEFINED, method="undefined", p_value=math.nan,
+                       note=f"no successful measured runs of {metric} in {empty!r}")
+            return rec
+        ci: ChangeInterval = change_interval(
+            vb, vc, statistic=statistic, confidence=confidence, n_resamples=n_resamples, seed=seed
+        )
+        rec.update(baseline=ci.baseline, candidate=ci.candidate, change=ci.change,
+                   ci_low=ci.ci_low, ci_high=ci.ci_high, method=ci.method, p_value=ci.p_value,
+                   note=ci.note)
+        if role == "guardrail":
+            rec["verdict"] = guardrail_verdict(ci.ci_low, ci.ci_high, margin)
+            if rec["verdict"] == "unresolved":
+                need = runs_needed(vb.size, vc.size, ci.half_width, abs(-ci.change - margin))
+                rec["runs_needed"] = need if need is not None else pd.NA
+        else:
+            rec["verdict"] = target_verdict(ci.ci_low, ci.ci_high, low, high)
+            dist = _advice_distance(rec["verdict"], ci.change, low, high)
+            if dist is not None:
+                need = runs_needed(vb.size, vc.size, ci.half_width, dist)
+                rec["runs_needed"] = need if need is not None else pd.NA
+        return rec
+
+    for m in targets:
+        rows.append(one(m, "target"))
+    for m in margins:
+        rec = one(m, "guardrail")
+        if rec is not None:
+            rows.append(rec)
+    rows.append(_success_row(b_rows, c_rows, confidence))
+    for m in info_metrics:
+        rec = one(m, "info")
+        if rec is not None:
+            rows.append(rec)
+
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    table["n_baseline"] = table["n_baseline"].astype("int64")
+    table["n_candidate"] = table["n_candidate"].astype("int64")
+    table["runs_needed"] = table["runs_needed"].astype("Int64")
+
+    # overall answer, DESIGN's three cases
+    conf = f"{confidence:.0%}"
+    t_rows = table[table["role"] == "target"]
+    g_rows = table[table["role"] == "guardrail"]
+    regressed = (t_rows["verdict"] == "regressed").any() or (g_rows["verdict"] == "broken").any()
+    cleared = t_rows["verdict"].isin(["cleared", "cleared-stretch"]).all() and (
+        g_rows["verdict"] == "held"
+    ).all()
+    overall = "regressed" if regressed else "cleared" if cleared else "not-shown"
+
+    for r in t_rows.itertuples():
+        reasons.append(_target_reason(r, low, high, conf))
+    for r in g_rows.itertuples():
+        reasons.append(_guardrail_reason(r, conf))
+    for r in table[table["role"] != "info"].itertuples():
+        if pd.notna(r.runs_needed):
+            advice.append(
+                f"{r.metric}: about {int(r.runs_needed)} runs per variant would probably settle "
+                f"it (now {r.n_baseline} and {r.n_candidate}; scaled from the interval's width)"
+            )
+        elif r.verdict in ("improved-unresolved", "no-change", "unresolved") and (
+            r.metric != SUCCESS_METRIC
+        ):
+            advice.append(
+                f"{r.metric}: the estimate sits on a boundary; more runs are unlikely to settle it"
+            )
+
+    # statistical oddities, as warnings with hints
+    judged = [m for m in (*targets, *margins) if m in table["metric"].values]
+    same_table = cand_runs is base_runs
+    if same_table:
+        both_rows = pd.concat([b_rows, c_rows])
+        warns[:0] = diagnose(both_rows, metric=judged, min_runs=min_runs,
+                             variants=[baseline, candidate])
+    else:
+        warns[:0] = diagnose(b_rows, metric=judged, min_runs=min_runs, variants=[baseline]) + \
+            diagnose(c_rows, metric=judged, min_runs=min_runs, variants=[candidate])
+        host = compare_hosts(base_meta, cand_meta)
+        if host is not None:
+            warns.append(host)
+    return Comparison(table=table, overall=overall, reasons=reasons, advice=advice,
+                      warnings=warns, baseline=baseline, candidate=candidate, settings=settings)
+
+
+def _success_row(b_rows: pd.DataFrame, c_rows: pd.DataFrame, confidence: float) -> dict[str, Any]:
+    def counts(rows: pd.DataFrame) -> tuple[int, int, str]:
+        if "traced" in rows.columns:
+            rows = rows[~rows["traced"].astype(bool)]
+        status = rows["status"].astype("string").fillna("error") if "status" in rows.columns \
+            else pd.Series(["ok"] * len(rows))
+        n = len(status)
+        bad = status[status != "ok"].value_counts()
+        text = ", ".join(f"{int(k)} {s}" for s, k in bad.items()) or "0 failed"
+        return n, int(bad.sum()), text
+
+    nb, fb, tb = counts(b_rows)
+    nc, fc, tc = counts(c_rows)
+    sb = (nb - fb) / nb if nb else math.nan
+    sc = (nc - fc) / nc if nc else math.nan
+    # success difference = −(failure difference): Newcombe on failures, then negate
+    f_lo, f_hi = newcombe_interval(fb, nb, fc, nc, confidence)
+    lo, hi = -f_hi, -f_lo
+    p = float(sstats.fisher_exact([[fb, nb - fb], [fc, nc - fc]]).pvalue) if nb and nc else math.nan
+    fr_b = fb / nb if nb else math.nan
+    fr_c = fc / nc if nc else math.nan
+    verdict = success_verdict(hi, fr_b, fr_c)
+    wb, wc = wilson_interval(fb, nb, confidence), wilson_interval(fc, nc, confidence)
+    note = (f"baseline {tb} of {nb} (failure rate CI {wb[0]:.0%}–{wb[1]:.0%}); "
+            f"candidate {tc} of {nc} (CI {wc[0]:.0%}–{wc[1]:.0%})")
+    return {"metric": SUCCESS_METRIC, "role": "guardrail", "n_baseline": nb, "n_candidate": nc,
+            "baseline": sb, "candidate": sc, "change": sc - sb, "ci_low": lo, "ci_high": hi,
+            "verdict": verdict, "method": "newcombe", "p_value": p, "margin": 0.0,
+            "runs_needed": pd.NA, "note": note}
+
+
+def _target_reason(r, low: float, high: float, conf: str) -> str:
+    ci = f"{conf} CI {_pct(r.ci_low)} to {_pct(r.ci_high)}" if r.method != "exact" else "exact"
+    est = f"change {_pct(r.change)} ({ci})"
+    v = r.verdict
+    if v == "cleared-stretch":
+        return f"{r.metric}: cleared the stretch target of {high:.0%}: {est}"
+    if v == "cleared":
+        return f"{r.metric}: cleared the {low:.0%} target: {est}"
+    if v == "improved-unresolved":
+        return f"{r.metric}: better, but whether by {low:.0%} is not settled: {est}"
+    if v == "improved-below-target":
+        return f"{r.metric}: better, but by less than the {low:.0%} target: {est}"
+    if v == "no-change":
+        return f"{r.metric}: no change shown: {est}"
+    if v == "regressed":
+        return f"{r.metric}: regressed (worse): {est}"
+    return f"{r.metric}: cannot be judged ({r.note})"
+
+
+def _guardrail_reason(r, conf: str) -> str:
+    if r.metric == SUCCESS_METRIC:
+        if r.verdict == "held":
+            return f"{SUCCESS_METRIC}: held, the candidate failed no more often ({r.note})"
+        if r.verdict == "broken":
+            return f"{SUCCESS_METRIC}: broken, the candidate fails more often ({r.note})"
+        return (f"{SUCCESS_METRIC}: unresolved, the candidate failed more often but not "
+                f"conclusively ({r.note})")
+    if r.method == "exact":
+        inc = f"increase {_pct(-r.change)} (exact)"
+    else:
+        inc = f"increase {_pct(-r.change)} ({conf} CI {_pct(-r.ci_high)} to {_pct(-r.ci_low)})"
+    if r.verdict == "held":
+        return f"{r.metric}: guardrail held, below the {r.margin:.0%} margin: {inc}"
+    if r.verdict == "broken":
+        return f"{r.metric}: guardrail broken, above the {r.margin:.0%} margin: {inc}"
+    if r.verdict == "unresolved":
+        return f"{r.metric}: guardrail unresolved against the {r.margin:.0%} margin: {inc}"
+    return f"{r.metric}: guardrail cannot be judged ({r.note})"
+
+
+# --------------------------------------------------------------------------------------------
+# formatting: functions return lines; printing is the caller's business (as pyperf does)
+
+#: GitHub refuses comments over 65,536 characters; stay clear of it.
+MARKDOWN_LIMIT = 64_000
+
+
+def _num(x: Any) -> str:
+    if x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    x = float(x)
+    if math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.4g}"
+
+
+def _p(x: Any) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    return f"{x:.2g}" if x >= 1e-4 else "<1e-4"
+
+
+def _display_rows(result: Comparison, roles: Sequence[str]) -> list[list[str]]:
+    out = []
+    for r in result.table[result.table["role"].isin(roles)].itertuples():
+        if r.metric == SUCCESS_METRIC:
+            b, c = f"{r.baseline:.0%}" if not math.isnan(r.baseline) else "n/a", \
+                f"{r.candidate:.0%}" if not math.isnan(r.candidate) else "n/a"
+            ch = f"{r.change * 100:+.1f} pts" if not math.isnan(r.change) else "n/a"
+            ci = (f"{r.ci_low * 100:+.1f} to {r.ci_high * 100:+.1f} pts"
+                  if not math.isnan(r.ci_low) else "n/a")
+        else:
+            b, c, ch = _num(r.baseline), _num(r.candidate), _pct(r.change)
+            ci = "exact" if r.method == "exact" else (
+                "n/a" if math.isnan(r.ci_low) else f"{_pct(r.ci_low)} to {_pct(r.ci_high)}")
+        out.append([r.metric, r.role, f"{r.n_baseline}/{r.n_candidate}", b, c, ch, ci,
+                    r.verdict, r.method, _p(r.p_value)])
+    return out
+
+
+def _headers(result: Comparison) -> list[str]:
+    conf = f"{result.settings.get('confidence', 0.95):.0%}"
+    stat = result.settings.get("statistic", "median")
+    return ["metric", "role", "runs b/c", f"baseline {stat}", f"candidate {stat}", "change",
+            f"{conf} CI", "verdict", "method", "p"]
+
+
+def _settings_line(result: Comparison) -> str:
+    s = result.settings
+    low, high = s.get("target", [math.nan, math.nan])
+    return (f"target {low:.0%} better (stretch {high:.0%}); change = 1 − candidate/baseline "
+            f"(positive = better); {s.get('confidence', 0.95):.0%} two-sample bootstrap "
+            f"({s.get('n_resamples')} resamples, BCa, seed {s.get('seed')})")
+
+
+def format_text(result: Comparison) -> list[str]:
+    """The comparison as plain-text lines (what ``perfkit compare`` prints by default)."""
+    from tabulate import tabulate
+
+    lines = [
+        f"perfkit compare: {result.candidate!r} against {result.baseline!r}: "
+        f"{result.overall.upper()}",
+        _settings_line(result),
+        "",
+    ]
+    body = _display_rows(result, ("target", "guardrail", "info"))
+    lines += tabulate(body, headers=_headers(result), tablefmt="simple",
+                      disable_numparse=True).splitlines()
+    for title, items in (("reasons", result.reasons), ("advice", result.advice),
+                         ("warnings", [str(w) for w in result.warnings])):
+        if items:
+            lines += ["", f"{title}:"] + [f"  - {x}" for x in items]
+    return lines
+
+
+def format_markdown(result: Comparison, *, limit: int = MARKDOWN_LIMIT) -> list[str]:
+    """The comparison as markdown lines fit for a pull-request comment (under ``limit`` chars)."""
+    from tabulate import tabulate
+
+    def md_table(roles):
+        rows = _display_rows(result, roles)
+        rows = [[x.replace("|", "\\|") for x in row] for row in rows]
+        return tabulate(rows, headers=_headers(result), tablefmt="github",
+                        disable_numparse=True).splitlines()
+
+    head = [
+        f"### perfkit: `{result.candidate}` against `{result.baseline}`: "
+        f"**{result.overall}**",
+        "",
+        _settings_line(result),
+        "",
+    ]
+    main = md_table(("target", "guardrail"))
+    tail: list[str] = []
+    for title, items in (("Reasons", result.reasons), ("Advice", result.advice),
+                         ("Warnings", [str(w) for w in result.warnings])):
+        if items:
+            tail += ["", f"**{title}**", ""] + [f"- {x}" for x in items]
+    info = md_table(("info",)) if (result.table["role"] == "info").any() else []
+    details = (["", "<details><summary>Other metrics (info)</summary>", ""] + info
+               + ["", "</details>"]) if info else []
+    lines = head + main + tail + details
+    if len("\n".join(lines)) > limit:
+        lines = head + main + tail + ["", "_(other metrics left out: the comment would be too long)_"]
+    if len("\n".join(lines)) > limit:  # never exceed the limit, whatever the content
+        text = "\n".join(lines)[: limit - 40]
+        lines = text.splitlines() + ["", "_(truncated)_"]
+    return lines

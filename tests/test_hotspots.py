@@ -1,0 +1,69 @@
+"""Tests for perfkit.hotspots: stage shares, I/O columns, growth with history."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from perfkit import hotspots
+from perfkit.errors import DatasetError, UsageError
+from perfkit.schema import runs_frame, stages_frame
+
+
+def _stages() -> pd.DataFrame:
+    rows = []
+    # run 1: a=3 s, b=1 s; run 2: a=1 s, b=1 s (shares of the stage sums: .75/.25 and .5/.5)
+    for run, (a, b) in enumerate([(3.0, 1.0), (1.0, 1.0)], start=1):
+        rows.append(dict(variant="p", run=run, stage="a", title="Build <x>", index=0, duration_s=a))
+        rows.append(dict(variant="p", run=run, stage="b", title="Test", index=1, duration_s=b))
+    return stages_frame(rows)
+
+
+def test_stage_shares_of_the_stage_sum():
+    table = hotspots.stage_shares(_stages())
+    assert list(table["stage"]) == ["a", "b"]
+    a = table.iloc[0]
+    assert a["share"] == pytest.approx((0.75 + 0.5) / 2)
+    assert a["share_p25"] == pytest.approx(0.5625) and a["share_p75"] == pytest.approx(0.6875)
+    assert a["median_s"] == pytest.approx(2.0) and a["runs"] == 2
+    assert a["title"] == "Build <x>"
+
+
+def test_stage_shares_of_the_run_wall_time():
+    runs = runs_frame([dict(variant="p", run=r, order=r, status="ok", wall_s=8.0,
+                            started_at="2026-01-01T00:00:00Z") for r in (1, 2)])
+    table = hotspots.stage_shares(_stages(), runs)
+    assert table.set_index("stage").loc["a", "share"] == pytest.approx((3 / 8 + 1 / 8) / 2)
+
+
+def test_stage_shares_names_missing_columns():
+    with pytest.raises(UsageError, match="duration_s"):
+        hotspots.stage_shares(pd.DataFrame({"variant": [], "run": [], "stage": []}))
+
+
+def test_io_metrics_puts_exact_write_counts_first():
+    runs = runs_frame([dict(variant="v", run=1, order=1, status="ok", started_at="2026-01-01T00:00:00Z",
+                            io_wchar=10, manifest_writes=3, io_syscw=None)])
+    assert hotspots.io_metrics(runs) == ["manifest_writes", "io_wchar"]
+
+
+def test_growth_slopes_recover_a_known_linear_growth():
+    n = 30
+    runs = runs_frame([dict(variant="v", run=i + 1, order=i + 1, status="ok",
+                            started_at="2026-01-01T00:00:00Z", wall_s=1.0 + 0.01 * i,
+                            artifact_bytes=1000 + 500 * i) for i in range(n)])
+    history = hotspots.growth(runs)
+    assert list(history["history"]) == list(range(n))
+    slopes = hotspots.growth_slopes(history).set_index("metric")
+    assert slopes.loc["wall_s", "per_run"] == pytest.approx(0.01)
+    assert slopes.loc["wall_s", "per_100_runs"] == pytest.approx(1.0)
+    assert slopes.loc["artifact_bytes", "per_run"] == pytest.approx(500)
+    assert slopes.loc["artifact_bytes", "r"] == pytest.approx(1.0)
+
+
+def test_load_source_refuses_a_folder_that_is_neither(tmp_path):
+    with pytest.raises(DatasetError, match="neither"):
+        hotspots.load_source(tmp_path)
+    with pytest.raises(DatasetError, match="no such"):
+        hotspots.load_source(tmp_path / "missing")
