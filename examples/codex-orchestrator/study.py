@@ -72,7 +72,7 @@ TRACE_WRITES = {
 _NETWORK = re.compile(
     r"\b(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|"
     r"ERR_SOCKET_TIMEOUT|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN|"
-    r"network request to .* failed|request to .* failed, reason)\b"
+    r"getaddrinfo|network request to .* failed|request to .* failed, reason)\b"
 )
 
 
@@ -108,15 +108,20 @@ def npm_install(folder: Path, package: str = PACKAGE, *, timeout: float = 300) -
     Raises :class:`RegistryUnreachable` when npm failed for a network reason and
     :class:`StudyError` for any other failure (npm missing, a bad package, a full disk).
     """
-    npm = shutil.which("npm")
-    if npm is None or shutil.which("node") is None:
+    npm, node = shutil.which("npm"), shutil.which("node")
+    if npm is None or node is None:
         raise StudyError("node and npm are needed (Node >= 20): install Node.js, or pass "
                          "--orchestrator-dir with an existing install")
+    version = node_version(node)
+    if version < 20:
+        raise StudyError(f"the orchestrator needs Node >= 20; this node is version {version}")
     folder.mkdir(parents=True, exist_ok=True)
     if not (folder / "package.json").exists():
         # a package.json of its own: npm must not climb to a parent project's
         (folder / "package.json").write_text('{"name": "perfkit-study-orchestrator", "private": true}\n')
-    argv = [npm, "install", "--no-audit", "--no-fund", "--loglevel=error", package]
+    # few and short retries: an unreachable registry should fail in seconds, not minutes
+    argv = [npm, "install", "--no-audit", "--no-fund", "--loglevel=error", "--fetch-retries=1",
+            "--fetch-retry-mintimeout=1000", "--fetch-retry-maxtimeout=5000", package]
     try:
         proc = subprocess.run(argv, cwd=folder, capture_output=True, text=True, timeout=timeout,
                               stdin=subprocess.DEVNULL)
@@ -131,6 +136,17 @@ def npm_install(folder: Path, package: str = PACKAGE, *, timeout: float = 300) -
                                       f"({_NETWORK.search(text).group(0)})")
         raise StudyError(f"npm install {package} failed (exit {proc.returncode}): {last.strip()}")
     return executable(folder)
+
+
+def node_version(node: str = "node") -> int:
+    """The major version of ``node`` (0 when it cannot be told)."""
+    try:
+        text = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30,
+                              stdin=subprocess.DEVNULL).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    match = re.match(r"v(\d+)", text)
+    return int(match.group(1)) if match else 0
 
 
 def executable(folder: Path) -> Path:
