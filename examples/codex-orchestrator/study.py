@@ -68,6 +68,10 @@ TRACE_WRITES = {
     "runs": "**/runs.json",
 }
 
+#: Metrics whose fresh-against-aged change the study prints (wall_s is the target).
+CHANGES_SHOWN = ("wall_s", "user_s", "sys_s", "max_rss_kib", "io_rchar", "io_wchar",
+                 "io_write_bytes", "manifest_writes")
+
 # npm's error codes for a registry it could not reach (as opposed to a package or disk problem).
 _NETWORK = re.compile(
     r"\b(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|"
@@ -231,7 +235,7 @@ def figures(history: perfkit.Dataset, compared: perfkit.Dataset, comparison: per
     out: dict[str, Any] = {}
     h = history.runs[~history.runs["warmup"] & ~history.runs["traced"]].sort_values("order")
     h = h.assign(cpu_s=h["user_s"] + h["sys_s"])  # less sensitive than wall time to a busy host
-    cols = ["wall_s", "cpu_s", "io_wchar", *HISTORY_FILES]
+    cols = ["wall_s", "cpu_s", "max_rss_kib", "io_rchar", "io_wchar", *HISTORY_FILES]
     slopes = growth_slopes(growth(h, [c for c in cols if c in h.columns]))
     tenth = max(1, len(h) // 10)
     out["history"] = {
@@ -273,6 +277,9 @@ def figures(history: perfkit.Dataset, compared: perfkit.Dataset, comparison: per
     out["compare"] = per_variant
     record = comparison.to_dict()  # JSON-ready: non-finite numbers become null
     out["verdict"] = next((m for m in record["metrics"] if m["metric"] == "wall_s"), None)
+    keys = ("baseline", "candidate", "change", "ci_low", "ci_high", "verdict", "method")
+    out["changes"] = {m["metric"]: {k: m.get(k) for k in keys} for m in record["metrics"]
+                      if m["metric"] in CHANGES_SHOWN}
     out["overall"] = comparison.overall
     return out
 
@@ -289,9 +296,13 @@ def format_figures(fig: dict[str, Any]) -> list[str]:
         if f"{c}_first" in h:
             lines.append(f"  {c}: {h[f'{c}_first']:,} → {h[f'{c}_last']:,} bytes")
     for s in h["slopes"]:
-        if s["per_run"] == s["per_run"]:
-            lines.append(f"  {s['metric']}: {s['per_run']:+.4g} per earlier run "
-                         f"({s['per_100_runs']:+.1%} per 100 runs, r={s['r']:.2f})")
+        if s["per_run"] != s["per_run"]:  # too few runs for a slope
+            continue
+        # a relative slope only means something for a metric that does not start from nothing
+        pct = (f", {s['per_100_runs']:+.1%} per 100 runs"
+               if s["first"] > 0 and s["metric"] not in HISTORY_FILES else "")
+        lines.append(f"  {s['metric']}: {s['per_run']:+.4g} per earlier run "
+                     f"(fitted {s['first']:.4g} → {s['last']:.4g}{pct}, r={s['r']:.2f})")
     for variant, e in fig["compare"].items():
         stages = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in e["stages_s"].items())
         writes = ", ".join(f"{label} {e[f'{label}_writes']}" for label in TRACE_WRITES
@@ -300,11 +311,14 @@ def format_figures(fig: dict[str, Any]) -> list[str]:
                      f"runs; stages: {stages}; "
                      f"outside stages {e['outside_stages_s'] or 0:.3f} s; "
                      f"writes per run: {writes or 'not traced'}")
-    v = fig.get("verdict")
-    if v:
-        lines.append(f"wall_s change (fresh vs aged): {v.get('change', float('nan')):+.1%} "
-                     f"[{v.get('ci_low', float('nan')):+.1%}, {v.get('ci_high', float('nan')):+.1%}] "
-                     f"→ {v.get('verdict')}")
+    lines.append("change, fresh against aged (1 − fresh/aged, median, 95 % CI):")
+    for metric, c in fig.get("changes", {}).items():
+        if c["change"] is None:
+            continue
+        interval = (f"[{c['ci_low']:+.1%}, {c['ci_high']:+.1%}]" if c["ci_low"] is not None
+                    else "")
+        lines.append(f"  {metric}: {c['baseline']:.4g} → {c['candidate']:.4g}: "
+                     f"{c['change']:+.1%} {interval} {c['verdict']}")
     lines.append(f"overall: {fig['overall']}")
     return lines
 
