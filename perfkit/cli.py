@@ -71,6 +71,11 @@ def _cmd_measure(args: argparse.Namespace) -> int:
             raise UsageError(f"--variant {name}: the name is given twice")
         variants[name] = command
     env = dict(_pairs(args.env, "--env", "KEY=VALUE"))
+    trace_writes: dict[str, str] = {}
+    for label, glob in _pairs(args.trace_writes, "--trace-writes", "LABEL=GLOB"):
+        if label in trace_writes:
+            raise UsageError(f"--trace-writes {label}: the label is given twice")
+        trace_writes[label] = glob
     try:
         dataset = measure(
             variants,
@@ -87,6 +92,9 @@ def _cmd_measure(args: argparse.Namespace) -> int:
             append=args.append,
             progress=not args.no_progress,
             show_output=args.show_output,
+            orchestrator_root=args.orchestrator_root,
+            trace_writes=trace_writes or None,
+            trace_runs=args.trace_runs,
         )
     except CollectionInterrupted as exc:
         kept = exc.dataset
@@ -148,6 +156,15 @@ def _add_measure(sub) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument("--show-output", action="store_true",
                    help="let the commands write to the terminal (default: /dev/null)")
+    p.add_argument("--orchestrator-root", metavar="DIR",
+                   help="orchestrator workspace: attach the stages of the run folders each run "
+                   "creates (.runs/<task>/cli/<run>/manifest.json)")
+    p.add_argument("--trace-writes", action="append", default=[], metavar="LABEL=GLOB",
+                   help="count logical writes of files matching GLOB (relative to --cwd, ** for any "
+                   "depth) in the traced pass, as column LABEL_writes (repeatable)")
+    p.add_argument("--trace-runs", type=int, metavar="K",
+                   help="after the timed runs, K runs per variant under strace -f for exact file "
+                   "operation counts (default 1 with --trace-writes, else 0)")
     p.set_defaults(func=_cmd_measure)
 
 
@@ -239,7 +256,7 @@ def _parse_guardrails(items: list[str] | None):
     return out
 
 
-def _pick_variant(dataset, wanted: str | None, default: str, flag: str) -> str:
+def _pick_variant(dataset, wanted: str | None, default: str) -> str:
     """``wanted`` if given; else ``default`` if present; else a one-variant dataset's only label."""
     if wanted is not None:
         return wanted
@@ -255,9 +272,8 @@ def _run_compare(args: argparse.Namespace) -> int:
 
     first = load(args.dataset)
     second = load(args.dataset2) if args.dataset2 else None
-    baseline = _pick_variant(first, args.baseline, "baseline", "--baseline")
-    candidate = _pick_variant(second if second is not None else first, args.candidate,
-                              "candidate", "--candidate")
+    baseline = _pick_variant(first, args.baseline, "baseline")
+    candidate = _pick_variant(second if second is not None else first, args.candidate, "candidate")
     kwargs = {}
     if args.metric:
         kwargs["targets"] = args.metric

@@ -81,6 +81,8 @@ class Collection:
     env: Mapping[str, str]
     timeout: float | None
     seed: int
+    prepare: tuple[str, ...] | None = None  # run before each traced run too
+    next_order: int | None = None  # the order of the next run added
 
 
 AfterRun = Callable[[RunContext], "RunExtras | Mapping[str, Any] | None"]
@@ -256,6 +258,10 @@ def measure(
     show_output: bool = False,
     after_run: Sequence[AfterRun] = (),
     after_collection: Sequence[AfterCollection] = (),
+    orchestrator_root: str | os.PathLike | None = None,
+    trace_writes: Mapping[str, str] | None = None,
+    trace_runs: int | None = None,
+    before_run: Sequence[Callable[[], None]] = (),
 ) -> Dataset:
     """Measure each variant ``runs`` times (after ``warmup`` runs), interleaved, into ``out``.
 
@@ -270,8 +276,38 @@ def measure(
     Raises :class:`~perfkit.errors.UsageError` for a bad argument (before anything is written),
     :class:`~perfkit.errors.DatasetError` for an unusable ``out``, and
     :class:`CollectionInterrupted` (a KeyboardInterrupt) on Ctrl-C, after closing the journal.
+
+    Orchestrators and the traced pass:
+
+    ``orchestrator_root``
+        an orchestrator workspace: each run's row and the ``stages`` table get the stages of the
+        ``.runs/<task>/cli/<run>`` folders that run created (see
+        :class:`perfkit.orchestrator.RunFolderWatcher`).
+    ``trace_writes``, ``trace_runs``
+        after the timed runs, ``trace_runs`` (default 1 when ``trace_writes`` is given, else 0)
+        extra runs per variant under strace, rows with ``traced=True`` and exact counts:
+        ``<label>_writes`` for each ``label: glob`` of ``trace_writes`` (globs relative to
+        ``cwd``), ``fs_opens_write``, ``fs_renames``, ``fs_fsyncs`` (see :mod:`perfkit.trace`).
+        Raises :class:`~perfkit.errors.TracerMissing` up front when strace is not installed.
+    ``before_run``
+        callables run just before each timed command starts (after ``prepare``).
     """
     cfg = _measure_iv(variants, runs, warmup, seed, prepare, cwd, env, timeout, shell)
+    # --- orchestrator stages and traced pass (perfkit.orchestrator, perfkit.trace) ---
+    after_run, after_collection, before_run = list(after_run), list(after_collection), list(before_run)
+    if orchestrator_root is not None:
+        from perfkit.orchestrator import RunFolderWatcher
+
+        watcher = RunFolderWatcher(orchestrator_root)
+        before_run.append(watcher.before_run)
+        after_run.append(watcher)
+    if trace_runs is None:
+        trace_runs = 1 if trace_writes else 0
+    if trace_runs or trace_writes:
+        from perfkit.trace import TracedPass
+
+        after_collection.append(TracedPass(trace_writes, trace_runs))
+    # --- end ---
     info = hostinfo.collect(cfg.cwd)
     meta: dict[str, Any] = {
         **info,
@@ -311,6 +347,8 @@ def measure(
                     if not prep.ok:
                         result = _prepare_failed(prep)
                 if result is None:
+                    for hook in before_run:
+                        hook()
                     result = spawner.run(variant.argv, cwd=cfg.cwd, env=cfg.env, timeout=cfg.timeout,
                                          show_output=show_output)
                 if result.spawner_rss_kib is not None and result.spawner_rss_kib > (floor or 0):
@@ -352,7 +390,7 @@ def measure(
                 writer.update_meta(spawner_rss_kib=floor)
             if stopped is None:
                 collection = Collection(writer, spawner, cfg.variants, cfg.cwd, cfg.env,
-                                        cfg.timeout, cfg.seed)
+                                        cfg.timeout, cfg.seed, prepare=cfg.prepare, next_order=order)
                 for hook in after_collection:
                     hook(collection)
     except KeyboardInterrupt:
