@@ -117,7 +117,7 @@ def _cmd_measure(args: argparse.Namespace) -> int:
     if stopped:
         print(f"perfkit: stopped by {stopped}", file=sys.stderr)
         return EXIT_NOT_SHOWN
-    timed = dataset.runs[~dataset.runs["warmup"]]
+    timed = dataset.runs[~dataset.runs["warmup"] & ~dataset.runs["traced"]]
     never_ok = [v for v, ok in (timed["status"] == "ok").groupby(timed["variant"]).any().items() if not ok]
     if never_ok:
         print(f"perfkit: no successful run of {', '.join(never_ok)}", file=sys.stderr)
