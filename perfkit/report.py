@@ -1042,11 +1042,3 @@ def refresh_notebooks(names: tuple[str, ...] = ("compare", "hotspots")) -> list[
         done.append(path)
     return done
 
-
-if __name__ == "__main__":  # python -m perfkit.report refresh
-    import sys
-
-    if sys.argv[1:] != ["refresh"]:
-        sys.exit("usage: python -m perfkit.report refresh   (re-execute notebooks/*.ipynb in place)")
-    for written in refresh_notebooks():
-        print(f"refreshed {written}")
