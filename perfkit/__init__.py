@@ -5,10 +5,10 @@ The public API; everything else is reachable but may change.
 
 from perfkit.diagnostics import Diagnostic, diagnose
 from perfkit.errors import PerfkitError
+from perfkit.importers import load_file
 from perfkit.measure import measure
 from perfkit.orchestrator import OrchestratorData, read_orchestrator
 from perfkit.report import report as write_report
-from perfkit.importers import load_file
 from perfkit.schema import SCHEMA_VERSION, long_view
 from perfkit.store import Dataset, load, save
 from perfkit.trace import TraceCounts, trace_run

@@ -189,3 +189,44 @@ def test_a_file_of_a_dataset_folder_loads_the_folder(tmp_path):
     assert again.path == tmp_path / "ds"
     pd.testing.assert_series_equal(again.runs["wall_s"], ds.runs["wall_s"])
     assert not any(math.isnan(v) for v in again.runs["wall_s"])
+
+
+# --- the CLI reads imported files like any dataset ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("hyperfine-pipeline.json", []),
+        ("hyperfine-failing.json", ["--baseline", "true", "--candidate", "false"]),
+        ("pyperf-timeit-suite.json", ["--baseline", "sort-list", "--candidate", "sort-sorted"]),
+    ],
+)
+def test_perfkit_compare_reads_imported_files(name, args, capsys):
+    from perfkit.cli import main
+
+    code = main(["compare", str(DATA / name), *args, "--resamples", "2000"])
+    out = capsys.readouterr().out
+    ds = load_file(DATA / name)
+    baseline = args[1] if args else "baseline"
+    candidate = args[3] if args else "candidate"
+    expected = perfkit.compare(ds, baseline, candidate, n_resamples=2000)
+    assert code == expected.exit_code
+    assert f"{expected.overall.upper()}" in out.splitlines()[0]
+    assert f"{candidate!r} against {baseline!r}" in out
+
+
+def test_perfkit_compare_of_two_imported_files(tmp_path, capsys):
+    # a team's history: yesterday's hyperfine export against today's, one command each
+    from perfkit.cli import main
+
+    raw = _raw("hyperfine-pipeline.json")
+    for keep in ("baseline", "candidate"):
+        one = {"results": [r for r in raw["results"] if r["command"] == keep]}
+        (tmp_path / f"{keep}.json").write_text(json.dumps(one))
+    code = main(["compare", str(tmp_path / "baseline.json"), str(tmp_path / "candidate.json"),
+                 "--resamples", "2000"])
+    out = capsys.readouterr().out
+    whole = perfkit.compare(load_file(DATA / "hyperfine-pipeline.json"), n_resamples=2000)
+    assert code == whole.exit_code
+    assert out.splitlines()[0].endswith(whole.overall.upper())
