@@ -665,7 +665,8 @@ def bootstrap_distribution(
 
     Draws exactly as :func:`perfkit.stats.change_interval` does (same generator, seed and
     resampling), so the histogram is the distribution behind the reported interval. A metric
-    constant in both samples gives its exact change, repeated. Returns a numpy array.
+    constant in both samples gives its exact change. Returns a numpy array of the finite
+    replicates (a histogram cannot show the ``-inf`` of a resample whose baseline is 0).
     """
     import numpy as np
     from scipy import stats as sstats
@@ -682,9 +683,14 @@ def bootstrap_distribution(
         exact = 0.0 if sb == sc else (1 - sc / sb if sb else -np.inf)
         return np.full(1, exact)
 
+    if min(b.size, c.size) < 2:
+        return np.array([], dtype=float)  # change_interval gives no interval either
+
     def ratio_change(x, y, axis=-1):
+        sx, sy = f(x, axis=axis), f(y, axis=axis)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return 1.0 - f(y, axis=axis) / f(x, axis=axis)
+            out = 1.0 - sy / sx
+        return np.where((sx == 0) & (sy == 0), 0.0, out)  # as change_interval does
 
     res = sstats.bootstrap((b, c), ratio_change, n_resamples=int(n_resamples), method="percentile",
                            vectorized=True, paired=False, rng=np.random.default_rng(seed))

@@ -240,3 +240,20 @@ def test_cli_report_exit_code_is_compares(tmp_path):
     assert "IPKernelApp" not in done.stderr  # the kernel's own chatter stays out of the terminal
     verdict = json.loads((out / "verdict.json").read_text())
     assert verdict["exit_code"] == done.returncode
+
+
+def test_bootstrap_distribution_is_the_one_behind_the_interval():
+    """Same seed and resampling as perfkit.stats.change_interval: its percentile interval must be
+    the quantiles of our replicates."""
+    import numpy as np
+
+    from perfkit.stats import change_interval
+
+    rng = np.random.default_rng(11)
+    b, c = rng.normal(1.0, 0.05, 15), rng.normal(0.85, 0.05, 17)
+    dist = report.bootstrap_distribution(b, c, n_resamples=3000, seed=5)
+    ci = change_interval(b, c, n_resamples=3000, seed=5, method="percentile", confidence=0.9)
+    assert len(dist) == 3000
+    assert np.quantile(dist, [0.05, 0.95]) == pytest.approx([ci.ci_low, ci.ci_high], rel=1e-9)
+    assert report.bootstrap_distribution([1.0, 1.0], [0.5, 0.5]).tolist() == [0.5]
+    assert report.bootstrap_distribution([1.0], [0.5, 0.6]).size == 0
