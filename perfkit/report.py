@@ -821,9 +821,10 @@ class HotspotsReport:
                      f"run's wall time (25–75 %: {top['share_p25']:.0%}–{top['share_p75']:.0%})")
         slopes = self.slopes()
         wall = slopes[slopes["metric"] == "wall_s"]
-        if len(wall) and wall.iloc[0]["per_100_runs"] == wall.iloc[0]["per_100_runs"]:
-            text += (f"; run time changes by {wall.iloc[0]['per_100_runs']:+.1%} per 100 earlier "
-                     "runs (least squares)")
+        if len(wall) and wall.iloc[0]["growth"] == wall.iloc[0]["growth"]:
+            w = wall.iloc[0]
+            text += (f"; fitted run time went {w['growth']:+.1%} from the first to the last of "
+                     f"{w['n']} runs (least squares, r = {w['r']:.2f})")
         return text + "."
 
     def title_html(self) -> Any:
@@ -878,7 +879,7 @@ class HotspotsReport:
         df = pd.DataFrame({
             "metric": s["metric"], "runs": s["n"], "fitted first": s["first"].map(_fmt_num),
             "fitted last": s["last"].map(_fmt_num), "per run": s["per_run"].map(_fmt_num),
-            "per 100 runs": s["per_100_runs"].map(_fmt_pct),
+            "first → last": s["growth"].map(_fmt_pct),
             "r": s["r"].map(lambda x: "—" if x != x else f"{x:.2f}"),
         })
         return _html(table_html(df))
@@ -937,9 +938,9 @@ class HotspotsReport:
                               tablefmt="github", disable_numparse=True).splitlines() + [""]
         g = self.slopes()
         if len(g):
-            rows = [[r.metric, r.n, _fmt_num(r.per_run), _fmt_pct(r.per_100_runs)]
+            rows = [[r.metric, r.n, _fmt_num(r.per_run), _fmt_pct(r.growth), _fmt_num(r.r)]
                     for r in g.itertuples()]
-            lines += tabulate(rows, headers=["metric", "runs", "per run", "per 100 runs"],
+            lines += tabulate(rows, headers=["metric", "runs", "per run", "first → last", "r"],
                               tablefmt="github", disable_numparse=True).splitlines()
         text = "\n".join(lines) + "\n"
         return text if len(text) <= limit else text[: limit - 20] + "\n_(truncated)_\n"
