@@ -233,6 +233,9 @@ def test_cli_maps_compare_options_to_notebook_parameters():
     assert params == {"target": [0.05, 0.15], "metrics": ["user_s"],
                       "guardrails": {"max_rss_kib": 0.03}, "seed": 4, "resamples": 500,
                       "title": "12e4567", "confidence": 0.9}
+    with pytest.raises(UsageError, match="--seed: comparison options, not for --hotspots"):
+        cli._report_parameters(parser.parse_args(["report", "--hotspots", "a", "--out", "o",
+                                                  "--seed", "3"]))
     with pytest.raises(UsageError, match="not JSON"):
         cli._report_parameters(parser.parse_args(["report", "a", "--out", "o", "-p", "seed:=x"]))
 
