@@ -380,7 +380,13 @@ def _report_parameters(args: argparse.Namespace) -> dict:
     params: dict = {}
     if args.title is not None:
         params["title"] = args.title
-    if not args.hotspots:
+    if args.hotspots:
+        given = [f"--{name}" for name in ("baseline", "candidate", "target", "metric", "guardrail",
+                                           "confidence", "seed", "resamples", "statistic")
+                 if getattr(args, name) is not None]
+        if given:
+            raise UsageError(f"{', '.join(given)}: comparison options, not for --hotspots")
+    else:
         if args.baseline:
             params["baseline"] = args.baseline
         if args.candidate:
