@@ -53,7 +53,7 @@ class DemoConfig:
 
     @classmethod
     def quick(cls) -> DemoConfig:
-        return cls(runs=8, warmup=1, trace_runs=1)
+        return cls(runs=10, warmup=1, trace_runs=1)  # 10: below it, perfkit warns of few runs
 
     def validate(self) -> None:
         for name in ("runs", "shards", "rows"):
@@ -189,13 +189,18 @@ def format_demo(result: DemoResult) -> list[str]:
     return lines
 
 
+def _echo(line: str) -> None:
+    # flushed, so that the lines keep their place among the progress bar's (on stderr)
+    print(line, flush=True)
+
+
 def run_demo(
     out: str | os.PathLike = "demo-out",
     config: DemoConfig | None = None,
     *,
     report: bool = True,
     progress: bool = True,
-    echo: Callable[[str], None] = print,
+    echo: Callable[[str], None] | None = None,
 ) -> DemoResult:
     """Measure the demo pipeline's baseline and candidate, compare them and write the report.
 
@@ -205,6 +210,7 @@ def run_demo(
     """
     config = config or DemoConfig()
     config.validate()
+    echo = echo or _echo
 
     from perfkit.measure import measure
     from perfkit.verdict import compare, format_text
