@@ -8,6 +8,7 @@ from perfkit.errors import PerfkitError
 from perfkit.importers import load_file
 from perfkit.measure import measure
 from perfkit.orchestrator import OrchestratorData, read_orchestrator
+from perfkit.report import report as write_report
 from perfkit.schema import SCHEMA_VERSION, long_view
 from perfkit.store import Dataset, load, save
 from perfkit.trace import TraceCounts, trace_run
@@ -33,4 +34,5 @@ __all__ = [
     "read_orchestrator",
     "save",
     "trace_run",
+    "write_report",
 ]

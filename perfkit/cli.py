@@ -61,7 +61,7 @@ def _pairs(values: list[str], option: str, what: str) -> list[tuple[str, str]]:
 def _cmd_measure(args: argparse.Namespace) -> int:
     from perfkit.errors import UsageError
     from perfkit.measure import CollectionInterrupted, measure
-    from perfkit.summary import format_summary, summarize
+    from perfkit.summary import format_summary, measure_warnings, summarize
 
     if not args.variant:
         raise UsageError("no variant given: pass at least one --variant NAME=COMMAND")
@@ -71,6 +71,11 @@ def _cmd_measure(args: argparse.Namespace) -> int:
             raise UsageError(f"--variant {name}: the name is given twice")
         variants[name] = command
     env = dict(_pairs(args.env, "--env", "KEY=VALUE"))
+    trace_writes: dict[str, str] = {}
+    for label, glob in _pairs(args.trace_writes, "--trace-writes", "LABEL=GLOB"):
+        if label in trace_writes:
+            raise UsageError(f"--trace-writes {label}: the label is given twice")
+        trace_writes[label] = glob
     try:
         dataset = measure(
             variants,
@@ -87,6 +92,9 @@ def _cmd_measure(args: argparse.Namespace) -> int:
             append=args.append,
             progress=not args.no_progress,
             show_output=args.show_output,
+            orchestrator_root=args.orchestrator_root,
+            trace_writes=trace_writes or None,
+            trace_runs=args.trace_runs,
         )
     except CollectionInterrupted as exc:
         kept = exc.dataset
@@ -96,9 +104,10 @@ def _cmd_measure(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
-    for line in format_summary(summarize(dataset.runs)):
+    floor = dataset.meta.get("spawner_rss_kib")
+    for line in format_summary(summarize(dataset.runs), rss_floor_kib=floor):
         print(line)
-    for line in _measure_warnings(dataset):
+    for line in measure_warnings(dataset.runs):
         print(line, file=sys.stderr)
     print(f"dataset: {dataset.path}", file=sys.stderr)
     stopped = dataset.meta.get("stopped")
@@ -111,23 +120,6 @@ def _cmd_measure(args: argparse.Namespace) -> int:
         print(f"perfkit: no successful run of {', '.join(never_ok)}", file=sys.stderr)
         return EXIT_NOT_SHOWN
     return EXIT_OK
-
-
-def _measure_warnings(dataset) -> list[str]:
-    """Warnings with a hint about the collected data (failures and statistical trouble)."""
-    lines = []
-    timed = dataset.runs[~dataset.runs["warmup"]]
-    for variant, sub in timed.groupby("variant", sort=False):
-        bad = sub[sub["status"] != "ok"]
-        if len(bad):
-            kinds = ", ".join(f"{n} {k}" for k, n in bad["status"].value_counts().items())
-            first = bad.iloc[0]
-            why = first["error"] if isinstance(first["error"], str) else f"exit code {first['exit_code']}"
-            lines.append(
-                f"warning: {variant}: {len(bad)} of {len(sub)} runs not ok ({kinds}; first: {why}); "
-                "hint: run the command by hand, or use --show-output"
-            )
-    return lines
 
 
 def _add_measure(sub) -> None:
@@ -159,6 +151,15 @@ def _add_measure(sub) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument("--show-output", action="store_true",
                    help="let the commands write to the terminal (default: /dev/null)")
+    p.add_argument("--orchestrator-root", metavar="DIR",
+                   help="orchestrator workspace: attach the stages of the run folders each run "
+                   "creates (.runs/<task>/cli/<run>/manifest.json)")
+    p.add_argument("--trace-writes", action="append", default=[], metavar="LABEL=GLOB",
+                   help="count logical writes of files matching GLOB (relative to --cwd, ** for any "
+                   "depth) in the traced pass, as column LABEL_writes (repeatable)")
+    p.add_argument("--trace-runs", type=int, metavar="K",
+                   help="after the timed runs, K runs per variant under strace -f for exact file "
+                   "operation counts (default 1 with --trace-writes, else 0)")
     p.set_defaults(func=_cmd_measure)
 
 
@@ -250,7 +251,7 @@ def _parse_guardrails(items: list[str] | None):
     return out
 
 
-def _pick_variant(dataset, wanted: str | None, default: str, flag: str) -> str:
+def _pick_variant(dataset, wanted: str | None, default: str) -> str:
     """``wanted`` if given; else ``default`` if present; else a one-variant dataset's only label."""
     if wanted is not None:
         return wanted
@@ -266,9 +267,8 @@ def _run_compare(args: argparse.Namespace) -> int:
 
     first = load(args.dataset)
     second = load(args.dataset2) if args.dataset2 else None
-    baseline = _pick_variant(first, args.baseline, "baseline", "--baseline")
-    candidate = _pick_variant(second if second is not None else first, args.candidate,
-                              "candidate", "--candidate")
+    baseline = _pick_variant(first, args.baseline, "baseline")
+    candidate = _pick_variant(second if second is not None else first, args.candidate, "candidate")
     kwargs = {}
     if args.metric:
         kwargs["targets"] = args.metric

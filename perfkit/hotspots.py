@@ -185,3 +185,33 @@ def growth_slopes(history: pd.DataFrame, metrics: list[str] | None = None) -> pd
         rows.append({"metric": m, "n": len(d), "first": first, "last": last, "per_run": slope,
                      "per_100_runs": (100 * slope / first) if first else np.nan, "r": r})
     return pd.DataFrame(rows, columns=["metric", "n", "first", "last", "per_run", "per_100_runs", "r"])
+
+
+def stage_growth(stages: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """Each stage's duration against the number of runs before its run (long form, for charts).
+
+    Returns columns ``history`` (as in :func:`growth`), ``variant``, ``run``, ``stage``, ``title``
+    and ``duration_s``; one row per stage record of a non-warm-up run.
+    """
+    need = ["variant", "run", "stage", "duration_s"]
+    if any(c not in stages.columns for c in need) or stages.empty:
+        return pd.DataFrame(columns=["history", "variant", "run", "stage", "title", "duration_s"])
+    hist = growth(runs, metrics=[])[["history", "variant", "run"]]
+    st = stages.assign(variant=stages["variant"].astype(str))
+    st = st.merge(hist, on=["variant", "run"], how="inner")
+    if "title" not in st.columns:
+        st["title"] = st["stage"]
+    out = st[["history", "variant", "run", "stage", "title", "duration_s"]].copy()
+    out["stage"] = out["stage"].astype(str)
+    out["title"] = out["title"].astype(str)
+    return out.dropna(subset=["duration_s"]).sort_values(["history", "stage"]).reset_index(drop=True)
+
+
+def stage_growth_slopes(stage_history: pd.DataFrame) -> pd.DataFrame:
+    """:func:`growth_slopes` of each stage's duration (``metric`` is ``stage <id>``)."""
+    if stage_history.empty:
+        return growth_slopes(pd.DataFrame({"history": []}), [])
+    wide = stage_history.pivot_table(index="history", columns="stage", values="duration_s",
+                                     aggfunc="mean")
+    wide.columns = [f"stage {c}" for c in wide.columns]
+    return growth_slopes(wide.reset_index(), list(wide.columns))

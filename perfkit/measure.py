@@ -3,8 +3,9 @@
 Each round runs every variant once, in an order shuffled by a seeded RNG, so that drift of the
 machine (thermal, other load, a filling disk) hits every variant alike. Warm-up rounds come first;
 their runs are recorded with ``warmup=True`` and ``run=0`` and left out of summaries. Every finished
-run is appended to the dataset's journal (flushed and fsynced) before the next one starts, so that
-Ctrl-C or ``kill -9`` loses at most the run in flight.
+run is appended to the dataset's journal (flushed) before the next one starts, so that Ctrl-C or
+``kill -9`` loses at most the run in flight; journal lines are fsynced within
+:data:`JOURNAL_FSYNC_INTERVAL_S` so that an OS crash loses at most that much more.
 
 Extension points: ``after_run`` callbacks see each timed run as it finishes and may add columns to
 its row and stage rows (an orchestrator's manifest); ``after_collection`` callbacks run once after
@@ -31,6 +32,11 @@ from perfkit.process import RunResult, Spawner
 from perfkit.store import Dataset, DatasetWriter
 
 Command = str | Sequence[str]
+
+#: Journal lines are flushed at once (Ctrl-C or kill -9 of perfkit loses only the run in flight)
+#: and fsynced within this many seconds (an OS crash or power loss loses at most that much).
+#: An fsync per run cost 0.1-2.4 ms here, more than a short run itself (benchmarks/bench_measure.py).
+JOURNAL_FSYNC_INTERVAL_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,8 @@ class Collection:
     env: Mapping[str, str]
     timeout: float | None
     seed: int
+    prepare: tuple[str, ...] | None = None  # run before each traced run too
+    next_order: int | None = None  # the order of the next run added
 
 
 AfterRun = Callable[[RunContext], "RunExtras | Mapping[str, Any] | None"]
@@ -250,6 +258,10 @@ def measure(
     show_output: bool = False,
     after_run: Sequence[AfterRun] = (),
     after_collection: Sequence[AfterCollection] = (),
+    orchestrator_root: str | os.PathLike | None = None,
+    trace_writes: Mapping[str, str] | None = None,
+    trace_runs: int | None = None,
+    before_run: Sequence[Callable[[], None]] = (),
 ) -> Dataset:
     """Measure each variant ``runs`` times (after ``warmup`` runs), interleaved, into ``out``.
 
@@ -264,8 +276,38 @@ def measure(
     Raises :class:`~perfkit.errors.UsageError` for a bad argument (before anything is written),
     :class:`~perfkit.errors.DatasetError` for an unusable ``out``, and
     :class:`CollectionInterrupted` (a KeyboardInterrupt) on Ctrl-C, after closing the journal.
+
+    Orchestrators and the traced pass:
+
+    ``orchestrator_root``
+        an orchestrator workspace: each run's row and the ``stages`` table get the stages of the
+        ``.runs/<task>/cli/<run>`` folders that run created (see
+        :class:`perfkit.orchestrator.RunFolderWatcher`).
+    ``trace_writes``, ``trace_runs``
+        after the timed runs, ``trace_runs`` (default 1 when ``trace_writes`` is given, else 0)
+        extra runs per variant under strace, rows with ``traced=True`` and exact counts:
+        ``<label>_writes`` for each ``label: glob`` of ``trace_writes`` (globs relative to
+        ``cwd``), ``fs_opens_write``, ``fs_renames``, ``fs_fsyncs`` (see :mod:`perfkit.trace`).
+        Raises :class:`~perfkit.errors.TracerMissing` up front when strace is not installed.
+    ``before_run``
+        callables run just before each timed command starts (after ``prepare``).
     """
     cfg = _measure_iv(variants, runs, warmup, seed, prepare, cwd, env, timeout, shell)
+    # --- orchestrator stages and traced pass (perfkit.orchestrator, perfkit.trace) ---
+    after_run, after_collection, before_run = list(after_run), list(after_collection), list(before_run)
+    if orchestrator_root is not None:
+        from perfkit.orchestrator import RunFolderWatcher
+
+        watcher = RunFolderWatcher(orchestrator_root)
+        before_run.append(watcher.before_run)
+        after_run.append(watcher)
+    if trace_runs is None:
+        trace_runs = 1 if trace_writes else 0
+    if trace_runs or trace_writes:
+        from perfkit.trace import TracedPass
+
+        after_collection.append(TracedPass(trace_writes, trace_runs))
+    # --- end ---
     info = hostinfo.collect(cfg.cwd)
     meta: dict[str, Any] = {
         **info,
@@ -283,7 +325,7 @@ def measure(
             "shell": shell,
         },
     }
-    writer = DatasetWriter(out, meta, append=append)
+    writer = DatasetWriter(out, meta, append=append, fsync_interval_s=JOURNAL_FSYNC_INTERVAL_S)
     by_name = {v.name: v for v in cfg.variants}
     plan = schedule(list(by_name), runs=cfg.runs, warmup=cfg.warmup, seed=cfg.seed)
     next_run = {name: writer.next_run(name) for name in by_name}
@@ -305,10 +347,14 @@ def measure(
                     if not prep.ok:
                         result = _prepare_failed(prep)
                 if result is None:
+                    for hook in before_run:
+                        hook()
                     result = spawner.run(variant.argv, cwd=cfg.cwd, env=cfg.env, timeout=cfg.timeout,
                                          show_output=show_output)
-                if result.spawner_rss_kib is not None:
-                    floor = max(floor or 0, result.spawner_rss_kib)
+                if result.spawner_rss_kib is not None and result.spawner_rss_kib > (floor or 0):
+                    if floor is None:  # recorded at once: an interrupted collection has it too
+                        writer.update_meta(spawner_rss_kib=result.spawner_rss_kib)
+                    floor = result.spawner_rss_kib
                 run_index = 0 if is_warmup else next_run[name]
                 record: dict[str, Any] = {
                     "variant": name,
@@ -344,7 +390,7 @@ def measure(
                 writer.update_meta(spawner_rss_kib=floor)
             if stopped is None:
                 collection = Collection(writer, spawner, cfg.variants, cfg.cwd, cfg.env,
-                                        cfg.timeout, cfg.seed)
+                                        cfg.timeout, cfg.seed, prepare=cfg.prepare, next_order=order)
                 for hook in after_collection:
                     hook(collection)
     except KeyboardInterrupt:

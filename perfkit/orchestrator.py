@@ -24,7 +24,7 @@ import json
 import os
 import re
 import stat as stat_mod
-from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -294,166 +294,200 @@ def _decode_manifest(data: bytes) -> dict:
     return obj
 
 
-class _Walker:
-    """Walks a workspace with os.scandir, collecting rows column-wise (fast to turn into frames)."""
+class _Rows:
+    """Rows collected column-wise by one walker thread; merged in order at the end."""
 
-    def __init__(self, root: Path, *, artifacts: bool, max_manifest_bytes: int):
-        self.root = root
-        self.root_real = os.path.realpath(root)
-        self.root_prefix = self.root_real.rstrip(os.sep) + os.sep
-        self.list_artifacts = artifacts
-        self.max_bytes = max_manifest_bytes
-        self.seen_dirs: set[tuple[int, int]] = set()
+    __slots__ = ("runs", "stages", "art", "problems")
+
+    def __init__(self) -> None:
         self.runs: list[dict[str, Any]] = []
         self.stages: list[tuple] = []
         self.art: list[tuple] = []
         self.problems: list[tuple[str, str, str]] = []
 
-    # paths --------------------------------------------------------------------------------
-    def rel(self, path: str) -> str:
-        rel = os.path.relpath(path, self.root)
-        return rel.replace(os.sep, "/")
+    def extend(self, other: _Rows) -> None:
+        self.runs += other.runs
+        self.stages += other.stages
+        self.art += other.art
+        self.problems += other.problems
 
-    def problem(self, path: str, reason: str, detail: str) -> None:
-        self.problems.append((self.rel(path), reason, detail))
 
-    def follow(self, entry: os.DirEntry) -> bool:
-        """Is ``entry`` safe to use? Symlinks must stay inside the root and not loop."""
-        if not entry.is_symlink():
-            return True
+class _Walker:
+    """Walks a workspace with os.scandir, collecting rows column-wise (fast to turn into frames).
+
+    Every path is carried along with its path relative to the root (string joins are far cheaper
+    than ``os.path.relpath`` over a quarter of a million files). Real folders form a tree, so only
+    symlinks can make the walk leave the root or loop; each one is checked before it is followed.
+    """
+
+    def __init__(self, root: Path, *, artifacts: bool, max_manifest_bytes: int, workers: int):
+        self.workers = workers
+        self.root = os.fspath(root)
+        self.root_real = os.path.realpath(root)
+        self.root_prefix = self.root_real.rstrip(os.sep) + os.sep
+        self.list_artifacts = artifacts
+        self.max_bytes = max_manifest_bytes
+        self.rows = _Rows()
+        self.jobs: list[tuple[str, str, str, str]] = []  # run folders: (task, run id, path, rel)
+
+    # symlinks and folders ------------------------------------------------------------------
+    def link_verdict(self, path: str) -> tuple[str, str] | None:
+        """None if the symlink at ``path`` is safe to follow, else (reason, detail)."""
         try:
-            target = os.path.realpath(entry.path, strict=True)
+            target = os.path.realpath(path, strict=True)
         except OSError as exc:
             if exc.errno == errno.ELOOP:
-                self.problem(entry.path, "symlink-loop", "symlink loops back on itself")
-            elif exc.errno == errno.ENOENT:
-                self.problem(entry.path, "broken-symlink", "symlink target does not exist")
-            else:
-                self.problem(entry.path, "unreadable", f"cannot resolve symlink ({exc.strerror})")
-            return False
-        except RuntimeError:  # symlink loop on some Python versions
-            self.problem(entry.path, "symlink-loop", "symlink loops back on itself")
-            return False
+                return ("symlink-loop", "symlink loops back on itself")
+            if exc.errno == errno.ENOENT:
+                return ("broken-symlink", "symlink target does not exist")
+            return ("unreadable", f"cannot resolve symlink ({exc.strerror})")
+        except RuntimeError:  # a loop, on some Python versions
+            return ("symlink-loop", "symlink loops back on itself")
         if target != self.root_real and not target.startswith(self.root_prefix):
-            self.problem(entry.path, "symlink-outside-root", f"symlink leads outside the root, to {target}")
-            return False
-        return True
+            return ("symlink-outside-root", f"symlink leads outside the root, to {target}")
+        if os.path.isdir(target):
+            container = os.path.realpath(os.path.dirname(path))
+            if container == target or container.startswith(target.rstrip(os.sep) + os.sep):
+                return ("symlink-loop", "symlink to a folder that contains it (a loop)")
+        return None
 
-    def scandir(self, path: str) -> list[os.DirEntry]:
-        """The entries of a folder, or [] and a problem. A folder reached twice is a loop."""
+    def follow(self, rows: _Rows, entry: os.DirEntry, rel: str) -> bool:
+        if not entry.is_symlink():
+            return True
+        verdict = self.link_verdict(entry.path)
+        if verdict is None:
+            return True
+        rows.problems.append((rel, *verdict))
+        return False
+
+    @staticmethod
+    def listdir(rows: _Rows, path: str, rel: str, *, sort: bool = True) -> list[os.DirEntry]:
         try:
-            st = os.stat(path)
-            key = (st.st_dev, st.st_ino)
-            if key in self.seen_dirs:
-                self.problem(path, "symlink-loop", "folder reached twice (a symlink loop)")
-                return []
-            self.seen_dirs.add(key)
             with os.scandir(path) as it:
-                return sorted(it, key=lambda e: e.name)
+                entries = list(it)
         except OSError as exc:
-            self.problem(path, "unreadable", f"cannot list folder ({exc.strerror})")
+            rows.problems.append((rel, "unreadable", f"cannot list folder ({exc.strerror})"))
             return []
+        if sort:
+            entries.sort(key=_entry_name)
+        return entries
 
-    def is_dir(self, entry: os.DirEntry) -> bool:
+    @staticmethod
+    def is_dir(entry: os.DirEntry) -> bool:
         try:
             return entry.is_dir()
         except OSError:
             return False
 
     # walking ------------------------------------------------------------------------------
-    def files(self, path: str, emit: Callable[[str, os.stat_result], None]) -> None:
-        """Every regular file under ``path`` (recursively), following safe symlinks."""
-        for entry in self.scandir(path):
-            if not self.follow(entry):
+    def files(
+        self, rows: _Rows, path: str, rel: str, task: str, run_id: str | None, scope: str
+    ) -> None:
+        """Add every regular file under ``path`` (recursively) to the artifacts rows."""
+        art = rows.art
+        # unsorted: the artifacts table is sorted once at the end
+        for entry in self.listdir(rows, path, rel, sort=False):
+            erel = f"{rel}/{entry.name}"
+            if entry.is_symlink() and not self.follow(rows, entry, erel):
                 continue
             try:
                 if entry.is_dir():
-                    self.files(entry.path, emit)
+                    self.files(rows, entry.path, erel, task, run_id, scope)
                     continue
                 st = entry.stat()
             except OSError as exc:
-                self.problem(entry.path, "unreadable", f"cannot stat ({exc.strerror})")
+                rows.problems.append((erel, "unreadable", f"cannot stat ({exc.strerror})"))
                 continue
             if stat_mod.S_ISREG(st.st_mode):
-                emit(entry.path, st)
+                art.append((task, run_id, scope, erel, st.st_size, st.st_mtime_ns))
 
     def walk(self) -> None:
         runs_dir = os.path.join(self.root, ".runs")
-        if not os.path.isdir(runs_dir):
-            # ROOT may be the .runs folder itself
-            runs_dir = str(self.root)
-        else:
-            self.seen_dirs.add(_dir_key(str(self.root)))
-        for task in self.scandir(runs_dir):
-            if not self.follow(task) or not self.is_dir(task):
-                continue
-            self.task(task.name, task.path)
+        if os.path.isdir(runs_dir):
+            runs_rel = ".runs"
+        else:  # ROOT may be the .runs folder itself
+            runs_dir, runs_rel = self.root, ""
+        rows = self.rows
+        for task in self.listdir(rows, runs_dir, runs_rel or "."):
+            trel = f"{runs_rel}/{task.name}" if runs_rel else task.name
+            if self.follow(rows, task, trel) and self.is_dir(task):
+                self.task(task.name, task.path, trel)
         out_dir = os.path.join(self.root, "out")
-        if self.list_artifacts and runs_dir != str(self.root) and os.path.isdir(out_dir):
-            for task in self.scandir(out_dir):
-                if self.follow(task) and self.is_dir(task):
-                    self.files(task.path, self._art_emitter(task.name, None, "out"))
+        if self.list_artifacts and runs_rel and os.path.isdir(out_dir):
+            for task in self.listdir(rows, out_dir, "out"):
+                trel = f"out/{task.name}"
+                if self.follow(rows, task, trel) and self.is_dir(task):
+                    self.files(rows, task.path, trel, task.name, None, "out")
+        # Run folders are independent: list and read them on a few threads (scandir, stat and
+        # read release the GIL), then merge in folder order so the result is deterministic.
+        if self.workers > 1 and len(self.jobs) > 64:
+            with ThreadPoolExecutor(self.workers) as pool:
+                results = list(pool.map(self.run, self.jobs, chunksize=32))
+        else:
+            results = [self.run(job) for job in self.jobs]
+        rows.art.sort(key=_path_of_row)
+        for result in results:
+            rows.extend(result)
 
-    def _art_emitter(self, task: str, run_id: str | None, scope: str):
-        art = self.art
-        root = str(self.root)
-
-        def emit(path: str, st: os.stat_result) -> None:
-            art.append((task, run_id, scope, os.path.relpath(path, root), st.st_size, st.st_mtime_ns))
-
-        return emit
-
-    def task(self, task: str, path: str) -> None:
-        task_level = self._art_emitter(task, None, "task")
-        for entry in self.scandir(path):
-            if not self.follow(entry):
+    def task(self, task: str, path: str, rel: str) -> None:
+        rows = self.rows
+        for entry in self.listdir(rows, path, rel):
+            erel = f"{rel}/{entry.name}"
+            if not self.follow(rows, entry, erel):
                 continue
             if entry.name == "cli" and self.is_dir(entry):
-                for run in self.scandir(entry.path):
-                    if self.follow(run) and self.is_dir(run):
-                        self.run(task, run.name, run.path)
+                for run in self.listdir(rows, entry.path, erel):
+                    rrel = f"{erel}/{run.name}"
+                    if self.follow(rows, run, rrel) and self.is_dir(run):
+                        self.jobs.append((task, run.name, run.path, rrel))
             elif self.list_artifacts:
                 if self.is_dir(entry):
-                    self.files(entry.path, task_level)
-                else:
-                    try:
-                        st = entry.stat()
-                    except OSError:
-                        continue
-                    if stat_mod.S_ISREG(st.st_mode):
-                        task_level(entry.path, st)
+                    self.files(rows, entry.path, erel, task, None, "task")
+                    continue
+                try:
+                    st = entry.stat()
+                except OSError:
+                    continue
+                if stat_mod.S_ISREG(st.st_mode):
+                    rows.art.append((task, None, "task", erel, st.st_size, st.st_mtime_ns))
 
-    def run(self, task: str, run_id: str, path: str) -> None:
+    def run(self, job: tuple[str, str, str, str]) -> _Rows:
+        """One run folder → its rows (runs on a worker thread: touches nothing shared)."""
+        task, run_id, path, rel = job
+        rows = _Rows()
         manifest_path = os.path.join(path, MANIFEST)
-        n_art = len(self.art)
+        manifest_rel = f"{rel}/{MANIFEST}"
         if self.list_artifacts:
-            self.files(path, self._art_emitter(task, run_id, "run"))
+            self.files(rows, path, rel, task, run_id, "run")
+            rows.art.sort(key=_path_of_row)  # scandir order is arbitrary
         try:
             manifest = self.read_manifest(manifest_path)
         except _BadManifest as bad:
-            self.problem(manifest_path, bad.reason, bad.detail)
-            return
+            rows.problems.append((manifest_rel, bad.reason, bad.detail))
+            return rows
         if self.list_artifacts:
-            new = self.art[n_art:]
-            manifest["_artifact_files"] = len(new)
-            manifest["_artifact_bytes"] = sum(row[4] for row in new)
-        self.add_run(task, run_id, manifest_path, manifest)
+            manifest["_artifact_files"] = len(rows.art)
+            manifest["_artifact_bytes"] = sum(row[4] for row in rows.art)
+        self.add_run(rows, task, manifest_rel, manifest)
+        return rows
 
     def read_manifest(self, path: str) -> dict:
         try:
-            lst = os.lstat(path)
+            # O_NOFOLLOW: the common case (a plain file) costs one open; a symlink fails with
+            # ELOOP and is checked before it is followed.
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
         except FileNotFoundError:
             raise _BadManifest("no-manifest", "run folder has no manifest.json") from None
         except OSError as exc:
-            raise _BadManifest("unreadable", f"cannot stat ({exc.strerror})") from None
-        if stat_mod.S_ISLNK(lst.st_mode):
-            entry_ok = self._check_link_path(path)
-            if entry_ok is not None:
-                raise entry_ok
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        except OSError as exc:
-            raise _BadManifest("unreadable", f"cannot open ({exc.strerror})") from None
+            if exc.errno != errno.ELOOP:
+                raise _BadManifest("unreadable", f"cannot open ({exc.strerror})") from None
+            verdict = self.link_verdict(path)
+            if verdict is not None:
+                raise _BadManifest(*verdict) from None
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            except OSError as exc2:
+                raise _BadManifest("unreadable", f"cannot open ({exc2.strerror})") from None
         try:
             st = os.fstat(fd)
             if not stat_mod.S_ISREG(st.st_mode):
@@ -462,8 +496,15 @@ class _Walker:
                 raise _BadManifest(
                     "too-large", f"{st.st_size} bytes, over the cap of {self.max_bytes} bytes"
                 )
-            with os.fdopen(fd, "rb", closefd=False) as fh:
-                data = fh.read(self.max_bytes + 1)
+            chunks = []
+            left = self.max_bytes + 1
+            while left > 0:  # a file may grow while we read it: never past the cap
+                chunk = os.read(fd, min(left, max(st.st_size, 65536) + 1))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                left -= len(chunk)
+            data = b"".join(chunks)
         except OSError as exc:
             raise _BadManifest("unreadable", f"cannot read ({exc.strerror})") from None
         finally:
@@ -474,50 +515,33 @@ class _Walker:
         manifest["_bytes"] = len(data)
         return manifest
 
-    def _check_link_path(self, path: str) -> _BadManifest | None:
-        try:
-            target = os.path.realpath(path, strict=True)
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                return _BadManifest("symlink-loop", "symlink loops back on itself")
-            if exc.errno == errno.ENOENT:
-                return _BadManifest("broken-symlink", "symlink target does not exist")
-            return _BadManifest("unreadable", f"cannot resolve symlink ({exc.strerror})")
-        except RuntimeError:
-            return _BadManifest("symlink-loop", "symlink loops back on itself")
-        if target != self.root_real and not target.startswith(self.root_prefix):
-            return _BadManifest("symlink-outside-root", f"symlink leads outside the root, to {target}")
-        return None
-
-    def add_run(self, task: str, folder_run_id: str, manifest_path: str, m: dict) -> None:
-        rel_manifest = self.rel(manifest_path)
+    def add_run(self, rows: _Rows, task: str, rel_manifest: str, m: dict) -> None:
         try:
             started = _epoch_us(m["started_at"], "started_at")
             completed = _epoch_us(m["completed_at"], "completed_at")
             heartbeat = _epoch_us(m["heartbeat_at"], "heartbeat_at")
             stage_rows = []
             for c in m["commands"]:
-                s0 = _epoch_us(c["started_at"], "started_at")
-                s1 = _epoch_us(c["completed_at"], "completed_at")
+                command = c.get("command")
                 stage_rows.append(
                     (
                         c["id"],
                         c["title"],
                         c["index"],
                         c["status"],
-                        s0,
-                        s1,
+                        _epoch_us(c["started_at"], "started_at"),
+                        _epoch_us(c["completed_at"], "completed_at"),
                         c["exit_code"],
                         c["kind"],
                         c["sub_run_id"],
-                        c.get("command") if isinstance(c.get("command"), str) else None,
+                        command if isinstance(command, str) else None,
                     )
                 )
         except _BadManifest as bad:
-            self.problems.append((rel_manifest, bad.reason, bad.detail))
+            rows.problems.append((rel_manifest, bad.reason, bad.detail))
             return
         run_id = m["run_id"]
-        self.runs.append(
+        rows.runs.append(
             {
                 "task": task,
                 "run_id": run_id,
@@ -538,12 +562,15 @@ class _Walker:
             }
         )
         for row in stage_rows:
-            self.stages.append((task, run_id, rel_manifest, *row))
+            rows.stages.append((task, run_id, rel_manifest, *row))
 
 
-def _dir_key(path: str) -> tuple[int, int]:
-    st = os.stat(path)
-    return (st.st_dev, st.st_ino)
+def _entry_name(entry: os.DirEntry) -> str:
+    return entry.name
+
+
+def _path_of_row(row: tuple) -> str:
+    return row[3]
 
 
 def _us_to_datetime(values: list[int | None]) -> pd.Series:
@@ -569,6 +596,7 @@ def read_orchestrator(
     artifacts: bool = True,
     variant_by: Literal["pipeline", "task"] = "pipeline",
     max_manifest_bytes: int = DEFAULT_MAX_MANIFEST_BYTES,
+    workers: int | None = None,
 ) -> OrchestratorData:
     """Read every run of an orchestrator workspace.
 
@@ -584,6 +612,9 @@ def read_orchestrator(
         What becomes the ``variant`` column: the run's ``pipeline`` id (default) or its ``task``.
     max_manifest_bytes
         Manifests larger than this are reported in ``problems`` instead of read.
+    workers
+        Threads that list and read run folders (default: up to 4, one per CPU, when listing
+        artifacts; 1 otherwise). The result does not depend on it.
 
     Returns
     -------
@@ -606,18 +637,24 @@ def read_orchestrator(
     if not root_path.is_dir():
         raise PerfkitError(f"orchestrator root {str(root_path)!r}: not a folder")
 
-    walker = _Walker(root_path, artifacts=artifacts, max_manifest_bytes=max_manifest_bytes)
+    if workers is None:
+        # Listing folders is system-call work that threads overlap; parsing JSON holds the GIL.
+        workers = min(4, os.cpu_count() or 1) if artifacts else 1
+    walker = _Walker(
+        root_path, artifacts=artifacts, max_manifest_bytes=max_manifest_bytes, workers=workers
+    )
     walker.walk()
+    collected = walker.rows
 
-    runs = _runs_table(walker.runs, variant_by)
-    stages = _stages_table(walker.stages, runs)
-    art = walker.art
+    runs = _runs_table(collected.runs, variant_by)
+    stages = _stages_table(collected.stages, runs)
+    art = collected.art
     artifacts_df = pd.DataFrame(
         {
             "task": pd.array([a[0] for a in art], dtype="string"),
             "run_id": pd.array([a[1] for a in art], dtype="string"),
             "scope": pd.array([a[2] for a in art], dtype="string"),
-            "path": pd.array([a[3].replace(os.sep, "/") for a in art], dtype="string"),
+            "path": pd.array([a[3] for a in art], dtype="string"),
             "bytes": np.array([a[4] for a in art], dtype="int64"),
             "modified_at": pd.to_datetime(
                 np.array([a[5] for a in art], dtype="int64"), unit="ns", utc=True
@@ -625,7 +662,7 @@ def read_orchestrator(
         }
     )
     # a bad symlink can be met twice (listing the run folder, then reading its manifest)
-    unique = list(dict.fromkeys(walker.problems))
+    unique = list(dict.fromkeys(collected.problems))
     problems = pd.DataFrame(unique, columns=list(PROBLEMS_COLUMNS)).astype("string")
     return OrchestratorData(
         runs=runs, stages=stages, artifacts=artifacts_df, problems=problems, root=root_path
@@ -750,3 +787,96 @@ def ingest(
     data.problems.to_parquet(folder / "problems.parquet", index=False)
     data.runs.to_parquet(folder / "orchestrator_runs.parquet", index=False)
     return data, dataset
+
+
+# --------------------------------------------------------------------------------------------
+# measuring an orchestrator: the stages of the run folders each measured run created
+
+
+def _run_folders(runs_dir: str) -> set[tuple[str, str]]:
+    """(task, run id) of every ``<runs_dir>/<task>/cli/<run>`` folder: two levels of scandir."""
+    found: set[tuple[str, str]] = set()
+    try:
+        tasks = list(os.scandir(runs_dir))
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with os.scandir(os.path.join(task.path, "cli")) as it:
+                found.update((task.name, run.name) for run in it if run.is_dir())
+        except OSError:
+            continue
+    return found
+
+
+def read_run_folders(
+    root: str | os.PathLike, folders: list[tuple[str, str]]
+) -> OrchestratorData:
+    """Read only the given ``(task, run id)`` run folders of a workspace (same tables as
+    :func:`read_orchestrator`; ``run`` numbers the given runs per pipeline, by start time)."""
+    root_path = Path(root)
+    walker = _Walker(root_path, artifacts=True, max_manifest_bytes=DEFAULT_MAX_MANIFEST_BYTES, workers=1)
+    rows = _Rows()
+    for task, run_id in sorted(folders):
+        rel = f".runs/{task}/cli/{run_id}"
+        rows.extend(walker.run((task, run_id, os.path.join(root_path, ".runs", task, "cli", run_id), rel)))
+    runs = _runs_table(rows.runs, "pipeline")
+    stages = _stages_table(rows.stages, runs)
+    return OrchestratorData(
+        runs=runs,
+        stages=stages,
+        artifacts=pd.DataFrame(rows.art, columns=["task", "run_id", "scope", "path", "bytes", "mtime_ns"]),
+        problems=pd.DataFrame(rows.problems, columns=list(PROBLEMS_COLUMNS)),
+        root=root_path,
+    )
+
+
+class RunFolderWatcher:
+    """Attaches to each measured run the stages of the orchestrator run folders it created.
+
+    Used by :func:`perfkit.measure` (``orchestrator_root=``): :meth:`before_run` lists
+    ``.runs/*/cli/*`` just before the timed command starts (after any prepare command), and the
+    ``after_run`` hook (calling the object) lists it again; every new folder — the run itself and
+    the sub-runs it started — is read. Stage rows get the measured run's ``variant`` and ``run``
+    (plus ``task``, ``run_id``, ``pipeline``, ``kind``, ``sub_run_id``, ``command``), and the run's
+    row gets ``orchestrator_runs`` (folders created), ``orchestrator_manifest_bytes``,
+    ``orchestrator_artifact_bytes`` (totals over them) and ``orchestrator_problems`` (folders
+    that could not be read). Warm-up runs get the columns but no stage rows (their ``run`` is 0).
+    """
+
+    def __init__(self, root: str | os.PathLike):
+        path = Path(root)
+        if not path.exists():
+            raise UsageError(f"--orchestrator-root {root}: no such folder")
+        if not path.is_dir():
+            raise UsageError(f"--orchestrator-root {root}: not a folder")
+        self.root = path.resolve()
+        self.runs_dir = str(self.root / ".runs")
+        self.before: set[tuple[str, str]] = _run_folders(self.runs_dir)
+
+    def before_run(self) -> None:
+        self.before = _run_folders(self.runs_dir)
+
+    def __call__(self, ctx: Any) -> Any:
+        from perfkit.measure import RunExtras
+
+        after = _run_folders(self.runs_dir)
+        new = sorted(after - self.before)
+        self.before = after
+        data = read_run_folders(self.root, new)
+        columns = {
+            "orchestrator_runs": len(new),
+            "orchestrator_manifest_bytes": int(data.runs["manifest_bytes"].sum()),
+            "orchestrator_artifact_bytes": int(data.runs["artifact_bytes"].fillna(0).sum()),
+            "orchestrator_problems": len(data.problems),
+        }
+        stages: list[dict[str, Any]] = []
+        if not ctx.warmup and len(data.stages):
+            st = data.stages.rename(columns={"variant": "pipeline"}).drop(columns=["run"])
+            st.insert(0, "run", ctx.run)
+            st.insert(0, "variant", ctx.variant.name)
+            for record in st.to_dict("records"):
+                stages.append(
+                    {k: (None if v is pd.NA or v is pd.NaT else v) for k, v in record.items()}
+                )
+        return RunExtras(columns=columns, stages=stages)

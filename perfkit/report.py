@@ -856,9 +856,14 @@ class HotspotsReport:
         return growth(self.runs)
 
     def slopes(self) -> Any:
-        from perfkit.hotspots import growth_slopes
+        """Growth per earlier run of the run-level metrics, then of each stage's duration."""
+        import pandas as pd
 
-        return growth_slopes(self.history())
+        from perfkit.hotspots import growth_slopes, stage_growth, stage_growth_slopes
+
+        run_level = growth_slopes(self.history())
+        per_stage = stage_growth_slopes(stage_growth(self.stages, self.runs))
+        return pd.concat([run_level, per_stage], ignore_index=True) if len(per_stage) else run_level
 
     def slopes_table(self) -> Any:
         import pandas as pd
@@ -901,9 +906,16 @@ class HotspotsReport:
     def growth_charts(self) -> list[Any]:
         from perfkit import charts
 
+        from perfkit.hotspots import stage_growth
+
         h = self.history()
-        return [charts.growth(h, m) for m in h.columns
-                if m not in ("history", "variant", "run", "order") and h[m].notna().sum() >= 2]
+        out = [charts.growth(h, m) for m in h.columns
+               if m not in ("history", "variant", "run", "order") and h[m].notna().sum() >= 2
+               and h[m].nunique() > 1]  # a constant is in the table; a flat chart says nothing
+        per_stage = stage_growth(self.stages, self.runs)
+        if len(per_stage):
+            out.append(charts.stage_growth(per_stage))
+        return out
 
     def summary_markdown(self, limit: int = SUMMARY_LIMIT) -> str:
         """Top stages and growth for a pull-request comment (text and tables only)."""
@@ -1011,3 +1023,30 @@ def report(
                             title=params.get("title") or f"perfkit {name} report")
     return ReportFiles(out=out_dir, notebook=nb_out, html=html_path, summary=summary_path,
                        verdict=verdict_path, exit_code=exit_code, overall=overall)
+
+
+def refresh_notebooks(names: tuple[str, ...] = ("compare", "hotspots")) -> list[Path]:
+    """Re-execute the committed notebooks in place with their defaults (for strict nbval).
+
+    Runs each in ``notebooks/`` — where nbval runs it — and keeps it only if it succeeded.
+    """
+    done = []
+    for name in names:
+        path = notebook_path(name)
+        tmp = path.with_name(f".{path.stem}.refresh.ipynb")
+        try:
+            execute(path, tmp, {}, cwd=NOTEBOOKS_DIR)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        done.append(path)
+    return done
+
+
+if __name__ == "__main__":  # python -m perfkit.report refresh
+    import sys
+
+    if sys.argv[1:] != ["refresh"]:
+        sys.exit("usage: python -m perfkit.report refresh   (re-execute notebooks/*.ipynb in place)")
+    for written in refresh_notebooks():
+        print(f"refreshed {written}")

@@ -137,10 +137,11 @@ class GlobSet:
         for label, pattern in globs.items():
             if not isinstance(label, str) or not _LABEL.match(label):
                 raise UsageError(
-                    f"`write_globs`: label {label!r} must be a name of letters, digits and _"
+                    f"--trace-writes: label {label!r} must be letters, digits and _ "
+                    "(it names the column LABEL_writes)"
                 )
             if not isinstance(pattern, str) or not pattern:
-                raise UsageError(f"`write_globs`: the glob of {label!r} must be a non-empty string")
+                raise UsageError(f"--trace-writes: the glob of {label!r} must be a non-empty string")
             self.globs[label] = (pattern, glob_to_regex(pattern))
 
     def labels_of(self, path: str) -> list[str]:
@@ -520,3 +521,80 @@ def trace_run(
     counts.wall_s = wall
     counts.stderr = (err or b"").decode("utf-8", "replace")[-2000:]
     return counts
+
+
+# --------------------------------------------------------------------------------------------
+# the traced pass of a collection
+
+
+class TracedPass:
+    """An ``after_collection`` hook of :func:`perfkit.measure`: K traced runs per variant.
+
+    Runs after every timed run, never mixed with them: rounds of one run per variant in a seeded
+    order (the prepare command, if any, before each), each under :func:`trace_run`. Each adds a
+    row with ``traced=True``, ``run`` numbered 1..K per variant, the status, exit code and
+    (not comparable) wall time of the traced run, and the counts of
+    :meth:`TraceCounts.as_record`.
+    """
+
+    def __init__(self, write_globs: Mapping[str, str] | None, runs: int):
+        if isinstance(runs, bool) or not isinstance(runs, int) or runs < 0:
+            raise UsageError(f"--trace-runs must be a whole number >= 0, not {runs!r}")
+        self.write_globs = dict(write_globs or {})
+        GlobSet(self.write_globs, "/")  # labels and globs are checked before anything runs
+        self.runs = runs
+        if runs:
+            strace_path()  # TracerMissing now, not after the timed runs
+
+    def __call__(self, collection) -> None:
+        from perfkit.measure import schedule
+
+        if not self.runs:
+            return
+        writer = collection.writer
+        by_name = {v.name: v for v in collection.variants}
+        plan = schedule(list(by_name), runs=self.runs, warmup=0, seed=collection.seed)
+        next_run = {name: writer.next_run(name, traced=True) for name in by_name}
+        order = getattr(collection, "next_order", None) or writer.next_order
+        cwd = collection.cwd or os.getcwd()
+        prepare = getattr(collection, "prepare", None)
+        for name, _ in plan:
+            variant = by_name[name]
+            started = _utcnow()
+            if prepare is not None:
+                prep = collection.spawner.run(prepare, cwd=collection.cwd, env=collection.env,
+                                              timeout=collection.timeout)
+                if not prep.ok:
+                    writer.add_run({
+                        "variant": name, "run": next_run[name], "order": order, "warmup": False,
+                        "traced": True, "started_at": started, "status": "error",
+                        "error": "--prepare failed before a traced run; the command was not run",
+                    })
+                    next_run[name] += 1
+                    order += 1
+                    continue
+            counts = trace_run(variant.argv, cwd=cwd, env=collection.env,
+                               timeout=collection.timeout, write_globs=self.write_globs)
+            record = {
+                "variant": name,
+                "run": next_run[name],
+                "order": order,
+                "warmup": False,
+                "traced": True,
+                "started_at": started,
+                "status": counts.status,
+                "exit_code": counts.exit_code,
+                "wall_s": counts.wall_s,
+                **counts.as_record(),
+            }
+            if counts.status == "error":
+                record["error"] = counts.stderr.strip().splitlines()[-1] if counts.stderr.strip() else "could not start"
+            writer.add_run(record)
+            next_run[name] += 1
+            order += 1
+
+
+def _utcnow():
+    import datetime as dt
+
+    return dt.datetime.now(dt.timezone.utc)

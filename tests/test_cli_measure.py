@@ -205,3 +205,18 @@ def test_kill_9_keeps_the_finished_runs(tmp_path):
     assert (ds.runs["status"] == "ok").all()
     # the spawner notices its parent's death and kills the run in flight
     assert _wait_no_leftovers(marker) == []
+
+
+def test_summary_warns_about_drift_and_a_first_run_effect(tmp_path, capsys):
+    work = tmp_path / "w"
+    work.mkdir()
+    # "grow": each run sleeps 4 ms longer than the one before (state accumulating between runs);
+    # "cold": only the first run is slow (a cold cache)
+    grow = 'n=$(cat n 2>/dev/null || echo 0); echo $((n+1)) > n; sleep 0.$(printf %03d $((n*4)))'
+    cold = "[ -f seen ] || { touch seen; sleep 0.3; }"
+    code = main(["measure", "--out", str(tmp_path / "ds"), "--runs", "12", "--no-progress",
+                 "--cwd", str(work), "--variant", f"grow={grow}", "--variant", f"cold={cold}"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "warning: grow: wall_s grows with run order" in err and "--prepare" in err
+    assert "warning: cold: the first measured run's wall_s" in err and "--warmup" in err

@@ -176,6 +176,18 @@ def test_runs_are_numbered_per_variant_in_start_order(tmp_path):
     assert list(by_task.runs["variant"]) == ["t", "t", "t"] and list(by_task.runs["run"]) == [1, 2, 3]
 
 
+def test_threads_do_not_change_the_result(tmp_path):
+    for i in range(150):  # enough run folders for the thread pool to be used
+        write_run(tmp_path, f"r{i:03d}", small_manifest(f"r{i:03d}"), task=f"t{i % 3}")
+        (tmp_path / f".runs/t{i % 3}/cli/r{i:03d}/log.txt").write_bytes(b"z" * i)
+    write_run(tmp_path, "r-bad", "{", task="t0")
+    one = read_orchestrator(tmp_path, workers=1)
+    four = read_orchestrator(tmp_path, workers=4)
+    for name in ("runs", "stages", "artifacts", "problems"):
+        pd.testing.assert_frame_equal(getattr(one, name), getattr(four, name))
+    assert len(one.runs) == 150 and len(one.artifacts) == 301 and len(one.problems) == 1
+
+
 def test_runs_in_progress_are_kept(tmp_path):
     m = small_manifest("live", status="in_progress", completed_at=None)
     m["commands"][1].update(status="running", completed_at=None, exit_code=None)

@@ -1,0 +1,147 @@
+"""How fast does perfkit read an orchestrator workspace? Side by side with a bare json.load loop.
+
+Builds a workspace of N runs (default 10,000) in a temporary folder: every run folder gets a
+manifest copied from a real one (tests/data/orchestrator, ~12 KB, 4 stages, with new run ids and
+times) and the other 22 files of a real run folder at their real sizes (sparse, so the disk stays
+empty). Then, on a warm cache, times:
+
+    floor_json_load    for each manifest path (known in advance): json.load(open(path))
+    manifests_only     perfkit.read_orchestrator(root, artifacts=False)
+    full               perfkit.read_orchestrator(root)  (also lists ~23 files per run)
+
+and prints manifests per second (best of --repeat). Writes benchmarks/results/ingest.json.
+
+    /work/venv/bin/python benchmarks/bench_ingest.py [--runs 10000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from perfkit.orchestrator import read_orchestrator  # noqa: E402
+
+DATA = ROOT / "tests" / "data" / "orchestrator"
+TEMPLATE_RUN = "2026-11-24T15-11-03-585Z-8dafdb44"
+
+
+def build_workspace(root: Path, runs: int, tasks: int = 10) -> list[str]:
+    """Write ``runs`` run folders under ``root``; return their manifest paths."""
+    template_path = DATA / "workspace/.runs/fixture-task/cli" / TEMPLATE_RUN / "manifest.json"
+    template = template_path.read_text(encoding="utf-8")
+    files = json.loads((DATA / "run_folder_files.json").read_text())
+    pipelines = ("quick", "plain", "diagnostics")
+    paths = []
+    for i in range(runs):
+        task = f"task-{i % tasks}"
+        minute, second = divmod(i, 60)
+        run_id = f"2026-11-24T{10 + minute // 60:02d}-{minute % 60:02d}-{second:02d}-000Z-{i:08x}"
+        text = (
+            template.replace(TEMPLATE_RUN, run_id)
+            .replace("fixture-task", task)
+            .replace('"pipeline_id": "quick"', f'"pipeline_id": "{pipelines[i % 3]}"')
+        )
+        folder = root / ".runs" / task / "cli" / run_id
+        for rel, size in files:
+            path = folder / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if rel == "manifest.json":
+                path.write_text(text, encoding="utf-8")
+            else:
+                with open(path, "wb") as fh:
+                    fh.truncate(size)  # a real size without using the disk
+        paths.append(str(folder / "manifest.json"))
+    for t in range(tasks):
+        (root / "out" / f"task-{t}").mkdir(parents=True, exist_ok=True)
+        (root / "out" / f"task-{t}" / "runs.json").write_text("[]")
+        (root / ".runs" / f"task-{t}" / "metrics.json").write_text("{}")
+    return paths
+
+
+def floor_json_load(paths: list[str]) -> None:
+    for path in paths:
+        with open(path, encoding="utf-8") as fh:
+            json.load(fh)
+
+
+def best_of(repeat: int, fn) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--out", default=str(HERE / "results" / "ingest.json"))
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="perfkit-bench-ingest-") as tmp:
+        root = Path(tmp)
+        t0 = time.perf_counter()
+        paths = build_workspace(root, args.runs)
+        built = time.perf_counter() - t0
+        sizes = [os.path.getsize(p) for p in paths]
+        # warm the cache, and check the workspace reads cleanly
+        check = read_orchestrator(root)
+        assert len(check.runs) == args.runs and check.problems.empty, check
+        floor_json_load(paths)
+
+        results = {}
+        for name, fn in (
+            ("floor_json_load", lambda: floor_json_load(paths)),
+            ("manifests_only", lambda: read_orchestrator(root, artifacts=False)),
+            ("full", lambda: read_orchestrator(root)),
+        ):
+            seconds = best_of(args.repeat, fn)
+            results[name] = {"seconds": seconds, "manifests_per_s": args.runs / seconds}
+
+    report = {
+        "benchmark": "ingest",
+        "runs": args.runs,
+        "manifest_bytes_mean": sum(sizes) / len(sizes),
+        "files_per_run": len(json.loads((DATA / "run_folder_files.json").read_text())),
+        "artifact_rows": len(check.artifacts),
+        "stages": len(check.stages),
+        "build_seconds": built,
+        "repeat": args.repeat,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "results": results,
+        "ratio_full_to_floor": results["full"]["seconds"] / results["floor_json_load"]["seconds"],
+        "ratio_manifests_only_to_floor": results["manifests_only"]["seconds"]
+        / results["floor_json_load"]["seconds"],
+    }
+    print(
+        f"{args.runs} runs, manifests {report['manifest_bytes_mean']:.0f} B on average, "
+        f"{report['files_per_run']} files per run (built in {built:.1f} s)"
+    )
+    for name, r in results.items():
+        print(f"  {name:16s} {r['seconds']:7.3f} s   {r['manifests_per_s']:9,.0f} manifests/s")
+    print(
+        f"  perfkit / floor: {report['ratio_manifests_only_to_floor']:.2f}x (manifests only), "
+        f"{report['ratio_full_to_floor']:.2f}x (with artifacts)"
+    )
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

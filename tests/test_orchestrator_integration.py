@@ -1,0 +1,183 @@
+"""The real orchestrator, from npm: measure it, ingest its workspace, count its manifest writes.
+
+Installs ``@kbediako/codex-orchestrator`` (Node >= 20) once per test session into a temporary
+folder. Skips with the reason when node/npm are missing or the registry cannot be reached;
+fails when the install fails for any other reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from perfkit.measure import measure
+from perfkit.orchestrator import read_orchestrator
+from perfkit.trace import trace_run
+
+pytestmark = pytest.mark.integration
+
+PACKAGE = "@kbediako/codex-orchestrator"
+#: The version the fixtures in tests/data/orchestrator came from; override to try another.
+VERSION = os.environ.get("PERFKIT_ORCHESTRATOR_VERSION", "0.2.1")
+CONFIG = Path(__file__).parent / "data" / "orchestrator" / "codex.orchestrator.json"
+CLI_MANIFEST = ".runs/*/cli/*/manifest.json"
+NETWORK_ERRORS = ("ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT",
+                  "ENETUNREACH", "EHOSTUNREACH", "network", "getaddrinfo")
+
+
+@pytest.fixture(scope="session")
+def orchestrator_bin(tmp_path_factory) -> Path:
+    """The installed ``codex-orchestrator`` executable (one npm install per session)."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if not node or not npm:
+        pytest.skip("node and npm are needed to install the real orchestrator (not on PATH)")
+    version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip()
+    major = int(re.match(r"v(\d+)", version).group(1)) if re.match(r"v(\d+)", version) else 0
+    if major < 20:
+        pytest.skip(f"the orchestrator needs Node >= 20, this is {version}")
+    prefix = tmp_path_factory.mktemp("orchestrator-npm")
+    try:
+        proc = subprocess.run(
+            [npm, "install", "--no-audit", "--no-fund", "--loglevel=error", "--fetch-retries=1",
+             "--fetch-retry-mintimeout=1000",
+             "--fetch-retry-maxtimeout=5000", "--prefix", str(prefix), f"{PACKAGE}@{VERSION}"],
+            capture_output=True, text=True, timeout=240,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.skip("npm install timed out after 240 s (no network or a very slow registry)")
+    if proc.returncode != 0:
+        output = proc.stdout + proc.stderr
+        why = [line for line in output.splitlines() if any(m in line for m in NETWORK_ERRORS)]
+        if why:
+            pytest.skip(f"npm install failed for lack of network: {why[0].strip()}")
+        pytest.fail(f"npm install {PACKAGE}@{VERSION} failed:\n{output}")
+    exe = prefix / "node_modules" / ".bin" / "codex-orchestrator"
+    assert exe.exists(), f"npm installed {PACKAGE} but {exe} is missing"
+    return exe
+
+
+@pytest.fixture
+def workspace(tmp_path) -> Path:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    shutil.copy(CONFIG, ws / "codex.orchestrator.json")
+    return ws
+
+
+def _raw_manifest_writes(log_prefix: Path) -> int:
+    """Count writes of ``.runs/<task>/cli/<run>/manifest.json`` in ``strace -ff`` logs, by regex.
+
+    Independent of perfkit's parser: one file per process means no unfinished/resumed halves.
+    """
+    target = re.compile(r"/\.runs/[^/]+/cli/[^/]+/manifest\.json$")
+    rename = re.compile(r'^renam\w*\(.*"([^"]*)"(?:, [A-Z_|0]+)?\) = 0$')
+    opened = re.compile(r'^(?:open|openat|creat)\((?:[^,]*, )?"([^"]*)", ([A-Z_|]+).*\) = \d+')
+    count = 0
+    for log in log_prefix.parent.glob(log_prefix.name + ".*"):
+        for line in log.read_text(errors="replace").splitlines():
+            m = rename.match(line)
+            if m and target.search(m.group(1)):
+                count += 1
+                continue
+            m = opened.match(line)
+            if m and target.search(m.group(1)) and re.search(r"O_WRONLY|O_RDWR|O_CREAT|O_TRUNC", m.group(2)):
+                count += 1
+    return count
+
+
+def test_measure_ingest_and_traced_counts_of_the_real_orchestrator(orchestrator_bin, workspace, tmp_path):
+    if shutil.which("strace") is None:
+        pytest.skip("strace is not installed (apt-get install strace)")
+    command = f"{orchestrator_bin} start quick --format json --task it"
+    ds = measure(
+        {"quick": command},
+        out=tmp_path / "ds",
+        runs=3,
+        cwd=workspace,
+        orchestrator_root=workspace,
+        trace_writes={"manifest": CLI_MANIFEST},
+        trace_runs=1,
+        timeout=120,
+        progress=False,
+    )
+    runs = ds.runs
+    timed, traced = runs[~runs["traced"]], runs[runs["traced"]]
+    assert (runs["status"] == "ok").all(), runs[["status", "exit_code", "error"]]
+    assert len(timed) == 3 and len(traced) == 1
+    # each timed run created its own folder and its sub-pipeline's
+    assert (timed["orchestrator_runs"] == 2).all()
+
+    # --- ingest: every run of the workspace, stages agreeing with the raw manifests ---
+    data = read_orchestrator(workspace)
+    assert data.problems.empty, data.problems
+    assert len(data.runs) == 8  # (3 timed + 1 traced) × (run + sub-run)
+    assert set(data.runs["pipeline"]) == {"quick", "inner"}
+    assert (data.runs["status"] == "succeeded").all()
+    children = data.runs[data.runs["pipeline"] == "inner"]
+    assert set(children["parent_run_id"]) <= set(data.runs["run_id"])
+    for _, run in data.runs.iterrows():
+        raw = json.loads((workspace / run["manifest_path"]).read_text())
+        assert raw["version"] == 1 and raw["run_id"] == run["run_id"]
+        span = (pd.Timestamp(raw["completed_at"]) - pd.Timestamp(raw["started_at"])).total_seconds()
+        assert run["duration_s"] == pytest.approx(span, abs=1e-6)
+        stages = data.stages[data.stages["run_id"] == run["run_id"]].sort_values("index")
+        assert list(stages["stage"]) == [c["id"] for c in raw["commands"]]
+        for (_, st), cmd in zip(stages.iterrows(), raw["commands"]):
+            assert st["status"] == cmd["status"] and st["kind"] == cmd["kind"]
+            expected = (pd.Timestamp(cmd["completed_at"]) - pd.Timestamp(cmd["started_at"])).total_seconds()
+            assert st["duration_s"] == pytest.approx(expected, abs=1e-6)
+            if cmd["kind"] == "subpipeline":
+                assert st["sub_run_id"] == cmd["sub_run_id"] and st["sub_run_id"] in set(children["run_id"])
+    # the measured dataset's stages are the same rows, keyed by variant and run
+    assert len(ds.stages) == 3 * 5  # 4 stages of quick + 1 of inner, per timed run
+    merged = ds.stages.merge(data.stages, on=["run_id", "stage"], suffixes=("", "_ingest"))
+    assert len(merged) == len(ds.stages)
+    assert (merged["duration_s"] - merged["duration_s_ingest"]).abs().max() < 1e-9
+    assert sorted(ds.stages["run"].unique()) == [1, 2, 3]
+
+    # --- traced count == what strace itself shows (a separate raw strace -ff run) ---
+    prefix = tmp_path / "raw" / "strace"
+    prefix.parent.mkdir()
+    subprocess.run(
+        ["strace", "-ff", "-qq", "-o", str(prefix), "-e", "trace=open,openat,creat,rename,renameat,renameat2",
+         "--", str(orchestrator_bin), "start", "quick", "--format", "json", "--task", "it"],
+        cwd=workspace, check=True, capture_output=True, timeout=120,
+    )
+    raw_count = _raw_manifest_writes(prefix)
+    assert raw_count > 3  # the orchestrator persists its manifests many times per run
+    assert traced["manifest_writes"].tolist() == [raw_count]
+    # and perfkit's parser, on a log with -f's unfinished/resumed halves, finds the same count
+    counts = trace_run([str(orchestrator_bin), "start", "quick", "--format", "json", "--task", "it"],
+                       cwd=workspace, write_globs={"manifest": CLI_MANIFEST}, keep_log=tmp_path / "one.log")
+    assert counts.status == "ok" and counts.unresolved == 0
+    assert counts.writes["manifest"] == raw_count
+
+
+def test_ingest_cli_on_a_real_workspace(orchestrator_bin, workspace, tmp_path, capsys):
+    from perfkit import load
+    from perfkit.cli import main as cli_main
+
+    for _ in range(2):
+        subprocess.run([str(orchestrator_bin), "start", "plain", "--format", "json", "--task", "it"],
+                       cwd=workspace, check=True, capture_output=True, timeout=120)
+    # a crash mid-write next to the real runs
+    broken = workspace / ".runs/it/cli/crashed"
+    broken.mkdir(parents=True)
+    real = next((workspace / ".runs/it/cli").glob("2*/manifest.json")).read_bytes()
+    (broken / "manifest.json").write_bytes(real[: len(real) // 3])
+    assert cli_main(["ingest", str(workspace), "--out", str(tmp_path / "ds")]) == 0
+    assert capsys.readouterr().out.startswith("2 runs, 4 stages")
+    ds = load(tmp_path / "ds")
+    assert list(ds.runs["variant"]) == ["plain", "plain"] and list(ds.runs["run"]) == [1, 2]
+    problems = pd.read_parquet(tmp_path / "ds" / "problems.parquet")
+    assert problems["reason"].tolist() == ["truncated"]
+    artifacts = pd.read_parquet(tmp_path / "ds" / "artifacts.parquet")
+    assert {"run", "task", "out"} <= set(artifacts["scope"])
+    assert (artifacts["path"] == "out/it/runs.json").any()
