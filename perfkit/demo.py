@@ -56,12 +56,16 @@ class DemoConfig:
         return cls(runs=10, warmup=1, trace_runs=1)  # 10: below it, perfkit warns of few runs
 
     def validate(self) -> None:
-        for name in ("runs", "shards", "rows"):
-            if getattr(self, name) < 1:
-                raise UsageError(f"--{name.replace('_', '-')} must be at least 1, not {getattr(self, name)}")
-        for name in ("warmup", "trace_runs"):
-            if getattr(self, name) < 0:
-                raise UsageError(f"--{name.replace('_', '-')} must be 0 or more, not {getattr(self, name)}")
+        for name, least, words in (
+            ("runs", 1, "at least 1"),
+            ("shards", 1, "at least 1"),
+            ("rows", 1, "at least 1"),
+            ("warmup", 0, "0 or more"),
+            ("trace_runs", 0, "0 or more"),
+        ):
+            value = getattr(self, name)
+            if value < least:
+                raise UsageError(f"--{name.replace('_', '-')} must be {words}, not {value}")
 
     @property
     def steps(self) -> int:
@@ -139,7 +143,7 @@ def prepare_out(out: Path) -> None:
                 child.unlink()
     try:
         out.mkdir(parents=True, exist_ok=True)
-        (out / MARKER).write_text("made by `perfkit demo`; the demo clears this folder on re-runs\n")
+        (out / MARKER).write_text("made by `perfkit demo`; a re-run of the demo clears it\n")
     except OSError as exc:
         raise UsageError(f"--out {out}: cannot write there ({exc.strerror})") from None
 

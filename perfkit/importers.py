@@ -130,10 +130,8 @@ def _from_hyperfine(path: Path, data: Mapping[str, Any]) -> tuple[pd.DataFrame, 
         memory = result.get("memory_usage_byte")
         for name, values in (("exit_codes", codes), ("memory_usage_byte", memory)):
             if values is not None and (not isinstance(values, list) or len(values) != len(times)):
-                raise DatasetError(
-                    f"{path}: {where}.{name} has {len(values) if isinstance(values, list) else 'no'}"
-                    f" entries for {len(times)} times"
-                )
+                count = len(values) if isinstance(values, list) else "no"
+                raise DatasetError(f"{path}: {where}.{name} has {count} entries for {len(times)} times")
         label = _unique(str(result["command"]), seen)
         params = result.get("parameters") or {}
         variants[label] = {

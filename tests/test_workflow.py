@@ -111,7 +111,9 @@ def test_the_variant_commands_are_valid_shell():
         subprocess.run(["sh", "-n", "-c", command], check=True)
 
 
-@pytest.mark.parametrize(("code", "fails"), [("0", False), ("1", False), ("2", True), ("3", True), ("", True)])
+@pytest.mark.parametrize(
+    ("code", "fails"), [("0", False), ("1", False), ("2", True), ("3", True), ("", True)]
+)
 def test_the_gate_fails_on_regression_and_errors_only(code, fails):
     script = _step("Gate on the verdict")["run"]
     done = subprocess.run(["bash", "-e", "-c", script], env={"CODE": code, "PATH": "/usr/bin:/bin"},
@@ -123,7 +125,8 @@ def test_the_comment_is_one_updated_comment():
     step = _step("Post or update the summary comment")
     script = step["with"]["script"]
     assert "summary.md" in step["env"]["SUMMARY_PATH"]
-    assert "updateComment" in script and "createComment" in script and "<!-- perfkit-report -->" in script
+    for needle in ("updateComment", "createComment", "<!-- perfkit-report -->"):
+        assert needle in script
     upload = _step("Upload the report")
     assert "perf/report" in upload["with"]["path"]
     assert upload["if"] == "always()"
@@ -149,7 +152,7 @@ def test_the_readme_documents_the_commands_the_workflow_runs():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("strace") is None, reason="the workflow's traced pass needs strace")
+@pytest.mark.skipif(shutil.which("strace") is None, reason="the traced pass needs strace")
 def test_the_measure_and_report_lines_run_for_real(tmp_path):
     """The workflow's two perfkit lines, run on a stand-in workspace whose base and head are both
     this checkout: the files the upload and comment steps need must exist afterwards."""
