@@ -181,3 +181,24 @@ def test_the_measure_and_report_lines_run_for_real(tmp_path):
     summary = (out / "summary.md").read_text(encoding="utf-8")
     assert summary.strip() and len(summary.encode()) < 65_536  # fits in a PR comment
     assert (out / "report.html").stat().st_size > 0
+
+
+def _tool(name: str) -> str | None:
+    """A linter installed next to this Python (a venv's bin) or on PATH; not a dependency."""
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.exists() else shutil.which(name)
+
+
+@pytest.mark.skipif(_tool("zizmor") is None, reason="zizmor not installed (pip install zizmor)")
+def test_zizmor_finds_nothing_even_pedantic():
+    done = subprocess.run([_tool("zizmor"), "--offline", "--persona", "pedantic", str(WORKFLOW)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.skipif(_tool("check-jsonschema") is None,
+                    reason="check-jsonschema not installed (pip install check-jsonschema)")
+def test_workflow_matches_the_github_workflow_schema():
+    done = subprocess.run([_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
+                           str(WORKFLOW)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
