@@ -280,8 +280,8 @@ _READERS = {"hyperfine": _from_hyperfine, "pyperf": _from_pyperf}
 def load_file(path: str | os.PathLike) -> Dataset:
     """Read a results file another tool wrote (hyperfine ``--export-json``, pyperf JSON).
 
-    A file that belongs to a perfkit dataset folder (``meta.json``, ``runs.jsonl``,
-    ``runs.parquet``) loads that folder.
+    A file of a perfkit dataset folder (``meta.json``, ``runs.jsonl``, ``runs.parquet``,
+    ``stages.*``) loads that folder.
 
     Returns a :class:`~perfkit.store.Dataset` whose ``runs`` table has the contract's columns
     (see :mod:`perfkit.schema`) — ``variant, run, order, warmup, traced, started_at, status,
@@ -289,11 +289,13 @@ def load_file(path: str | os.PathLike) -> Dataset:
     ``param_<name>`` (hyperfine parameters) or ``pyperf_process`` (pyperf worker); ``stages`` is
     empty; ``meta["source"]`` names the tool, the file and its modification time.
     """
-    from perfkit.store import META, RUNS_JOURNAL, RUNS_PARQUET, Dataset, load_folder
+    from perfkit import store
 
     path = Path(path)
-    if path.name in (META, RUNS_JOURNAL, RUNS_PARQUET):
-        return load_folder(path.parent)
+    own = (store.META, store.RUNS_JOURNAL, store.RUNS_PARQUET, store.STAGES_JOURNAL,
+           store.STAGES_PARQUET)
+    if path.name in own:
+        return store.load_folder(path.parent)
     data = _read_json(path)
     fmt = detect_format(data)
     if fmt is None:
@@ -311,4 +313,4 @@ def load_file(path: str | os.PathLike) -> Dataset:
         math.isfinite(v) for v in runs["wall_s"].dropna()
     ):
         raise DatasetError(f"{path}: non-finite times in the {fmt} file")
-    return Dataset(runs=runs, stages=stages_frame([]), meta=meta, path=path)
+    return store.Dataset(runs=runs, stages=stages_frame([]), meta=meta, path=path)

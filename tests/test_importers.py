@@ -187,6 +187,7 @@ def test_a_file_of_a_dataset_folder_loads_the_folder(tmp_path):
     ds = load_file(DATA / "hyperfine-failing.json")
     perfkit.save(tmp_path / "ds", ds.runs, meta={"variants": ds.meta["variants"]})
     again = perfkit.load(tmp_path / "ds" / "meta.json")
+    assert perfkit.load(tmp_path / "ds" / "stages.parquet").path == tmp_path / "ds"
     assert again.path == tmp_path / "ds"
     pd.testing.assert_series_equal(again.runs["wall_s"], ds.runs["wall_s"])
     assert not any(math.isnan(v) for v in again.runs["wall_s"])
