@@ -202,3 +202,13 @@ def test_workflow_matches_the_github_workflow_schema():
     done = subprocess.run([_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
                            str(WORKFLOW)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
+def test_the_comment_script_is_valid_javascript(tmp_path):
+    # actions/github-script runs the script as the body of an async function
+    script = _step("Post or update the summary comment")["with"]["script"]
+    path = tmp_path / "comment.js"
+    path.write_text(f"(async function (github, context) {{\n{script}\n}});\n", encoding="utf-8")
+    done = subprocess.run(["node", "--check", str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
