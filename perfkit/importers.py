@@ -144,7 +144,7 @@ def _from_hyperfine(path: Path, data: Mapping[str, Any]) -> tuple[pd.DataFrame, 
             order += 1
             code = codes[i] if codes is not None else None
             if codes is None:
-                status = "ok"  # hyperfine < 1.12 exported no exit codes and stopped on failure
+                status = "ok"  # older hyperfine exported no exit codes (and stopped at a failure)
             elif code == 0:
                 status = "ok"
             else:
