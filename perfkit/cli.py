@@ -341,7 +341,7 @@ def _add_demo(sub) -> None:
     )
     p.add_argument("--out", default="demo-out", metavar="DIR",
                    help="output folder (default ./demo-out; a previous demo's folder is cleared)")
-    p.add_argument("--quick", action="store_true", help="fewer runs (8 per variant, 1 warm-up)")
+    p.add_argument("--quick", action="store_true", help="fewer runs (10 per variant, 1 warm-up)")
     p.add_argument("--runs", type=int, metavar="N", help="runs per variant (default 20)")
     p.add_argument("--warmup", type=int, metavar="N", help="warm-up runs per variant (default 2)")
     p.add_argument("--trace-runs", type=int, metavar="K",
