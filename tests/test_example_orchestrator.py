@@ -55,7 +55,8 @@ def test_quick_study_on_the_real_orchestrator(orchestrator_install, tmp_path):
     # the reset keeps `fresh` fresh: every run of it starts from an empty history
     fresh = timed[timed["variant"] == "fresh"]
     aged = timed[timed["variant"] == "aged"]
-    assert fresh["metrics_json_bytes"].nunique() == 1
+    one_record = h["metrics_json_bytes"].iloc[0]  # metrics.json after a workspace's first run
+    assert fresh["metrics_json_bytes"].between(0.9 * one_record, 1.1 * one_record).all()
     assert aged["metrics_json_bytes"].min() > 10 * fresh["metrics_json_bytes"].max()
     traced = runs[runs["traced"]]
     assert traced.groupby("variant").size().to_dict() == {"aged": 1, "fresh": 1}

@@ -299,7 +299,7 @@ def format_figures(fig: dict[str, Any]) -> list[str]:
         if s["per_run"] != s["per_run"]:  # too few runs for a slope
             continue
         # a relative slope only means something for a metric that does not start from nothing
-        pct = (f", {s['per_100_runs']:+.1%} per 100 runs"
+        pct = (f", {100 * s['per_run'] / s['first']:+.1%} per 100 runs"
                if s["first"] > 0 and s["metric"] not in HISTORY_FILES else "")
         lines.append(f"  {s['metric']}: {s['per_run']:+.4g} per earlier run "
                      f"(fitted {s['first']:.4g} → {s['last']:.4g}{pct}, r={s['r']:.2f})")
