@@ -465,6 +465,11 @@ def main(argv: list[str] | None = None) -> int:
     except RegistryUnreachable as exc:
         print(f"study: {exc}", file=sys.stderr)
         return EXIT_NETWORK
+    except KeyboardInterrupt as exc:  # perfkit.measure has closed its journal: runs are kept
+        kept = getattr(exc, "dataset", None)
+        where = f"; kept {len(kept.runs)} runs in {kept.path}" if kept is not None else ""
+        print(f"study: interrupted{where}", file=sys.stderr)
+        return 130
     except PerfkitError as exc:
         print(f"study: {exc}", file=sys.stderr)
         return 2
