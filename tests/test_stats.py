@@ -135,3 +135,11 @@ def test_errors_name_the_argument(kwargs, match):
         change_interval([1, 2, 3], [1, 2, 3], **kwargs)
     with pytest.raises(PerfkitError, match="`baseline`"):
         change_interval([], [1, 2])
+
+
+def test_runs_needed_with_an_infinite_half_width_gives_no_estimate():
+    # seen with 2-3 runs per variant: the interval is unbounded, so no run count can be scaled
+    from perfkit.stats import runs_needed
+
+    assert runs_needed(2, 2, float("inf"), 0.1) is None
+    assert runs_needed(3, 3, float("nan"), 0.1) is None
