@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -63,14 +64,20 @@ def main() -> int:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     out: dict = {"python": sys.version.split()[0], "cpus": os.cpu_count(), "cases": {}}
     for name, args in CASES.items():
-        times, code = [], None
+        times, cpu, loads, code = [], [], [], None
         with tempfile.TemporaryDirectory() as tmp:
             for i in range(opts.repeat):
                 folder = Path(tmp) / f"run{i}"
+                loads.append(os.getloadavg()[0])
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 start = time.perf_counter()
                 done = subprocess.run([sys.executable, "-m", "perfkit", "report", *args, "--out",
                                        str(folder)], capture_output=True, text=True, env=env)
                 times.append(time.perf_counter() - start)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                # CPU of the command and its kernel (both reaped children): what an idle machine
+                # would need at least, whatever else is running on this one
+                cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
                 code = done.returncode
                 if code not in (0, 1, 3):
                     print(done.stderr, file=sys.stderr)
@@ -81,6 +88,9 @@ def main() -> int:
                 "exit_code": code,
                 "seconds": [round(t, 2) for t in times],
                 "median_s": round(statistics.median(times), 2),
+                "cpu_seconds": [round(t, 2) for t in cpu],
+                "median_cpu_s": round(statistics.median(cpu), 2),
+                "load_average_1min_before": [round(x, 2) for x in loads],
                 "html_bytes": html.stat().st_size,
                 "notebook_bytes": (folder / "report.ipynb").stat().st_size,
                 "summary_bytes": (folder / "summary.md").stat().st_size,
@@ -89,7 +99,8 @@ def main() -> int:
             if name == "compare":
                 case.update(chromium_check(html, RESULTS / "report.png"))
         out["cases"][name] = case
-        print(f"{name:22s} median {case['median_s']:6.2f} s  ({', '.join(map(str, case['seconds']))})  "
+        print(f"{name:22s} median {case['median_s']:6.2f} s wall, {case['median_cpu_s']:5.2f} s CPU "
+              f"(walls {', '.join(map(str, case['seconds']))}; load {', '.join(map(str, case['load_average_1min_before']))})  "
               f"html {case['html_bytes'] / 1e6:.2f} MB  summary {case['summary_bytes']} B  "
               f"network refs {len(case['network_references'])}"
               + (f"  charts drawn {case.get('charts_drawn_by_vega')}/{case.get('charts')}"

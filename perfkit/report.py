@@ -665,7 +665,8 @@ def bootstrap_distribution(
 
     Draws exactly as :func:`perfkit.stats.change_interval` does (same generator, seed and
     resampling), so the histogram is the distribution behind the reported interval. A metric
-    constant in both samples gives its exact change, repeated. Returns a numpy array.
+    constant in both samples gives its exact change. Returns a numpy array of the finite
+    replicates (a histogram cannot show the ``-inf`` of a resample whose baseline is 0).
     """
     import numpy as np
     from scipy import stats as sstats
@@ -682,9 +683,14 @@ def bootstrap_distribution(
         exact = 0.0 if sb == sc else (1 - sc / sb if sb else -np.inf)
         return np.full(1, exact)
 
+    if min(b.size, c.size) < 2:
+        return np.array([], dtype=float)  # change_interval gives no interval either
+
     def ratio_change(x, y, axis=-1):
+        sx, sy = f(x, axis=axis), f(y, axis=axis)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return 1.0 - f(y, axis=axis) / f(x, axis=axis)
+            out = 1.0 - sy / sx
+        return np.where((sx == 0) & (sy == 0), 0.0, out)  # as change_interval does
 
     res = sstats.bootstrap((b, c), ratio_change, n_resamples=int(n_resamples), method="percentile",
                            vectorized=True, paired=False, rng=np.random.default_rng(seed))
@@ -815,9 +821,10 @@ class HotspotsReport:
                      f"run's wall time (25–75 %: {top['share_p25']:.0%}–{top['share_p75']:.0%})")
         slopes = self.slopes()
         wall = slopes[slopes["metric"] == "wall_s"]
-        if len(wall) and wall.iloc[0]["per_100_runs"] == wall.iloc[0]["per_100_runs"]:
-            text += (f"; run time changes by {wall.iloc[0]['per_100_runs']:+.1%} per 100 earlier "
-                     "runs (least squares)")
+        if len(wall) and wall.iloc[0]["growth"] == wall.iloc[0]["growth"]:
+            w = wall.iloc[0]
+            text += (f"; fitted run time went {w['growth']:+.1%} from the first to the last of "
+                     f"{w['n']} runs (least squares, r = {w['r']:.2f})")
         return text + "."
 
     def title_html(self) -> Any:
@@ -872,7 +879,7 @@ class HotspotsReport:
         df = pd.DataFrame({
             "metric": s["metric"], "runs": s["n"], "fitted first": s["first"].map(_fmt_num),
             "fitted last": s["last"].map(_fmt_num), "per run": s["per_run"].map(_fmt_num),
-            "per 100 runs": s["per_100_runs"].map(_fmt_pct),
+            "first → last": s["growth"].map(_fmt_pct),
             "r": s["r"].map(lambda x: "—" if x != x else f"{x:.2f}"),
         })
         return _html(table_html(df))
@@ -931,9 +938,9 @@ class HotspotsReport:
                               tablefmt="github", disable_numparse=True).splitlines() + [""]
         g = self.slopes()
         if len(g):
-            rows = [[r.metric, r.n, _fmt_num(r.per_run), _fmt_pct(r.per_100_runs)]
+            rows = [[r.metric, r.n, _fmt_num(r.per_run), _fmt_pct(r.growth), _fmt_num(r.r)]
                     for r in g.itertuples()]
-            lines += tabulate(rows, headers=["metric", "runs", "per run", "per 100 runs"],
+            lines += tabulate(rows, headers=["metric", "runs", "per run", "first → last", "r"],
                               tablefmt="github", disable_numparse=True).splitlines()
         text = "\n".join(lines) + "\n"
         return text if len(text) <= limit else text[: limit - 20] + "\n_(truncated)_\n"
@@ -1042,11 +1049,3 @@ def refresh_notebooks(names: tuple[str, ...] = ("compare", "hotspots")) -> list[
         done.append(path)
     return done
 
-
-if __name__ == "__main__":  # python -m perfkit.report refresh
-    import sys
-
-    if sys.argv[1:] != ["refresh"]:
-        sys.exit("usage: python -m perfkit.report refresh   (re-execute notebooks/*.ipynb in place)")
-    for written in refresh_notebooks():
-        print(f"refreshed {written}")

@@ -57,7 +57,7 @@ def test_growth_slopes_recover_a_known_linear_growth():
     assert list(history["history"]) == list(range(n))
     slopes = hotspots.growth_slopes(history).set_index("metric")
     assert slopes.loc["wall_s", "per_run"] == pytest.approx(0.01)
-    assert slopes.loc["wall_s", "per_100_runs"] == pytest.approx(1.0)
+    assert slopes.loc["wall_s", "growth"] == pytest.approx(0.29)
     assert slopes.loc["artifact_bytes", "per_run"] == pytest.approx(500)
     assert slopes.loc["artifact_bytes", "r"] == pytest.approx(1.0)
 

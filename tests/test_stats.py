@@ -143,3 +143,13 @@ def test_runs_needed_with_an_infinite_half_width_gives_no_estimate():
 
     assert runs_needed(2, 2, float("inf"), 0.1) is None
     assert runs_needed(3, 3, float("nan"), 0.1) is None
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 30, 31])
+def test_fast_median_is_numpy_median(n):
+    from perfkit.stats import _median
+
+    x = np.random.default_rng(n).lognormal(0, 1, (50, n))
+    assert np.array_equal(_median(x), np.median(x, axis=-1))
+    assert np.array_equal(_median(x.T, axis=0), np.median(x.T, axis=0))
+    assert _median(x[0]) == np.median(x[0])
