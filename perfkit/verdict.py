@@ -463,9 +463,17 @@ def compare(
         elif r.verdict in ("improved-unresolved", "no-change", "unresolved") and (
             r.metric != SUCCESS_METRIC
         ):
-            advice.append(
-                f"{r.metric}: the estimate sits on a boundary; more runs are unlikely to settle it"
-            )
+            if not (math.isfinite(r.ci_low) and math.isfinite(r.ci_high)):
+                advice.append(
+                    f"{r.metric}: the interval is unbounded (too few runs, or a baseline that is "
+                    f"often 0); collect more runs per variant"
+                )
+            else:
+                advice.append(
+                    f"{r.metric}: the estimate sits on (or very near) a boundary: more than "
+                    f"10,000 runs per variant would be needed, so more runs are unlikely to "
+                    f"settle it"
+                )
 
     # statistical oddities, as warnings with hints
     judged = [m for m in (*targets, *margins) if m in table["metric"].values]
