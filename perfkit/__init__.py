@@ -5,9 +5,10 @@ The public API; everything else is reachable but may change.
 
 from perfkit.diagnostics import Diagnostic, diagnose
 from perfkit.errors import PerfkitError
+from perfkit.importers import load_file
 from perfkit.measure import measure
 from perfkit.orchestrator import OrchestratorData, read_orchestrator
-from perfkit.importers import load_file
+from perfkit.report import report as write_report
 from perfkit.schema import SCHEMA_VERSION, long_view
 from perfkit.store import Dataset, load, save
 from perfkit.trace import TraceCounts, trace_run
@@ -33,4 +34,5 @@ __all__ = [
     "read_orchestrator",
     "save",
     "trace_run",
+    "write_report",
 ]

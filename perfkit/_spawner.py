@@ -4,7 +4,7 @@ Why a separate process: a child started with ``posix_spawn`` (``vfork`` + ``exec
 *parent's* peak RSS as its own at ``exec`` (the kernel keeps the pre-exec image's high-water mark
 in the child's ``maxrss``), so a command spawned from perfkit itself — 130 MB with pandas loaded, far
 more in a busy Jupyter kernel — would report that as its peak memory. Spawned from this helper, a
-command's ``max_rss_kib`` has a floor of the helper's own RSS (about 10 MiB, reported with every
+command's ``max_rss_kib`` has a floor of the helper's own RSS (about 11 MiB, reported with every
 run as ``spawner_rss_kib``) instead.
 
 This file is run as a script (``python -I -S _spawner.py RFD WFD``) and must import nothing but the
@@ -37,6 +37,13 @@ RUSAGE_FIELDS = (
     ("nivcsw", "ru_nivcsw"),
 )
 PR_SET_PDEATHSIG = 1
+# Python ignores SIGPIPE and SIGXFSZ, and an ignored signal stays ignored across exec: give the
+# command the defaults a shell would (as subprocess's restore_signals does), or `yes | head`
+# would behave differently under perfkit.
+DEFAULT_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ", "SIGXFZ", "SIGINT", "SIGTERM")
+    if hasattr(signal, name)
+)
 PR_SET_CHILD_SUBREAPER = 36
 
 
@@ -266,7 +273,8 @@ def measure(req, env, subreaper, devnull_actions):
                 old_cwd = os.getcwd()
                 os.chdir(cwd)
             t0 = time.perf_counter()
-            leader = os.posix_spawn(req["path"], req["argv"], env, file_actions=actions, setpgroup=0)
+            leader = os.posix_spawn(req["path"], req["argv"], env, file_actions=actions,
+                                    setpgroup=0, setsigdef=DEFAULT_SIGNALS)
         except OSError as exc:
             name = req["argv"][0] if req["argv"] else req["path"]
             return {"status": "error", "error": "cannot start %r: %s" % (name, exc.strerror),
@@ -339,10 +347,13 @@ def serve(rfd, wfd):
     # if perfkit dies (kill -9), end the helper too, killing the run in flight
     _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     subreaper = _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    # /dev/null opened once here (close-on-exec) and dup2'ed in the child: no open() per run
+    null_in = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+    null_out = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
     devnull_actions = [
-        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
-        (os.POSIX_SPAWN_DUP2, 1, 2),
+        (os.POSIX_SPAWN_DUP2, null_in, 0),
+        (os.POSIX_SPAWN_DUP2, null_out, 1),
+        (os.POSIX_SPAWN_DUP2, null_out, 2),
     ]
     reader = os.fdopen(rfd, "rb", buffering=0)
     env = dict(os.environ)

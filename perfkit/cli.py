@@ -61,7 +61,7 @@ def _pairs(values: list[str], option: str, what: str) -> list[tuple[str, str]]:
 def _cmd_measure(args: argparse.Namespace) -> int:
     from perfkit.errors import UsageError
     from perfkit.measure import CollectionInterrupted, measure
-    from perfkit.summary import format_summary, summarize
+    from perfkit.summary import format_summary, measure_warnings, summarize
 
     if not args.variant:
         raise UsageError("no variant given: pass at least one --variant NAME=COMMAND")
@@ -104,38 +104,25 @@ def _cmd_measure(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
-    for line in format_summary(summarize(dataset.runs)):
+    floor = dataset.meta.get("spawner_rss_kib")
+    for line in format_summary(summarize(dataset.runs), rss_floor_kib=floor):
         print(line)
-    for line in _measure_warnings(dataset):
+    for line in measure_warnings(dataset.runs):
         print(line, file=sys.stderr)
+    if dataset.meta.get("orphans_counted") is False:
+        print("warning: this kernel refused PR_SET_CHILD_SUBREAPER: daemonised descendants were "
+              "not counted; hint: needs Linux >= 3.4", file=sys.stderr)
     print(f"dataset: {dataset.path}", file=sys.stderr)
     stopped = dataset.meta.get("stopped")
     if stopped:
         print(f"perfkit: stopped by {stopped}", file=sys.stderr)
         return EXIT_NOT_SHOWN
-    timed = dataset.runs[~dataset.runs["warmup"]]
+    timed = dataset.runs[~dataset.runs["warmup"] & ~dataset.runs["traced"]]
     never_ok = [v for v, ok in (timed["status"] == "ok").groupby(timed["variant"]).any().items() if not ok]
     if never_ok:
         print(f"perfkit: no successful run of {', '.join(never_ok)}", file=sys.stderr)
         return EXIT_NOT_SHOWN
     return EXIT_OK
-
-
-def _measure_warnings(dataset) -> list[str]:
-    """Warnings with a hint about the collected data (failures and statistical trouble)."""
-    lines = []
-    timed = dataset.runs[~dataset.runs["warmup"]]
-    for variant, sub in timed.groupby("variant", sort=False):
-        bad = sub[sub["status"] != "ok"]
-        if len(bad):
-            kinds = ", ".join(f"{n} {k}" for k, n in bad["status"].value_counts().items())
-            first = bad.iloc[0]
-            why = first["error"] if isinstance(first["error"], str) else f"exit code {first['exit_code']}"
-            lines.append(
-                f"warning: {variant}: {len(bad)} of {len(sub)} runs not ok ({kinds}; first: {why}); "
-                "hint: run the command by hand, or use --show-output"
-            )
-    return lines
 
 
 def _add_measure(sub) -> None:
@@ -159,7 +146,9 @@ def _add_measure(sub) -> None:
     p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                    help="set an environment variable for the commands (repeatable)")
     p.add_argument("--timeout", type=float, metavar="SECONDS",
-                   help="kill a run's whole process tree after this long; recorded as timeout")
+                   help="kill a run's whole process tree after this long (this also bounds the "
+                        "wait for daemonised descendants, which are otherwise waited for); "
+                        "recorded as timeout")
     p.add_argument("--no-shell", action="store_true",
                    help="split COMMAND with shlex and spawn it directly (no /bin/sh -c)")
     p.add_argument("--fail-fast", action="store_true", help="stop at the first run that is not ok")
@@ -267,7 +256,7 @@ def _parse_guardrails(items: list[str] | None):
     return out
 
 
-def _pick_variant(dataset, wanted: str | None, default: str, flag: str) -> str:
+def _pick_variant(dataset, wanted: str | None, default: str) -> str:
     """``wanted`` if given; else ``default`` if present; else a one-variant dataset's only label."""
     if wanted is not None:
         return wanted
@@ -283,9 +272,8 @@ def _run_compare(args: argparse.Namespace) -> int:
 
     first = load(args.dataset)
     second = load(args.dataset2) if args.dataset2 else None
-    baseline = _pick_variant(first, args.baseline, "baseline", "--baseline")
-    candidate = _pick_variant(second if second is not None else first, args.candidate,
-                              "candidate", "--candidate")
+    baseline = _pick_variant(first, args.baseline, "baseline")
+    candidate = _pick_variant(second if second is not None else first, args.candidate, "candidate")
     kwargs = {}
     if args.metric:
         kwargs["targets"] = args.metric
@@ -353,7 +341,7 @@ def _add_demo(sub) -> None:
     )
     p.add_argument("--out", default="demo-out", metavar="DIR",
                    help="output folder (default ./demo-out; a previous demo's folder is cleared)")
-    p.add_argument("--quick", action="store_true", help="fewer runs (8 per variant, 1 warm-up)")
+    p.add_argument("--quick", action="store_true", help="fewer runs (10 per variant, 1 warm-up)")
     p.add_argument("--runs", type=int, metavar="N", help="runs per variant (default 20)")
     p.add_argument("--warmup", type=int, metavar="N", help="warm-up runs per variant (default 2)")
     p.add_argument("--trace-runs", type=int, metavar="K",
@@ -392,7 +380,13 @@ def _report_parameters(args: argparse.Namespace) -> dict:
     params: dict = {}
     if args.title is not None:
         params["title"] = args.title
-    if not args.hotspots:
+    if args.hotspots:
+        given = [f"--{name}" for name in ("baseline", "candidate", "target", "metric", "guardrail",
+                                           "confidence", "seed", "resamples", "statistic")
+                 if getattr(args, name) is not None]
+        if given:
+            raise UsageError(f"{', '.join(given)}: comparison options, not for --hotspots")
+    else:
         if args.baseline:
             params["baseline"] = args.baseline
         if args.candidate:

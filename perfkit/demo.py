@@ -33,6 +33,9 @@ MARKER = ".perfkit-demo"
 #: What the traced pass counts: every logical write of a file matching this glob.
 MANIFEST_GLOB = "**/manifest.json"
 
+#: Besides the target (wall time) and the guardrails, the rows the demo prints.
+DEMO_INFO = ("manifest_writes", "fs_fsyncs", "fs_renames", "user_s", "sys_s", "io_wchar", "nvcsw")
+
 STAGES = 4  # ingest, parse, transform, publish: fixed by the pipeline
 
 
@@ -50,15 +53,19 @@ class DemoConfig:
 
     @classmethod
     def quick(cls) -> DemoConfig:
-        return cls(runs=8, warmup=1, trace_runs=1)
+        return cls(runs=10, warmup=1, trace_runs=1)  # 10: below it, perfkit warns of few runs
 
     def validate(self) -> None:
-        for name in ("runs", "shards", "rows"):
-            if getattr(self, name) < 1:
-                raise UsageError(f"--{name.replace('_', '-')} must be at least 1, not {getattr(self, name)}")
-        for name in ("warmup", "trace_runs"):
-            if getattr(self, name) < 0:
-                raise UsageError(f"--{name.replace('_', '-')} must be 0 or more, not {getattr(self, name)}")
+        for name, least, words in (
+            ("runs", 1, "at least 1"),
+            ("shards", 1, "at least 1"),
+            ("rows", 1, "at least 1"),
+            ("warmup", 0, "0 or more"),
+            ("trace_runs", 0, "0 or more"),
+        ):
+            value = getattr(self, name)
+            if value < least:
+                raise UsageError(f"--{name.replace('_', '-')} must be {words}, not {value}")
 
     @property
     def steps(self) -> int:
@@ -85,6 +92,7 @@ class DemoResult:
     verdict_json: Path | None
     manifest_writes: dict[str, int] = field(default_factory=dict)
     traced: bool = False
+    untraced_reason: str = ""
     summary_lines: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -99,8 +107,8 @@ def pipeline_dir() -> Path:
     return PIPELINE_DIR
 
 
-def demo_commands(config: DemoConfig, workdir: Path) -> dict[str, str]:
-    """The two command lines, each with its own work folder (outputs never mix)."""
+def demo_commands(config: DemoConfig, workdir: Path) -> dict[str, list[str]]:
+    """The two commands (argument lists, no shell), each with its own work folder."""
     folder = pipeline_dir()
     commands = {}
     for variant in ("baseline", "candidate"):
@@ -111,7 +119,7 @@ def demo_commands(config: DemoConfig, workdir: Path) -> dict[str, str]:
             "--shards", str(config.shards),
             "--rows", str(config.rows),
         ]  # fmt: skip
-        commands[variant] = shlex.join(argv)
+        commands[variant] = argv
     return commands
 
 
@@ -135,7 +143,7 @@ def prepare_out(out: Path) -> None:
                 child.unlink()
     try:
         out.mkdir(parents=True, exist_ok=True)
-        (out / MARKER).write_text("made by `perfkit demo`; the demo clears this folder on re-runs\n")
+        (out / MARKER).write_text("made by `perfkit demo`; a re-run of the demo clears it\n")
     except OSError as exc:
         raise UsageError(f"--out {out}: cannot write there ({exc.strerror})") from None
 
@@ -172,7 +180,7 @@ def format_demo(result: DemoResult) -> list[str]:
             )
         )
     else:
-        lines.append("manifest writes: not counted (no traced pass: strace is not installed)")
+        lines.append(f"manifest writes: not counted ({result.untraced_reason or 'no traced pass'})")
     lines += ["", *result.summary_lines, ""]
     verdict = (result.overall or "unknown").upper()
     lines.append(f"verdict: {verdict}")
@@ -185,13 +193,18 @@ def format_demo(result: DemoResult) -> list[str]:
     return lines
 
 
+def _echo(line: str) -> None:
+    # flushed, so that the lines keep their place among the progress bar's (on stderr)
+    print(line, flush=True)
+
+
 def run_demo(
     out: str | os.PathLike = "demo-out",
     config: DemoConfig | None = None,
     *,
     report: bool = True,
     progress: bool = True,
-    echo: Callable[[str], None] = print,
+    echo: Callable[[str], None] | None = None,
 ) -> DemoResult:
     """Measure the demo pipeline's baseline and candidate, compare them and write the report.
 
@@ -201,6 +214,7 @@ def run_demo(
     """
     config = config or DemoConfig()
     config.validate()
+    echo = echo or _echo
 
     from perfkit.measure import measure
     from perfkit.verdict import compare, format_text
@@ -209,23 +223,27 @@ def run_demo(
     out = Path(out).resolve()
     prepare_out(out)
     workdir = out / "work"
-    commands = demo_commands(config, workdir)
+    workdir.mkdir()
+    argvs = demo_commands(config, workdir)
+    commands = {name: shlex.join(argv) for name, argv in argvs.items()}
     trace_runs = config.trace_runs
+    untraced_reason = "" if trace_runs else "--trace-runs 0"
     if trace_runs and shutil.which("strace") is None:
         echo("perfkit demo: strace is not installed, so the traced pass (exact manifest-write "
              "counts) is skipped; install it (e.g. apt-get install strace) to see them")
-        trace_runs = 0
+        trace_runs, untraced_reason = 0, "strace is not installed"
 
     echo(f"perfkit demo: measuring examples/pipeline baseline vs candidate into {out}")
+    tracing = {"trace_writes": {"manifest": MANIFEST_GLOB}, "trace_runs": trace_runs}
     dataset = measure(
-        commands,
+        argvs,
         out=out / "dataset",
         runs=config.runs,
         warmup=config.warmup,
         seed=config.seed,
-        trace_writes={"manifest": MANIFEST_GLOB} if trace_runs else None,
-        trace_runs=trace_runs,
+        cwd=workdir,
         progress=progress,
+        **(tracing if trace_runs else {}),
     )
     counts = manifest_writes(dataset.runs)
 
@@ -241,8 +259,10 @@ def run_demo(
         )
         overall, exit_code = files.overall, files.exit_code
         report_html, summary_md, verdict_json = files.html, files.summary, files.verdict
-    # The report's defaults (bootstrap seed included), so that the table agrees with the report.
-    result_cmp = compare(dataset)
+    # The report's defaults (bootstrap seed included), so that the table agrees with the report;
+    # the printed table keeps the target, the guardrails and the few counters the fix is about.
+    info = [c for c in DEMO_INFO if c in dataset.runs.columns and dataset.runs[c].notna().any()]
+    result_cmp = compare(dataset, info=info)
     if not report:
         overall, exit_code = result_cmp.overall, result_cmp.exit_code
     return DemoResult(
@@ -257,6 +277,7 @@ def run_demo(
         verdict_json=verdict_json,
         manifest_writes=counts,
         traced=bool(trace_runs),
+        untraced_reason=untraced_reason,
         summary_lines=format_text(result_cmp),
         seconds=time.monotonic() - started,
     )

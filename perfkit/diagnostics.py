@@ -161,8 +161,9 @@ def _check_variant(variant: str, metric: str, v: np.ndarray, o: np.ndarray, min_
                 "too-few-runs",
                 variant,
                 metric,
-                f"{variant}: only {n} measured run{'s' if n != 1 else ''} of {metric} "
-                f"(at least {min_runs} recommended)",
+                (f"{variant}: only {n} measured run{'s' if n != 1 else ''} of {metric} "
+                 if n else f"{variant}: no successful measured runs of {metric} ")
+                + f"(at least {min_runs} recommended)",
                 "collect more runs per variant; intervals from few runs are wide",
             )
         )
@@ -240,7 +241,7 @@ def _check_variant(variant: str, metric: str, v: np.ndarray, o: np.ndarray, min_
                 "outliers",
                 variant,
                 metric,
-                f"{variant}: {k} of {n} runs of {metric} are outliers "
+                f"{variant}: {k} of {n} runs of {metric} {'is an outlier' if k == 1 else 'are outliers'} "
                 f"(modified z-score above {OUTLIER_Z})",
                 "interference from other programs? look at those runs, or collect more runs",
             )
@@ -278,7 +279,7 @@ def diagnose(
 
 # meta keys that different writers may use for the same fact
 _HOST_FIELDS: dict[str, tuple[str, ...]] = {
-    "hostname": ("hostname", "host", "node"),
+    "hostname": ("hostname", "host"),
     "CPU": ("cpu_model", "cpu", "processor"),
     "kernel": ("kernel", "kernel_release", "release"),
 }

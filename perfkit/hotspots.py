@@ -167,7 +167,8 @@ def growth_slopes(history: pd.DataFrame, metrics: list[str] | None = None) -> pd
         n               runs used
         first, last     fitted value at the first and at the last run
         per_run         slope: change per additional earlier run (metric's unit)
-        per_100_runs    relative slope: fitted change over 100 runs, as a fraction of ``first``
+        growth          fitted change from the first to the last run, as a fraction of
+                        ``first`` (0.5 = the last run is expected 50 % above the first)
         r               Pearson correlation of the metric with ``history`` (NaN if constant)
     """
     metrics = metrics or [c for c in history.columns if c not in ("history", "variant", "run", "order")]
@@ -177,11 +178,41 @@ def growth_slopes(history: pd.DataFrame, metrics: list[str] | None = None) -> pd
         x, y = d["history"].to_numpy(float), d[m].to_numpy(float)
         if len(d) < 3 or np.ptp(x) == 0:
             rows.append({"metric": m, "n": len(d), "first": np.nan, "last": np.nan,
-                         "per_run": np.nan, "per_100_runs": np.nan, "r": np.nan})
+                         "per_run": np.nan, "growth": np.nan, "r": np.nan})
             continue
         slope, intercept = np.polyfit(x, y, 1)
         first, last = intercept + slope * x.min(), intercept + slope * x.max()
         r = float(np.corrcoef(x, y)[0, 1]) if np.ptp(y) > 0 else np.nan
         rows.append({"metric": m, "n": len(d), "first": first, "last": last, "per_run": slope,
-                     "per_100_runs": (100 * slope / first) if first else np.nan, "r": r})
-    return pd.DataFrame(rows, columns=["metric", "n", "first", "last", "per_run", "per_100_runs", "r"])
+                     "growth": (last / first - 1) if first else np.nan, "r": r})
+    return pd.DataFrame(rows, columns=["metric", "n", "first", "last", "per_run", "growth", "r"])
+
+
+def stage_growth(stages: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """Each stage's duration against the number of runs before its run (long form, for charts).
+
+    Returns columns ``history`` (as in :func:`growth`), ``variant``, ``run``, ``stage``, ``title``
+    and ``duration_s``; one row per stage record of a non-warm-up run.
+    """
+    need = ["variant", "run", "stage", "duration_s"]
+    if any(c not in stages.columns for c in need) or stages.empty:
+        return pd.DataFrame(columns=["history", "variant", "run", "stage", "title", "duration_s"])
+    hist = growth(runs, metrics=[])[["history", "variant", "run"]]
+    st = stages.assign(variant=stages["variant"].astype(str))
+    st = st.merge(hist, on=["variant", "run"], how="inner")
+    if "title" not in st.columns:
+        st["title"] = st["stage"]
+    out = st[["history", "variant", "run", "stage", "title", "duration_s"]].copy()
+    out["stage"] = out["stage"].astype(str)
+    out["title"] = out["title"].astype(str)
+    return out.dropna(subset=["duration_s"]).sort_values(["history", "stage"]).reset_index(drop=True)
+
+
+def stage_growth_slopes(stage_history: pd.DataFrame) -> pd.DataFrame:
+    """:func:`growth_slopes` of each stage's duration (``metric`` is ``stage <id>``)."""
+    if stage_history.empty:
+        return growth_slopes(pd.DataFrame({"history": []}), [])
+    wide = stage_history.pivot_table(index="history", columns="stage", values="duration_s",
+                                     aggfunc="mean")
+    wide.columns = [f"stage {c}" for c in wide.columns]
+    return growth_slopes(wide.reset_index(), list(wide.columns))

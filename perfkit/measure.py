@@ -3,8 +3,9 @@
 Each round runs every variant once, in an order shuffled by a seeded RNG, so that drift of the
 machine (thermal, other load, a filling disk) hits every variant alike. Warm-up rounds come first;
 their runs are recorded with ``warmup=True`` and ``run=0`` and left out of summaries. Every finished
-run is appended to the dataset's journal (flushed and fsynced) before the next one starts, so that
-Ctrl-C or ``kill -9`` loses at most the run in flight.
+run is appended to the dataset's journal (flushed) before the next one starts, so that Ctrl-C or
+``kill -9`` loses at most the run in flight; journal lines are fsynced within
+:data:`JOURNAL_FSYNC_INTERVAL_S` so that an OS crash loses at most that much more.
 
 Extension points: ``after_run`` callbacks see each timed run as it finishes and may add columns to
 its row and stage rows (an orchestrator's manifest); ``after_collection`` callbacks run once after
@@ -31,6 +32,11 @@ from perfkit.process import RunResult, Spawner
 from perfkit.store import Dataset, DatasetWriter
 
 Command = str | Sequence[str]
+
+#: Journal lines are flushed at once (Ctrl-C or kill -9 of perfkit loses only the run in flight)
+#: and fsynced within this many seconds (an OS crash or power loss loses at most that much).
+#: An fsync per run cost 0.1-2.4 ms here, more than a short run itself (benchmarks/bench_measure.py).
+JOURNAL_FSYNC_INTERVAL_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -252,7 +258,7 @@ def measure(
     show_output: bool = False,
     after_run: Sequence[AfterRun] = (),
     after_collection: Sequence[AfterCollection] = (),
-    orchestrator_root: str | os.PathLike | None = None,
+    orchestrator_root: str | os.PathLike | Mapping[str, str | os.PathLike] | None = None,
     trace_writes: Mapping[str, str] | None = None,
     trace_runs: int | None = None,
     before_run: Sequence[Callable[[], None]] = (),
@@ -276,7 +282,9 @@ def measure(
     ``orchestrator_root``
         an orchestrator workspace: each run's row and the ``stages`` table get the stages of the
         ``.runs/<task>/cli/<run>`` folders that run created (see
-        :class:`perfkit.orchestrator.RunFolderWatcher`).
+        :class:`perfkit.orchestrator.RunFolderWatcher`). A mapping of variant names to
+        workspaces reads each variant's runs from its own workspace (variants it does not
+        name get no orchestrator columns).
     ``trace_writes``, ``trace_runs``
         after the timed runs, ``trace_runs`` (default 1 when ``trace_writes`` is given, else 0)
         extra runs per variant under strace, rows with ``traced=True`` and exact counts:
@@ -290,9 +298,12 @@ def measure(
     # --- orchestrator stages and traced pass (perfkit.orchestrator, perfkit.trace) ---
     after_run, after_collection, before_run = list(after_run), list(after_collection), list(before_run)
     if orchestrator_root is not None:
-        from perfkit.orchestrator import RunFolderWatcher
+        from perfkit.orchestrator import RunFolderWatcher, VariantRunFolderWatcher
 
-        watcher = RunFolderWatcher(orchestrator_root)
+        if isinstance(orchestrator_root, Mapping):  # a workspace per variant
+            watcher = VariantRunFolderWatcher(orchestrator_root, [v.name for v in cfg.variants])
+        else:
+            watcher = RunFolderWatcher(orchestrator_root)
         before_run.append(watcher.before_run)
         after_run.append(watcher)
     if trace_runs is None:
@@ -319,7 +330,7 @@ def measure(
             "shell": shell,
         },
     }
-    writer = DatasetWriter(out, meta, append=append)
+    writer = DatasetWriter(out, meta, append=append, fsync_interval_s=JOURNAL_FSYNC_INTERVAL_S)
     by_name = {v.name: v for v in cfg.variants}
     plan = schedule(list(by_name), runs=cfg.runs, warmup=cfg.warmup, seed=cfg.seed)
     next_run = {name: writer.next_run(name) for name in by_name}
@@ -345,8 +356,10 @@ def measure(
                         hook()
                     result = spawner.run(variant.argv, cwd=cfg.cwd, env=cfg.env, timeout=cfg.timeout,
                                          show_output=show_output)
-                if result.spawner_rss_kib is not None:
-                    floor = max(floor or 0, result.spawner_rss_kib)
+                if result.spawner_rss_kib is not None and result.spawner_rss_kib > (floor or 0):
+                    if floor is None:  # recorded at once: an interrupted collection has it too
+                        writer.update_meta(spawner_rss_kib=result.spawner_rss_kib)
+                    floor = result.spawner_rss_kib
                 run_index = 0 if is_warmup else next_run[name]
                 record: dict[str, Any] = {
                     "variant": name,

@@ -26,6 +26,7 @@ import json
 import os
 import re
 import stat as stat_mod
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -946,3 +947,33 @@ class RunFolderWatcher:
                     {k: (None if v is pd.NA or v is pd.NaT else v) for k, v in record.items()}
                 )
         return RunExtras(columns=columns, stages=stages)
+
+
+class VariantRunFolderWatcher:
+    """:class:`RunFolderWatcher` for variants that each run in a workspace of their own.
+
+    Used by :func:`perfkit.measure` when ``orchestrator_root`` maps variant names to workspaces
+    (``{"aged": ws1, "fresh": ws2}``): each run's stages come from its own variant's workspace.
+    Every workspace is listed before each run (a prepare command may have changed any of them);
+    variants the mapping does not name get no orchestrator columns.
+    """
+
+    def __init__(self, roots: Mapping[str, str | os.PathLike], variants: Iterable[str]):
+        known = list(variants)
+        unknown = [name for name in roots if name not in known]
+        if unknown:
+            raise UsageError(
+                f"--orchestrator-root: no variant named {unknown[0]!r} "
+                f"(variants: {', '.join(map(repr, known))})"
+            )
+        if not roots:
+            raise UsageError("--orchestrator-root: the mapping of variants to workspaces is empty")
+        self.watchers = {name: RunFolderWatcher(root) for name, root in roots.items()}
+
+    def before_run(self) -> None:
+        for watcher in self.watchers.values():
+            watcher.before_run()
+
+    def __call__(self, ctx: Any) -> Any:
+        watcher = self.watchers.get(ctx.variant.name)
+        return watcher(ctx) if watcher is not None else None

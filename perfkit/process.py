@@ -28,7 +28,7 @@ What is not
       socket) are not descendants and stay invisible;
     - peak memory below the spawner's own RSS: a spawned child inherits its parent's high-water
       mark at ``exec``, so runs are spawned from a small helper process (:mod:`perfkit._spawner`,
-      about 10 MiB, reported as ``spawner_rss_kib``) rather than from perfkit itself (hundreds of
+      about 11 MiB, reported as ``spawner_rss_kib``) rather than from perfkit itself (hundreds of
       MiB inside a Jupyter kernel). A ``max_rss_kib`` at that floor means "at most this".
 Orphans still alive at the run's deadline are killed (SIGKILL, with their process groups) and the
 run is recorded as ``timeout``; without a timeout they are waited for.
@@ -47,7 +47,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -116,16 +116,17 @@ class RunResult:
 
     def record(self) -> dict[str, Any]:
         """The ``runs`` columns of this run (without the two diagnostics)."""
-        out = asdict(self)
-        out.pop("orphans")
-        out.pop("spawner_rss_kib")
-        return out
+        # not dataclasses.asdict: its deep copy costs more than a short run (benchmarks)
+        return {name: getattr(self, name) for name in _RECORD_FIELDS}
 
     @classmethod
     def _from_wire(cls, data: Mapping[str, Any]) -> RunResult:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         known["started_at"] = dt.datetime.fromtimestamp(data["started_at"], dt.timezone.utc)
         return cls(**known)
+
+
+_RECORD_FIELDS = tuple(f.name for f in fields(RunResult) if f.name not in ("orphans", "spawner_rss_kib"))
 
 
 def resolve_executable(
@@ -183,8 +184,7 @@ class Spawner:
         while b"\n" not in self._buf:
             chunk = os.read(self._rfd, 65536)
             if not chunk:
-                code = self._proc.wait()
-                raise MeasureError(f"the spawner helper ended unexpectedly (exit code {code})")
+                self._ended()
             self._buf += chunk
         line, _, self._buf = self._buf.partition(b"\n")
         return json.loads(line)
@@ -221,13 +221,28 @@ class Spawner:
             if full_env != self._env:
                 req["env"] = full_env
                 self._env = full_env
-            os.write(self._wfd, (json.dumps(req) + "\n").encode())
+            try:
+                os.write(self._wfd, (json.dumps(req) + "\n").encode())
+            except BrokenPipeError:
+                self._ended()
             try:
                 reply = self._read()
             except KeyboardInterrupt:
                 self._interrupt()
                 raise
+        if reply.get("interrupted"):
+            # the helper got the terminal's SIGINT first; ours is on its way, or it came from
+            # someone who meant the whole collection: either way, stop
+            self.close()
+            raise KeyboardInterrupt
         return RunResult._from_wire(reply)
+
+    def _ended(self) -> None:
+        """The helper is gone: interrupted with us (Ctrl-C reaches the whole group) or crashed."""
+        code = self._proc.wait()
+        if code in (130, -signal.SIGINT, -signal.SIGTERM):
+            raise KeyboardInterrupt
+        raise MeasureError(f"the spawner helper ended unexpectedly (exit code {code})")
 
     def _interrupt(self) -> None:
         """Ctrl-C: have the helper kill the run in flight and end; wait for it."""

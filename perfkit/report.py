@@ -665,7 +665,8 @@ def bootstrap_distribution(
 
     Draws exactly as :func:`perfkit.stats.change_interval` does (same generator, seed and
     resampling), so the histogram is the distribution behind the reported interval. A metric
-    constant in both samples gives its exact change, repeated. Returns a numpy array.
+    constant in both samples gives its exact change. Returns a numpy array of the finite
+    replicates (a histogram cannot show the ``-inf`` of a resample whose baseline is 0).
     """
     import numpy as np
     from scipy import stats as sstats
@@ -682,9 +683,14 @@ def bootstrap_distribution(
         exact = 0.0 if sb == sc else (1 - sc / sb if sb else -np.inf)
         return np.full(1, exact)
 
+    if min(b.size, c.size) < 2:
+        return np.array([], dtype=float)  # change_interval gives no interval either
+
     def ratio_change(x, y, axis=-1):
+        sx, sy = f(x, axis=axis), f(y, axis=axis)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return 1.0 - f(y, axis=axis) / f(x, axis=axis)
+            out = 1.0 - sy / sx
+        return np.where((sx == 0) & (sy == 0), 0.0, out)  # as change_interval does
 
     res = sstats.bootstrap((b, c), ratio_change, n_resamples=int(n_resamples), method="percentile",
                            vectorized=True, paired=False, rng=np.random.default_rng(seed))
@@ -815,9 +821,10 @@ class HotspotsReport:
                      f"run's wall time (25–75 %: {top['share_p25']:.0%}–{top['share_p75']:.0%})")
         slopes = self.slopes()
         wall = slopes[slopes["metric"] == "wall_s"]
-        if len(wall) and wall.iloc[0]["per_100_runs"] == wall.iloc[0]["per_100_runs"]:
-            text += (f"; run time changes by {wall.iloc[0]['per_100_runs']:+.1%} per 100 earlier "
-                     "runs (least squares)")
+        if len(wall) and wall.iloc[0]["growth"] == wall.iloc[0]["growth"]:
+            w = wall.iloc[0]
+            text += (f"; fitted run time went {w['growth']:+.1%} from the first to the last of "
+                     f"{w['n']} runs (least squares, r = {w['r']:.2f})")
         return text + "."
 
     def title_html(self) -> Any:
@@ -856,9 +863,14 @@ class HotspotsReport:
         return growth(self.runs)
 
     def slopes(self) -> Any:
-        from perfkit.hotspots import growth_slopes
+        """Growth per earlier run of the run-level metrics, then of each stage's duration."""
+        import pandas as pd
 
-        return growth_slopes(self.history())
+        from perfkit.hotspots import growth_slopes, stage_growth, stage_growth_slopes
+
+        run_level = growth_slopes(self.history())
+        per_stage = stage_growth_slopes(stage_growth(self.stages, self.runs))
+        return pd.concat([run_level, per_stage], ignore_index=True) if len(per_stage) else run_level
 
     def slopes_table(self) -> Any:
         import pandas as pd
@@ -867,7 +879,7 @@ class HotspotsReport:
         df = pd.DataFrame({
             "metric": s["metric"], "runs": s["n"], "fitted first": s["first"].map(_fmt_num),
             "fitted last": s["last"].map(_fmt_num), "per run": s["per_run"].map(_fmt_num),
-            "per 100 runs": s["per_100_runs"].map(_fmt_pct),
+            "first → last": s["growth"].map(_fmt_pct),
             "r": s["r"].map(lambda x: "—" if x != x else f"{x:.2f}"),
         })
         return _html(table_html(df))
@@ -901,9 +913,16 @@ class HotspotsReport:
     def growth_charts(self) -> list[Any]:
         from perfkit import charts
 
+        from perfkit.hotspots import stage_growth
+
         h = self.history()
-        return [charts.growth(h, m) for m in h.columns
-                if m not in ("history", "variant", "run", "order") and h[m].notna().sum() >= 2]
+        out = [charts.growth(h, m) for m in h.columns
+               if m not in ("history", "variant", "run", "order") and h[m].notna().sum() >= 2
+               and h[m].nunique() > 1]  # a constant is in the table; a flat chart says nothing
+        per_stage = stage_growth(self.stages, self.runs)
+        if len(per_stage):
+            out.append(charts.stage_growth(per_stage))
+        return out
 
     def summary_markdown(self, limit: int = SUMMARY_LIMIT) -> str:
         """Top stages and growth for a pull-request comment (text and tables only)."""
@@ -919,9 +938,9 @@ class HotspotsReport:
                               tablefmt="github", disable_numparse=True).splitlines() + [""]
         g = self.slopes()
         if len(g):
-            rows = [[r.metric, r.n, _fmt_num(r.per_run), _fmt_pct(r.per_100_runs)]
+            rows = [[r.metric, r.n, _fmt_num(r.per_run), _fmt_pct(r.growth), _fmt_num(r.r)]
                     for r in g.itertuples()]
-            lines += tabulate(rows, headers=["metric", "runs", "per run", "per 100 runs"],
+            lines += tabulate(rows, headers=["metric", "runs", "per run", "first → last", "r"],
                               tablefmt="github", disable_numparse=True).splitlines()
         text = "\n".join(lines) + "\n"
         return text if len(text) <= limit else text[: limit - 20] + "\n_(truncated)_\n"
@@ -1011,3 +1030,22 @@ def report(
                             title=params.get("title") or f"perfkit {name} report")
     return ReportFiles(out=out_dir, notebook=nb_out, html=html_path, summary=summary_path,
                        verdict=verdict_path, exit_code=exit_code, overall=overall)
+
+
+def refresh_notebooks(names: tuple[str, ...] = ("compare", "hotspots")) -> list[Path]:
+    """Re-execute the committed notebooks in place with their defaults (for strict nbval).
+
+    Runs each in ``notebooks/`` — where nbval runs it — and keeps it only if it succeeded.
+    """
+    done = []
+    for name in names:
+        path = notebook_path(name)
+        tmp = path.with_name(f".{path.stem}.refresh.ipynb")
+        try:
+            execute(path, tmp, {}, cwd=NOTEBOOKS_DIR)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        done.append(path)
+    return done
+

@@ -6,18 +6,15 @@ Formatting returns lines (``format_*``) and printing is left to the caller, so o
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
-#: Metrics summarised, with the name used in the summary's columns.
-SUMMARY_METRICS = {
-    "wall_s": "wall_s",
-    "cpu_s": "cpu_s",  # user_s + sys_s
-    "max_rss_kib": "max_rss_kib",
-    "io_syscw": "io_syscw",
-    "io_wchar": "io_wchar",
-}
+if TYPE_CHECKING:
+    from perfkit.diagnostics import Diagnostic
 
 
 def _mad(values: np.ndarray) -> float:
@@ -111,23 +108,67 @@ def _pm(median: float, mad: float, fmt) -> str:
     return f"{fmt(median)} ± {fmt(mad)}"
 
 
-def format_summary(summary: pd.DataFrame) -> list[str]:
-    """The summary as text lines: one row per variant, ``median ± MAD`` per metric."""
+def format_summary(summary: pd.DataFrame, *, rss_floor_kib: float | None = None) -> list[str]:
+    """The summary as text lines: one row per variant, ``median ± MAD`` per metric.
+
+    ``rss_floor_kib`` (a dataset's ``meta["spawner_rss_kib"]``): a peak RSS at or below it is
+    shown as ``≤ floor``, since a spawned process inherits its spawner's high-water mark.
+    """
     if summary.empty:
         return ["no runs"]
     table = []
+    floored = False
     for row in summary.to_dict("records"):
+        rss = _pm(row["max_rss_kib_median"] * 1024, row["max_rss_kib_mad"] * 1024, format_bytes)
+        if rss_floor_kib and row["max_rss_kib_median"] <= rss_floor_kib:
+            rss = f"≤ {format_bytes(rss_floor_kib * 1024)}"
+            floored = True
         table.append(
             [
                 row["variant"],
                 f"{row['n_ok']}/{row['n']}",
                 _pm(row["wall_s_median"], row["wall_s_mad"], format_seconds),
                 _pm(row["cpu_s_median"], row["cpu_s_mad"], format_seconds),
-                _pm(row["max_rss_kib_median"] * 1024, row["max_rss_kib_mad"] * 1024, format_bytes),
+                rss,
                 _pm(row["io_syscw_median"], row["io_syscw_mad"], format_count),
                 _pm(row["io_wchar_median"], row["io_wchar_mad"], format_bytes),
             ]
         )
     headers = ["variant", "ok/runs", "wall", "cpu (user+sys)", "peak RSS", "write calls", "written"]
     text = tabulate(table, headers=headers, tablefmt="simple", disable_numparse=True)
-    return text.splitlines() + ["(median ± median absolute deviation over ok runs, warm-ups excluded)"]
+    notes = ["(median ± median absolute deviation over ok runs, warm-ups excluded)"]
+    if floored:
+        notes.append("(≤: peak RSS below what the spawner itself holds; perfkit cannot see less)")
+    return text.splitlines() + notes
+
+
+def format_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[str]:
+    """Warnings as lines: ``warning: <what was seen>; hint: <what to try>``."""
+    return [f"warning: {d.message}; hint: {d.hint}" for d in diagnostics]
+
+
+def measure_warnings(runs: pd.DataFrame, *, metric: str = "wall_s", min_runs: int = 10) -> list[str]:
+    """What the end of a collection warns about, as lines.
+
+    Runs that were not ok, per variant (with the first reason), then the statistical checks of
+    :func:`perfkit.diagnostics.diagnose` on ``metric`` (spread, first-run effect, drift with run
+    order, outliers, too few runs).
+    """
+    from perfkit.diagnostics import diagnose
+
+    lines = []
+    if runs.empty:
+        return lines
+    timed = runs[~runs["warmup"].astype(bool) & ~runs["traced"].astype(bool)]
+    for variant, sub in timed.groupby("variant", sort=False):
+        bad = sub[sub["status"] != "ok"]
+        if len(bad):
+            kinds = ", ".join(f"{n} {k}" for k, n in bad["status"].value_counts().items())
+            first = bad.iloc[0]
+            why = first["error"] if isinstance(first.get("error"), str) else f"exit code {first['exit_code']}"
+            lines.append(
+                f"warning: {variant}: {len(bad)} of {len(sub)} runs not ok ({kinds}; first: {why}); "
+                "hint: run the command by hand, or use --show-output"
+            )
+    lines += format_diagnostics(diagnose(runs, metric=metric, min_runs=min_runs))
+    return lines

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sstats
 
-from perfkit.diagnostics import Diagnostic, compare_hosts, diagnose, measured_rows, measured_values
+from perfkit.diagnostics import Diagnostic, compare_hosts, diagnose, measured_values
 from perfkit.errors import UsageError
 from perfkit.schema import metric_columns
 from perfkit.stats import (
@@ -264,7 +264,10 @@ def _pct(x: float) -> str:
         return "n/a"
     if math.isinf(x):
         return "−∞" if x < 0 else "+∞"
-    return f"{x * 100:+.1f} %"
+    pct = x * 100
+    if abs(pct) < 0.05:
+        pct = 0.0  # never print "-0.0 %"
+    return f"{pct:+.1f} %"
 
 
 def _advice_distance(verdict: str, est: float, low: float, high: float) -> float | None:
@@ -601,6 +604,13 @@ def _headers(result: Comparison) -> list[str]:
             f"{conf} CI", "verdict", "method", "p"]
 
 
+def _notes(result: Comparison) -> list[str]:
+    """Why a row has no BCa interval (fallbacks and undefined changes), one line per row."""
+    t = result.table
+    hit = t[t["method"].isin(["percentile", "undefined"]) & (t["note"].fillna("") != "")]
+    return [f"{r.metric}: {r.note}" for r in hit.itertuples()]
+
+
 def _settings_line(result: Comparison) -> str:
     s = result.settings
     low, high = s.get("target", [math.nan, math.nan])
@@ -623,7 +633,8 @@ def format_text(result: Comparison) -> list[str]:
     lines += tabulate(body, headers=_headers(result), tablefmt="simple",
                       disable_numparse=True).splitlines()
     for title, items in (("reasons", result.reasons), ("advice", result.advice),
-                         ("warnings", [str(w) for w in result.warnings])):
+                         ("warnings", [str(w) for w in result.warnings]),
+                         ("notes", _notes(result))):
         if items:
             lines += ["", f"{title}:"] + [f"  - {x}" for x in items]
     return lines
@@ -649,7 +660,8 @@ def format_markdown(result: Comparison, *, limit: int = MARKDOWN_LIMIT) -> list[
     main = md_table(("target", "guardrail"))
     tail: list[str] = []
     for title, items in (("Reasons", result.reasons), ("Advice", result.advice),
-                         ("Warnings", [str(w) for w in result.warnings])):
+                         ("Warnings", [str(w) for w in result.warnings]),
+                         ("Notes", _notes(result))):
         if items:
             tail += ["", f"**{title}**", ""] + [f"- {x}" for x in items]
     info = md_table(("info",)) if (result.table["role"] == "info").any() else []

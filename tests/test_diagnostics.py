@@ -196,3 +196,15 @@ def test_compare_hosts():
     # flat records and missing fields
     assert compare_hosts({"hostname": "x"}, {"hostname": "y"}) is not None
     assert compare_hosts({"hostname": "x"}, {}) is None
+
+
+def test_compare_hosts_on_measure_metadata():
+    from perfkit import hostinfo
+
+    here = hostinfo.collect()
+    assert compare_hosts(here, dict(here)) is None
+    other = {**here, "host": "elsewhere", "node": "v99.0.0"}
+    d = compare_hosts(here, other)
+    assert d is not None and "hostname" in d.message and "elsewhere" in d.message
+    # a Node version is not a hostname
+    assert compare_hosts({"node": "v20"}, {"node": "v22"}) is None

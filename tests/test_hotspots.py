@@ -57,7 +57,7 @@ def test_growth_slopes_recover_a_known_linear_growth():
     assert list(history["history"]) == list(range(n))
     slopes = hotspots.growth_slopes(history).set_index("metric")
     assert slopes.loc["wall_s", "per_run"] == pytest.approx(0.01)
-    assert slopes.loc["wall_s", "per_100_runs"] == pytest.approx(1.0)
+    assert slopes.loc["wall_s", "growth"] == pytest.approx(0.29)
     assert slopes.loc["artifact_bytes", "per_run"] == pytest.approx(500)
     assert slopes.loc["artifact_bytes", "r"] == pytest.approx(1.0)
 
@@ -67,3 +67,19 @@ def test_load_source_refuses_a_folder_that_is_neither(tmp_path):
         hotspots.load_source(tmp_path)
     with pytest.raises(DatasetError, match="no such"):
         hotspots.load_source(tmp_path / "missing")
+
+
+def test_stage_growth_joins_history_and_fits_each_stage():
+    runs = runs_frame([dict(variant="v", run=i + 1, order=i + 1, status="ok",
+                            started_at="2026-01-01T00:00:00Z", wall_s=1.0) for i in range(10)])
+    stages = stages_frame(
+        [dict(variant="v", run=i + 1, stage="grow", title="Grows", index=0, duration_s=0.1 + 0.02 * i)
+         for i in range(10)]
+        + [dict(variant="v", run=i + 1, stage="flat", title="Flat", index=1, duration_s=0.5)
+           for i in range(10)]
+    )
+    long = hotspots.stage_growth(stages, runs)
+    assert len(long) == 20 and set(long["history"]) == set(range(10))
+    slopes = hotspots.stage_growth_slopes(long).set_index("metric")
+    assert slopes.loc["stage grow", "per_run"] == pytest.approx(0.02)
+    assert slopes.loc["stage flat", "per_run"] == pytest.approx(0.0, abs=1e-12)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import time
 from collections import Counter
 
 import pytest
@@ -252,3 +254,25 @@ def test_warmups_left_out_of_the_summary(tmp_path):
     s = summarize(ds.runs)
     assert list(s["n"]) == [2, 2]
     assert Counter(ds.runs["warmup"]) == {True: 4, False: 4}
+
+
+def test_journal_lines_are_flushed_at_once_and_fsynced_in_groups(tmp_path, monkeypatch):
+    from perfkit import store
+
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(store.os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd)))
+    writer = store.DatasetWriter(tmp_path / "ds", {}, fsync_interval_s=0.2)
+    synced.clear()  # meta.json's own fsync
+    for i in range(20):
+        writer.add_run({"variant": "a", "run": i + 1, "order": i + 1, "status": "ok"})
+        # flushed: another reader (or a survivor of kill -9) sees the line at once
+        assert (tmp_path / "ds" / "runs.jsonl").read_text().count("\n") == i + 1
+    assert len(synced) == 0
+    deadline = time.monotonic() + 5
+    while not synced and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert 1 <= len(synced) <= 2  # one timer: runs and stages journals
+    synced.clear()
+    writer.close()
+    assert len(synced) >= 2

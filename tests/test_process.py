@@ -60,11 +60,13 @@ def test_grandchild_writes_counted(spawner):
 def test_daemonised_grandchild_writes_counted(spawner, script):
     if not spawner.subreaper:
         pytest.skip("this kernel refuses PR_SET_CHILD_SUBREAPER")
+    t = time.perf_counter()
     r = spawner.run(["/bin/sh", "-c", script])
+    elapsed = time.perf_counter() - t
     _assert_writer_counted(r)
     assert r.orphans >= 1
-    # wall time is the command's own life, not the daemon's
-    assert r.wall_s < 0.2
+    # the run waited for the daemon, but wall time is the command's own life, not the daemon's
+    assert elapsed >= 0.2 and elapsed - r.wall_s >= 0.15
 
 
 def test_harness_io_not_counted(spawner):
@@ -91,6 +93,12 @@ def test_failures_are_results_not_exceptions(spawner):
     missing = spawner.run(["perfkit-no-such-command-xyz"])
     assert missing.status == "error" and missing.exit_code is None
     assert "perfkit-no-such-command-xyz" in missing.error and missing.wall_s is None
+
+
+def test_signals_python_ignores_are_default_in_the_command(spawner):
+    # Python ignores SIGPIPE; a shell started with it ignored could not be killed by it
+    r = spawner.run(["/bin/sh", "-c", "kill -PIPE $$; exit 0"])
+    assert r.exit_code == -13
 
 
 def test_not_executable_is_error(spawner, tmp_path):
@@ -166,3 +174,35 @@ def test_run_once_shared_spawner():
     assert r.status == "ok"
     rec = r.record()
     assert "orphans" not in rec and rec["status"] == "ok" and rec["started_at"].tzinfo is not None
+
+
+def test_interrupt_kills_the_run_in_flight_and_raises():
+    # what a Jupyter "interrupt kernel" does: SIGINT to perfkit's process only
+    import signal
+    import threading
+
+    marker = f"{40 + uuid.uuid4().int % 10**6 / 10**6:.6f}"
+    with Spawner() as sp:
+        timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+        timer.start()
+        t = time.perf_counter()
+        with pytest.raises(KeyboardInterrupt):
+            sp.run(["/bin/sh", "-c", f"sleep {marker} & wait"])
+        timer.join()
+        assert time.perf_counter() - t < 10
+    deadline = time.monotonic() + 3
+    while _alive_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _alive_with(marker) == []
+
+
+def test_a_crashed_spawner_is_a_clear_error():
+    import signal
+
+    from perfkit.errors import MeasureError
+
+    sp = Spawner()
+    os.kill(sp.pid, signal.SIGKILL)
+    with pytest.raises(MeasureError, match="spawner helper ended unexpectedly"):
+        sp.run(["/bin/true"])
+    sp.close()

@@ -73,9 +73,22 @@ def test_near_constant_counts_fall_back_to_percentile():
     assert with_warnings.ci_low <= 0 <= with_warnings.ci_high
 
 
+def test_mostly_zero_counts_keep_every_resample():
+    # resamples with a zero baseline median: 0/0 counts as no change, x/0 as -inf; none dropped
+    got = change_interval([0, 0, 0, 1, 1, 1, 1], [1, 1, 0, 1, 0, 1, 1], n_resamples=2000)
+    assert got.change == 0.0
+    assert got.ci_low == -math.inf and got.ci_high <= 1.0
+
+
 def test_zero_baseline_that_varies_is_undefined():
     got = change_interval([0, 0, 0, 1, 0], [1, 1, 2, 1, 1], n_resamples=500)
     assert got.method == "undefined" and math.isnan(got.ci_low)
+
+
+def test_single_run_has_no_interval():
+    got = change_interval([1.0], [0.9, 0.8, 0.85], n_resamples=500)
+    assert got.method == "undefined" and "single run" in got.note
+    assert got.change == pytest.approx(0.15)
 
 
 def test_rank_test_is_mann_whitney():
@@ -122,3 +135,13 @@ def test_errors_name_the_argument(kwargs, match):
         change_interval([1, 2, 3], [1, 2, 3], **kwargs)
     with pytest.raises(PerfkitError, match="`baseline`"):
         change_interval([], [1, 2])
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 30, 31])
+def test_fast_median_is_numpy_median(n):
+    from perfkit.stats import _median
+
+    x = np.random.default_rng(n).lognormal(0, 1, (50, n))
+    assert np.array_equal(_median(x), np.median(x, axis=-1))
+    assert np.array_equal(_median(x.T, axis=0), np.median(x.T, axis=0))
+    assert _median(x[0]) == np.median(x[0])

@@ -65,3 +65,11 @@ def test_units():
     assert format_seconds(0.0000004) == "0.4 µs"
     assert format_bytes(4096000) == "3.91 MiB"
     assert format_bytes(512) == "512 B"
+
+
+def test_peak_rss_at_the_spawner_floor_is_shown_as_an_upper_bound():
+    lines = format_summary(summarize(_runs()), rss_floor_kib=2000)
+    base = next(line for line in lines if line.startswith("base"))
+    assert "≤ 1.95 MiB" in base
+    assert any("spawner" in line for line in lines)
+    assert not any("spawner" in line for line in format_summary(summarize(_runs()), rss_floor_kib=500))

@@ -162,6 +162,25 @@ def test_unresolved_gives_advice_in_runs_per_variant():
     assert settled in ("cleared", "cleared-stretch", "improved-below-target", "improved-unresolved")
 
 
+def test_unresolved_guardrail_gives_advice():
+    # memory up ~5 % with 1 % noise: the interval straddles the 5 % margin
+    res = run(make(change=0.25, rss_change=0.05, n=8, seed=5))
+    row = res.row("max_rss_kib")
+    assert row["verdict"] == "unresolved"
+    assert res.overall == "not-shown"
+    # increase ~4.5 % ± 1.6 %: 0.5 % from the margin needs roughly (1.6/0.5)^2 x 8 runs
+    assert 40 < row["runs_needed"] < 200
+    assert any(a.startswith(f"max_rss_kib: about {row['runs_needed']} runs") for a in res.advice)
+
+
+def test_undefined_rows_are_explained():
+    runs = make()
+    runs["sys_s"] = np.where(np.arange(len(runs)) % 3 == 0, 0.001, 0.0)
+    res = run(runs)
+    assert res.row("sys_s")["method"] == "undefined"
+    assert "sys_s: baseline median is 0" in "\n".join(format_text(res))
+
+
 def test_target_band_changes_the_verdict():
     runs = make(change=0.15, seed=3)
     assert run(runs, target=(0.10, 0.20)).row("wall_s")["verdict"] == "cleared"
@@ -311,8 +330,9 @@ def test_formats():
 # --- CLI --------------------------------------------------------------------------------------
 
 
-@pytest.fixture()
-def datasets(tmp_path):
+@pytest.fixture(scope="module")
+def datasets(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("datasets")
     good = make(change=0.25)
     perfkit.save(tmp_path / "good", good, meta={"host": {"hostname": "a"}})
     perfkit.save(tmp_path / "bad", make(change=-0.2), meta={})
@@ -370,3 +390,15 @@ def test_cli_usage_errors_are_one_line(datasets, capsys, argv, match):
 def test_cli_missing_dataset(tmp_path, capsys):
     code, _, err = cli(capsys, tmp_path / "none")
     assert code == 2 and "no such dataset" in err
+
+
+def test_cli_on_hyperfine_exports(capsys):
+    # real exports from hyperfine (tests/data/importers): no memory column, one all-failing variant
+    from pathlib import Path
+
+    data = Path(__file__).parent / "data" / "importers"
+    code, out, _ = cli(capsys, data / "hyperfine-pipeline.json")
+    assert code == 0 and "guardrail max_rss_kib has no measured values" in out
+    code, out, _ = cli(capsys, data / "hyperfine-failing.json", "--baseline", "true",
+                       "--candidate", "false")
+    assert code == 3 and "success_rate: broken" in out

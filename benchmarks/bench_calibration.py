@@ -1,0 +1,76 @@
+"""Calibration of the verdict by simulation with known truth (lognormal noise).
+
+Grid: coefficient of variation 5 % and 15 % x n = 10, 20, 30 runs per variant x true change
+0 (A/A), 15 %, 25 %. Per cell: the false-verdict rate in A/A (any verdict but ``no-change``),
+how often the 95 % interval covers the true change, and the share called at least ``cleared``.
+Uses exactly what ``perfkit.compare`` uses (BCa, median, 95 %, target 10 %-20 %).
+
+    python benchmarks/bench_calibration.py [--trials 1000] [--resamples 10000] [--jobs 2]
+
+Prints a table and writes benchmarks/results/calibration.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from scipy import stats
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from perfkit.calibration import Cell, simulate, summarise  # noqa: E402
+
+GRID = [Cell(n, cv, ch) for cv in (0.05, 0.15) for n in (10, 20, 30) for ch in (0.0, 0.15, 0.25)]
+
+
+def _run(args):
+    cell, trials, resamples = args
+    return summarise(cell, simulate(cell, trials, n_resamples=resamples))
+
+
+def binom_ci(p: float, n: int) -> list[float]:
+    k = round(p * n)
+    ci = stats.binomtest(k, n).proportion_ci(0.95, method="wilson")
+    return [round(ci.low, 4), round(ci.high, 4)]
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--trials", type=int, default=1000)
+    ap.add_argument("--resamples", type=int, default=10_000)
+    ap.add_argument("--jobs", type=int, default=2)
+    a = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(a.jobs) as pool:
+        rows = list(pool.map(_run, [(c, a.trials, a.resamples) for c in GRID]))
+    elapsed = time.perf_counter() - t0
+    for r in rows:
+        r["coverage_ci"] = binom_ci(r["coverage"], r["trials"])
+        if r["true_change"] == 0:
+            r["false_verdict_ci"] = binom_ci(r["not_no_change"], r["trials"])
+
+    print(f"calibration: {a.trials} trials per cell, {a.resamples} BCa resamples, "
+          f"{elapsed:.0f} s on {a.jobs} processes")
+    print(f"{'cv':>5} {'n':>3} {'true':>5} {'coverage':>9} {'A/A false':>9} {'>=cleared':>9} "
+          f"{'regressed':>9} {'CI width':>8} {'fallback':>8}")
+    for r in rows:
+        aa = f"{r['not_no_change']:.1%}" if r["true_change"] == 0 else ""
+        print(f"{r['cv']:>5.0%} {r['n']:>3} {r['true_change']:>5.0%} {r['coverage']:>9.1%} "
+              f"{aa:>9} {r['cleared_or_better']:>9.1%} {r['regressed']:>9.1%} "
+              f"{r['median_ci_width']:>8.3f} {r['fallbacks']:>8}")
+    out = {"benchmark": "calibration", "trials_per_cell": a.trials, "n_resamples": a.resamples,
+           "statistic": "median", "method": "BCa", "confidence": 0.95, "target": [0.10, 0.20],
+           "elapsed_s": elapsed, "cells": rows}
+    results = Path(__file__).resolve().parent / "results"
+    results.mkdir(exist_ok=True)
+    (results / "calibration.json").write_text(json.dumps(out, indent=2) + "\n")
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""Speed of perfkit.compare: 20 metrics, 30 runs per variant, 10,000 BCa resamples (target < 1 s).
+
+Prints the figures and writes benchmarks/results/compare_speed.json. Run from the repository root:
+
+    python benchmarks/bench_compare_speed.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from perfkit.schema import ID_COLUMNS, RUNS_COLUMNS, runs_frame  # noqa: E402
+from perfkit.stats import change_interval  # noqa: E402
+from perfkit.verdict import compare  # noqa: E402
+
+N_RUNS = 30
+N_RESAMPLES = 10_000
+REPEATS = 7
+
+
+def runs_table(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    metrics = [c for c, dtype in RUNS_COLUMNS.items()
+               if dtype in ("float64", "Int64") and c not in ID_COLUMNS]
+    metrics += ["stage_build_s", "stage_test_s", "stage_pack_s"]  # extra columns are metrics too
+    rows, order = [], 0
+    for i in range(N_RUNS):
+        for variant, scale in (("baseline", 1.0), ("candidate", 0.88)):
+            order += 1
+            rec = {"variant": variant, "run": i + 1, "order": order, "status": "ok"}
+            for m in metrics:
+                value = 1000 * scale * rng.lognormal(0, 0.08)
+                rec[m] = value if m.endswith("_s") else int(round(value))
+            rows.append(rec)
+    return runs_frame(rows), metrics
+
+
+def main() -> dict:
+    runs, metrics = runs_table()
+    assert len(metrics) == 20, metrics
+    compare(runs, n_resamples=N_RESAMPLES)  # warm imports and caches
+    times, cpu = [], []
+    for _ in range(REPEATS):
+        t0, c0 = time.perf_counter(), time.process_time()
+        res = compare(runs, n_resamples=N_RESAMPLES)
+        times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    methods = res.table["method"].value_counts().to_dict()
+    bootstrapped = int((res.table["method"] == "bca").sum())
+
+    b = runs.loc[runs["variant"] == "baseline", "wall_s"].to_numpy()
+    c = runs.loc[runs["variant"] == "candidate", "wall_s"].to_numpy()
+    one = []
+    for _ in range(REPEATS):
+        t0 = time.perf_counter()
+        change_interval(b, c, n_resamples=N_RESAMPLES)
+        one.append(time.perf_counter() - t0)
+
+    out = {
+        "benchmark": "compare_speed",
+        "metrics": len(metrics),
+        "rows": len(res.table),
+        "bootstrapped_rows": bootstrapped,
+        "methods": methods,
+        "runs_per_variant": N_RUNS,
+        "n_resamples": N_RESAMPLES,
+        "repeats": REPEATS,
+        "compare_s_median": statistics.median(times),
+        "compare_s_min": min(times),
+        "compare_s_max": max(times),
+        # CPU time of this process: what the figure would be on an otherwise idle machine
+        "compare_cpu_s_median": statistics.median(cpu),
+        "load_average_1min": os.getloadavg()[0],
+        "one_metric_bca_s_median": statistics.median(one),
+        "target_s": 1.0,
+        "meets_target": statistics.median(times) < 1.0,
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": __import__("scipy").__version__,
+    }
+    print(
+        f"compare(): {len(metrics)} metrics x {N_RUNS} runs/variant x {N_RESAMPLES} BCa resamples: "
+        f"median {out['compare_s_median']:.3f} s (min {out['compare_s_min']:.3f}, "
+        f"max {out['compare_s_max']:.3f}; target < 1 s); CPU {out['compare_cpu_s_median']:.3f} s; "
+        f"load {out['load_average_1min']:.1f}; one metric {out['one_metric_bca_s_median'] * 1000:.1f} ms"
+    )
+    results = Path(__file__).resolve().parent / "results"
+    results.mkdir(exist_ok=True)
+    (results / "compare_speed.json").write_text(json.dumps(out, indent=2) + "\n")
+    return out
+
+
+if __name__ == "__main__":
+    main()
