@@ -148,6 +148,9 @@ def test_cli_traced_pass(tmp_path, capsys):
 
     runs = load(tmp_path / "ds").runs
     assert runs.loc[runs["traced"], "manifest_writes"].tolist() == [4]
+    out = capsys.readouterr().out
+    assert "traced pass (strace, 1 runs; exact counts per run):" in out
+    assert "  manifest_writes: a 4" in out and "  fs_renames: a 4" in out
 
 
 @needs_strace
