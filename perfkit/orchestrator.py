@@ -703,26 +703,20 @@ def read_orchestrator(
         walker.walk()
     collected = walker.rows
 
-    runs = _runs_table(collected.runs, variant_by)
-    stages = _stages_table(collected.stages, runs)
-    art = collected.art
-    artifacts_df = pd.DataFrame(
-        {
-            "task": pd.array([a[0] for a in art], dtype="string"),
-            "run_id": pd.array([a[1] for a in art], dtype="string"),
-            "scope": pd.array([a[2] for a in art], dtype="string"),
-            "path": pd.array([a[3] for a in art], dtype="string"),
-            "bytes": np.array([a[4] for a in art], dtype="int64"),
-            "modified_at": pd.to_datetime(
-                np.array([a[5] for a in art], dtype="int64"), unit="ns", utc=True
-            ),
-        }
-    )
+    return _data(collected, root_path, variant_by)
+
+
+def _data(rows: _Rows, root: Path, variant_by: str) -> OrchestratorData:
+    """Collected rows → the four typed tables."""
+    runs = _runs_table(rows.runs, variant_by)
+    stages = _stages_table(rows.stages, runs)
+    artifacts = _frame(rows.art, _ARTIFACT_ROW)
+    artifacts["modified_at"] = pd.to_datetime(artifacts["modified_at"], unit="ns", utc=True)
     # a bad symlink can be met twice (listing the run folder, then reading its manifest)
-    unique = list(dict.fromkeys(collected.problems))
-    problems = pd.DataFrame(unique, columns=list(PROBLEMS_COLUMNS)).astype("string")
+    unique = list(dict.fromkeys(rows.problems))
+    problems = _frame(unique, list(PROBLEMS_COLUMNS.items()))
     return OrchestratorData(
-        runs=runs, stages=stages, artifacts=artifacts_df, problems=problems, root=root_path
+        runs=runs, stages=stages, artifacts=artifacts, problems=problems, root=root
     )
 
 
@@ -733,6 +727,10 @@ _RUN_ROW = [
     ("parent_run_id", "string"), ("n_stages", "int64"), ("manifest_version", "int64"),
     ("manifest_bytes", "int64"), ("artifact_bytes", "Int64"), ("artifact_files", "Int64"),
     ("manifest_path", "string"),
+]  # fmt: skip
+_ARTIFACT_ROW = [
+    ("task", "string"), ("run_id", "string"), ("scope", "string"), ("path", "string"),
+    ("bytes", "int64"), ("modified_at", "int64"),
 ]  # fmt: skip
 _STAGE_ROW = [
     ("task", "string"), ("run_id", "string"), ("manifest_path", "string"), ("stage", "string"),
@@ -887,15 +885,7 @@ def read_run_folders(
     for task, run_id in sorted(folders):
         rel = f".runs/{task}/cli/{run_id}"
         rows.extend(walker.run((task, run_id, os.path.join(root_path, ".runs", task, "cli", run_id), rel)))
-    runs = _runs_table(rows.runs, "pipeline")
-    stages = _stages_table(rows.stages, runs)
-    return OrchestratorData(
-        runs=runs,
-        stages=stages,
-        artifacts=pd.DataFrame(rows.art, columns=["task", "run_id", "scope", "path", "bytes", "mtime_ns"]),
-        problems=pd.DataFrame(rows.problems, columns=list(PROBLEMS_COLUMNS)),
-        root=root_path,
-    )
+    return _data(rows, root_path, "pipeline")
 
 
 class RunFolderWatcher:
