@@ -693,6 +693,8 @@ def read_orchestrator(
     if not root_path.is_dir():
         raise PerfkitError(f"orchestrator root {str(root_path)!r}: not a folder")
 
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise UsageError(f"`workers` must be a positive integer, not {workers!r}")
     if workers is None:
         # Measured on 2 CPUs (benchmarks/bench_ingest.py): threads overlap the listing's system
         # calls but fight over the GIL for everything else; 4 threads doubled the CPU time for
