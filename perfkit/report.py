@@ -354,7 +354,9 @@ def _fmt_pct(x: Any) -> str:
         return "—"
     if value != value:  # NaN
         return "—"
-    return f"{value:+.1%}".replace("+", "+" if value else "")
+    if abs(value) < 0.0005:
+        return "0.0%"  # never "-0.0%" nor "+0.0%"
+    return f"{value:+.1%}"
 
 
 def _fmt_num(x: Any) -> str:
