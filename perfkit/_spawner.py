@@ -4,7 +4,7 @@ Why a separate process: a child started with ``posix_spawn`` (``vfork`` + ``exec
 *parent's* peak RSS as its own at ``exec`` (the kernel keeps the pre-exec image's high-water mark
 in the child's ``maxrss``), so a command spawned from perfkit itself — 130 MB with pandas loaded, far
 more in a busy Jupyter kernel — would report that as its peak memory. Spawned from this helper, a
-command's ``max_rss_kib`` has a floor of the helper's own RSS (about 10 MiB, reported with every
+command's ``max_rss_kib`` has a floor of the helper's own RSS (about 11 MiB, reported with every
 run as ``spawner_rss_kib``) instead.
 
 This file is run as a script (``python -I -S _spawner.py RFD WFD``) and must import nothing but the

@@ -109,12 +109,15 @@ def _cmd_measure(args: argparse.Namespace) -> int:
         print(line)
     for line in measure_warnings(dataset.runs):
         print(line, file=sys.stderr)
+    if dataset.meta.get("orphans_counted") is False:
+        print("warning: this kernel refused PR_SET_CHILD_SUBREAPER: daemonised descendants were "
+              "not counted; hint: needs Linux >= 3.4", file=sys.stderr)
     print(f"dataset: {dataset.path}", file=sys.stderr)
     stopped = dataset.meta.get("stopped")
     if stopped:
         print(f"perfkit: stopped by {stopped}", file=sys.stderr)
         return EXIT_NOT_SHOWN
-    timed = dataset.runs[~dataset.runs["warmup"]]
+    timed = dataset.runs[~dataset.runs["warmup"] & ~dataset.runs["traced"]]
     never_ok = [v for v, ok in (timed["status"] == "ok").groupby(timed["variant"]).any().items() if not ok]
     if never_ok:
         print(f"perfkit: no successful run of {', '.join(never_ok)}", file=sys.stderr)
@@ -143,7 +146,9 @@ def _add_measure(sub) -> None:
     p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                    help="set an environment variable for the commands (repeatable)")
     p.add_argument("--timeout", type=float, metavar="SECONDS",
-                   help="kill a run's whole process tree after this long; recorded as timeout")
+                   help="kill a run's whole process tree after this long (this also bounds the "
+                        "wait for daemonised descendants, which are otherwise waited for); "
+                        "recorded as timeout")
     p.add_argument("--no-shell", action="store_true",
                    help="split COMMAND with shlex and spawn it directly (no /bin/sh -c)")
     p.add_argument("--fail-fast", action="store_true", help="stop at the first run that is not ok")
@@ -336,7 +341,7 @@ def _add_demo(sub) -> None:
     )
     p.add_argument("--out", default="demo-out", metavar="DIR",
                    help="output folder (default ./demo-out; a previous demo's folder is cleared)")
-    p.add_argument("--quick", action="store_true", help="fewer runs (8 per variant, 1 warm-up)")
+    p.add_argument("--quick", action="store_true", help="fewer runs (10 per variant, 1 warm-up)")
     p.add_argument("--runs", type=int, metavar="N", help="runs per variant (default 20)")
     p.add_argument("--warmup", type=int, metavar="N", help="warm-up runs per variant (default 2)")
     p.add_argument("--trace-runs", type=int, metavar="K",

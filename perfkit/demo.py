@@ -53,15 +53,19 @@ class DemoConfig:
 
     @classmethod
     def quick(cls) -> DemoConfig:
-        return cls(runs=8, warmup=1, trace_runs=1)
+        return cls(runs=10, warmup=1, trace_runs=1)  # 10: below it, perfkit warns of few runs
 
     def validate(self) -> None:
-        for name in ("runs", "shards", "rows"):
-            if getattr(self, name) < 1:
-                raise UsageError(f"--{name.replace('_', '-')} must be at least 1, not {getattr(self, name)}")
-        for name in ("warmup", "trace_runs"):
-            if getattr(self, name) < 0:
-                raise UsageError(f"--{name.replace('_', '-')} must be 0 or more, not {getattr(self, name)}")
+        for name, least, words in (
+            ("runs", 1, "at least 1"),
+            ("shards", 1, "at least 1"),
+            ("rows", 1, "at least 1"),
+            ("warmup", 0, "0 or more"),
+            ("trace_runs", 0, "0 or more"),
+        ):
+            value = getattr(self, name)
+            if value < least:
+                raise UsageError(f"--{name.replace('_', '-')} must be {words}, not {value}")
 
     @property
     def steps(self) -> int:
@@ -139,7 +143,7 @@ def prepare_out(out: Path) -> None:
                 child.unlink()
     try:
         out.mkdir(parents=True, exist_ok=True)
-        (out / MARKER).write_text("made by `perfkit demo`; the demo clears this folder on re-runs\n")
+        (out / MARKER).write_text("made by `perfkit demo`; a re-run of the demo clears it\n")
     except OSError as exc:
         raise UsageError(f"--out {out}: cannot write there ({exc.strerror})") from None
 
@@ -189,13 +193,18 @@ def format_demo(result: DemoResult) -> list[str]:
     return lines
 
 
+def _echo(line: str) -> None:
+    # flushed, so that the lines keep their place among the progress bar's (on stderr)
+    print(line, flush=True)
+
+
 def run_demo(
     out: str | os.PathLike = "demo-out",
     config: DemoConfig | None = None,
     *,
     report: bool = True,
     progress: bool = True,
-    echo: Callable[[str], None] = print,
+    echo: Callable[[str], None] | None = None,
 ) -> DemoResult:
     """Measure the demo pipeline's baseline and candidate, compare them and write the report.
 
@@ -205,6 +214,7 @@ def run_demo(
     """
     config = config or DemoConfig()
     config.validate()
+    echo = echo or _echo
 
     from perfkit.measure import measure
     from perfkit.verdict import compare, format_text

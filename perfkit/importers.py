@@ -130,10 +130,8 @@ def _from_hyperfine(path: Path, data: Mapping[str, Any]) -> tuple[pd.DataFrame, 
         memory = result.get("memory_usage_byte")
         for name, values in (("exit_codes", codes), ("memory_usage_byte", memory)):
             if values is not None and (not isinstance(values, list) or len(values) != len(times)):
-                raise DatasetError(
-                    f"{path}: {where}.{name} has {len(values) if isinstance(values, list) else 'no'}"
-                    f" entries for {len(times)} times"
-                )
+                count = len(values) if isinstance(values, list) else "no"
+                raise DatasetError(f"{path}: {where}.{name} has {count} entries for {len(times)} times")
         label = _unique(str(result["command"]), seen)
         params = result.get("parameters") or {}
         variants[label] = {
@@ -146,7 +144,7 @@ def _from_hyperfine(path: Path, data: Mapping[str, Any]) -> tuple[pd.DataFrame, 
             order += 1
             code = codes[i] if codes is not None else None
             if codes is None:
-                status = "ok"  # hyperfine < 1.12 exported no exit codes and stopped on failure
+                status = "ok"  # older hyperfine exported no exit codes (and stopped at a failure)
             elif code == 0:
                 status = "ok"
             else:
@@ -282,8 +280,8 @@ _READERS = {"hyperfine": _from_hyperfine, "pyperf": _from_pyperf}
 def load_file(path: str | os.PathLike) -> Dataset:
     """Read a results file another tool wrote (hyperfine ``--export-json``, pyperf JSON).
 
-    A file that belongs to a perfkit dataset folder (``meta.json``, ``runs.jsonl``,
-    ``runs.parquet``) loads that folder.
+    A file of a perfkit dataset folder (``meta.json``, ``runs.jsonl``, ``runs.parquet``,
+    ``stages.*``) loads that folder.
 
     Returns a :class:`~perfkit.store.Dataset` whose ``runs`` table has the contract's columns
     (see :mod:`perfkit.schema`) — ``variant, run, order, warmup, traced, started_at, status,
@@ -291,11 +289,13 @@ def load_file(path: str | os.PathLike) -> Dataset:
     ``param_<name>`` (hyperfine parameters) or ``pyperf_process`` (pyperf worker); ``stages`` is
     empty; ``meta["source"]`` names the tool, the file and its modification time.
     """
-    from perfkit.store import META, RUNS_JOURNAL, RUNS_PARQUET, Dataset, load_folder
+    from perfkit import store
 
     path = Path(path)
-    if path.name in (META, RUNS_JOURNAL, RUNS_PARQUET):
-        return load_folder(path.parent)
+    own = (store.META, store.RUNS_JOURNAL, store.RUNS_PARQUET, store.STAGES_JOURNAL,
+           store.STAGES_PARQUET)
+    if path.name in own:
+        return store.load_folder(path.parent)
     data = _read_json(path)
     fmt = detect_format(data)
     if fmt is None:
@@ -313,4 +313,4 @@ def load_file(path: str | os.PathLike) -> Dataset:
         math.isfinite(v) for v in runs["wall_s"].dropna()
     ):
         raise DatasetError(f"{path}: non-finite times in the {fmt} file")
-    return Dataset(runs=runs, stages=stages_frame([]), meta=meta, path=path)
+    return store.Dataset(runs=runs, stages=stages_frame([]), meta=meta, path=path)

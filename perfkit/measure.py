@@ -258,7 +258,7 @@ def measure(
     show_output: bool = False,
     after_run: Sequence[AfterRun] = (),
     after_collection: Sequence[AfterCollection] = (),
-    orchestrator_root: str | os.PathLike | None = None,
+    orchestrator_root: str | os.PathLike | Mapping[str, str | os.PathLike] | None = None,
     trace_writes: Mapping[str, str] | None = None,
     trace_runs: int | None = None,
     before_run: Sequence[Callable[[], None]] = (),
@@ -282,7 +282,9 @@ def measure(
     ``orchestrator_root``
         an orchestrator workspace: each run's row and the ``stages`` table get the stages of the
         ``.runs/<task>/cli/<run>`` folders that run created (see
-        :class:`perfkit.orchestrator.RunFolderWatcher`).
+        :class:`perfkit.orchestrator.RunFolderWatcher`). A mapping of variant names to
+        workspaces reads each variant's runs from its own workspace (variants it does not
+        name get no orchestrator columns).
     ``trace_writes``, ``trace_runs``
         after the timed runs, ``trace_runs`` (default 1 when ``trace_writes`` is given, else 0)
         extra runs per variant under strace, rows with ``traced=True`` and exact counts:
@@ -296,9 +298,12 @@ def measure(
     # --- orchestrator stages and traced pass (perfkit.orchestrator, perfkit.trace) ---
     after_run, after_collection, before_run = list(after_run), list(after_collection), list(before_run)
     if orchestrator_root is not None:
-        from perfkit.orchestrator import RunFolderWatcher
+        from perfkit.orchestrator import RunFolderWatcher, VariantRunFolderWatcher
 
-        watcher = RunFolderWatcher(orchestrator_root)
+        if isinstance(orchestrator_root, Mapping):  # a workspace per variant
+            watcher = VariantRunFolderWatcher(orchestrator_root, [v.name for v in cfg.variants])
+        else:
+            watcher = RunFolderWatcher(orchestrator_root)
         before_run.append(watcher.before_run)
         after_run.append(watcher)
     if trace_runs is None:

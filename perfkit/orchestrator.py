@@ -24,6 +24,7 @@ import json
 import os
 import re
 import stat as stat_mod
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +81,13 @@ _COMMAND_FIELDS: dict[str, tuple[type, ...]] = {
     "exit_code": _INT_NULL,
     "sub_run_id": _STR_NULL,
 }
+def _spec(fields: dict[str, tuple[type, ...]]) -> tuple[tuple[str, frozenset], ...]:
+    return tuple((name, frozenset(types)) for name, types in fields.items())
+
+
+_RUN_SPEC = _spec(_RUN_FIELDS)
+_OPTIONAL_RUN_SPEC = _spec(_OPTIONAL_RUN_FIELDS)
+_COMMAND_SPEC = _spec(_COMMAND_FIELDS)
 _JSON_TYPE_NAMES = {
     str: "string",
     int: "integer",
@@ -227,21 +235,27 @@ def _type_name(value: Any) -> str:
     return _JSON_TYPE_NAMES.get(type(value), type(value).__name__)
 
 
+_MISSING = object()
+
+
 def _check_fields(
-    obj: dict, fields: dict[str, tuple[type, ...]], where: str, *, required: bool = True
+    obj: dict, fields: tuple[tuple[str, frozenset], ...], where: str, *, required: bool = True
 ) -> None:
-    for name, types in fields.items():
-        if name not in obj:
+    # Exact type tests: the JSON decoder makes exactly str/int/float/bool/list/dict/None, and
+    # ``type(True) is bool`` keeps booleans out of integer fields (isinstance would let them in).
+    get = obj.get
+    for name, types in fields:
+        value = get(name, _MISSING)
+        if type(value) in types:
+            continue
+        if value is _MISSING:
             if required:
                 raise _BadManifest("missing-field", f"{where}missing field {name!r}")
             continue
-        value = obj[name]
-        # bool is a subclass of int in Python but not an integer in JSON
-        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-            expected = " or ".join(_JSON_TYPE_NAMES[t] for t in types)
-            raise _BadManifest(
-                "wrong-type", f"{where}field {name!r} is {_type_name(value)}, expected {expected}"
-            )
+        expected = " or ".join(sorted(_JSON_TYPE_NAMES[t] for t in types))
+        raise _BadManifest(
+            "wrong-type", f"{where}field {name!r} is {_type_name(value)}, expected {expected}"
+        )
 
 
 def _epoch_us(value: str | None, field: str) -> int | None:
@@ -284,13 +298,14 @@ def _decode_manifest(data: bytes) -> dict:
         raise _BadManifest(
             "unknown-version", f"manifest version {version!r}; this perfkit reads version {known}"
         )
-    _check_fields(obj, _RUN_FIELDS, "")
-    _check_fields(obj, _OPTIONAL_RUN_FIELDS, "", required=False)
+    _check_fields(obj, _RUN_SPEC, "")
+    _check_fields(obj, _OPTIONAL_RUN_SPEC, "", required=False)
     for position, command in enumerate(obj["commands"]):
-        where = f"commands[{position}]: "
-        if not isinstance(command, dict):
-            raise _BadManifest("wrong-type", f"{where}is {_type_name(command)}, expected object")
-        _check_fields(command, _COMMAND_FIELDS, where)
+        if type(command) is not dict:
+            raise _BadManifest(
+                "wrong-type", f"commands[{position}]: is {_type_name(command)}, expected object"
+            )
+        _check_fields(command, _COMMAND_SPEC, f"commands[{position}]: ")
     return obj
 
 
@@ -880,3 +895,33 @@ class RunFolderWatcher:
                     {k: (None if v is pd.NA or v is pd.NaT else v) for k, v in record.items()}
                 )
         return RunExtras(columns=columns, stages=stages)
+
+
+class VariantRunFolderWatcher:
+    """:class:`RunFolderWatcher` for variants that each run in a workspace of their own.
+
+    Used by :func:`perfkit.measure` when ``orchestrator_root`` maps variant names to workspaces
+    (``{"aged": ws1, "fresh": ws2}``): each run's stages come from its own variant's workspace.
+    Every workspace is listed before each run (a prepare command may have changed any of them);
+    variants the mapping does not name get no orchestrator columns.
+    """
+
+    def __init__(self, roots: Mapping[str, str | os.PathLike], variants: Iterable[str]):
+        known = list(variants)
+        unknown = [name for name in roots if name not in known]
+        if unknown:
+            raise UsageError(
+                f"--orchestrator-root: no variant named {unknown[0]!r} "
+                f"(variants: {', '.join(map(repr, known))})"
+            )
+        if not roots:
+            raise UsageError("--orchestrator-root: the mapping of variants to workspaces is empty")
+        self.watchers = {name: RunFolderWatcher(root) for name, root in roots.items()}
+
+    def before_run(self) -> None:
+        for watcher in self.watchers.values():
+            watcher.before_run()
+
+    def __call__(self, ctx: Any) -> Any:
+        watcher = self.watchers.get(ctx.variant.name)
+        return watcher(ctx) if watcher is not None else None

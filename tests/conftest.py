@@ -1,8 +1,8 @@
 """Shared fixtures.
 
-``orchestrator_install``: the real Codex Orchestrator CLI, installed from npm once per test session
-(by ``examples/codex-orchestrator/study.py``'s own installer), for every integration test that needs
-it. ``PERFKIT_ORCHESTRATOR_DIR`` names an existing install instead (a folder holding
+``orchestrator_install`` (the install folder) and ``orchestrator_bin`` (its executable): the real
+Codex Orchestrator CLI, installed from npm once per test session (by
+``examples/codex-orchestrator/study.py``'s own installer), for every integration test that needs it. ``PERFKIT_ORCHESTRATOR_DIR`` names an existing install instead (a folder holding
 ``node_modules/.bin/codex-orchestrator``). Skips with the reason when Node/npm are missing or the npm
 registry cannot be reached; any other install failure fails the test.
 """
@@ -35,7 +35,10 @@ def load_study_module():
 
 @pytest.fixture(scope="session")
 def orchestrator_install(tmp_path_factory) -> Path:
-    """A folder holding ``node_modules/.bin/codex-orchestrator`` (the real CLI from npm)."""
+    """A folder holding ``node_modules/.bin/codex-orchestrator`` (the real CLI from npm).
+
+    The version is the study's pin unless ``PERFKIT_ORCHESTRATOR_VERSION`` names another.
+    """
     study = load_study_module()
     given = os.environ.get("PERFKIT_ORCHESTRATOR_DIR")
     if given:
@@ -46,9 +49,22 @@ def orchestrator_install(tmp_path_factory) -> Path:
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} is not installed: the real-orchestrator tests need Node.js >= 20 "
                         "and npm")
+    major = study.node_version(shutil.which("node"))
+    if major < 20:
+        pytest.skip(f"the real orchestrator needs Node >= 20; this node is version {major}")
+    version = os.environ.get("PERFKIT_ORCHESTRATOR_VERSION")
+    package = f"{study.PACKAGE.rsplit('@', 1)[0]}@{version}" if version else study.PACKAGE
     folder = tmp_path_factory.mktemp("codex-orchestrator")
     try:
-        study.npm_install(folder, timeout=180)
+        study.npm_install(folder, package, timeout=240)
     except study.RegistryUnreachable as exc:
         pytest.skip(f"cannot install the real orchestrator: {exc}")
     return folder
+
+
+@pytest.fixture(scope="session")
+def orchestrator_bin(orchestrator_install) -> Path:
+    """The installed ``codex-orchestrator`` executable (one npm install per session)."""
+    exe = orchestrator_install / "node_modules" / ".bin" / "codex-orchestrator"
+    assert exe.exists(), f"npm installed the orchestrator but {exe} is missing"
+    return exe

@@ -48,8 +48,10 @@ def test_baseline_and_candidate_do_the_same_work_and_differ_in_manifest_writes(t
     assert base["manifest_writes"] == 3 * 4 + 1
     assert cand["manifest_writes"] == 4 + 1
     # outputs byte-identical; the final manifests equal but for their timestamps
-    files_b = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file())
-    files_c = sorted(p.relative_to(tmp_path / "c") for p in (tmp_path / "c").rglob("*") if p.is_file())
+    def files(root: Path) -> list[Path]:
+        return sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file())
+
+    files_b, files_c = files(tmp_path / "b"), files(tmp_path / "c")
     assert files_b == files_c
     for rel in files_b:
         if rel.name != "manifest.json":
@@ -62,7 +64,8 @@ def test_baseline_and_candidate_do_the_same_work_and_differ_in_manifest_writes(t
 
 def test_the_candidate_differs_from_the_baseline_only_in_when_it_persists():
     """The fix is real and small: apart from the docstring, only the bodies of
-    ``Manifest.step_done`` and ``Manifest.stage_done`` differ (persist moves from one to the other)."""
+    ``Manifest.step_done`` and ``Manifest.stage_done`` differ (persist moves from one to the
+    other)."""
     import ast
 
     def parts(variant: str) -> dict[str, str]:
@@ -71,14 +74,16 @@ def test_the_candidate_differs_from_the_baseline_only_in_when_it_persists():
         for node in tree.body[1:]:  # [0] is the module docstring
             if isinstance(node, ast.ClassDef):
                 for item in node.body:
-                    out[f"{node.name}.{getattr(item, 'name', ast.dump(item)[:40])}"] = ast.dump(item)
+                    key = getattr(item, "name", ast.dump(item)[:40])
+                    out[f"{node.name}.{key}"] = ast.dump(item)
             else:
                 out[getattr(node, "name", ast.dump(node)[:80])] = ast.dump(node)
         return out
 
     base, cand = parts("baseline"), parts("candidate")
     assert base.keys() == cand.keys()
-    assert sorted(k for k in base if base[k] != cand[k]) == ["Manifest.stage_done", "Manifest.step_done"]
+    differ = sorted(k for k in base if base[k] != cand[k])
+    assert differ == ["Manifest.stage_done", "Manifest.step_done"]
     assert "persist" in base["Manifest.step_done"] and "persist" not in cand["Manifest.step_done"]
     assert "persist" in cand["Manifest.stage_done"] and "persist" not in base["Manifest.stage_done"]
 
@@ -125,11 +130,13 @@ def test_demo_end_to_end_on_a_tiny_configuration(tmp_path):
     assert f"verdict: {result.overall.upper()}" in text
     assert str(result.report_html) in text
     if HAVE_STRACE:
-        assert "baseline 9 (the code implies 9)" in text and "candidate 5 (the code implies 5)" in text
+        assert "baseline 9 (the code implies 9)" in text
+        assert "candidate 5 (the code implies 5)" in text
 
     # the pipelines' outputs of the measured runs are the same
     for rel in ("published/shard-001.md", "aggregated/shard-000.json"):
-        assert (out / "work" / "baseline" / rel).read_bytes() == (out / "work" / "candidate" / rel).read_bytes()
+        work = out / "work"
+        assert (work / "baseline" / rel).read_bytes() == (work / "candidate" / rel).read_bytes()
 
 
 def test_demo_reruns_over_its_own_folder_and_keeps_others(tmp_path):

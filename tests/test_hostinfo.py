@@ -39,3 +39,9 @@ def test_git_commit_of_the_working_directory(tmp_path):
     assert len(info["git_commit"]) == 40 and info["git_dirty"] is False
     (tmp_path / "f").write_text("2")
     assert hostinfo.git_info(tmp_path)["git_dirty"] is True
+
+
+def test_missing_tools_give_none(monkeypatch, tmp_path):
+    monkeypatch.setattr(hostinfo.shutil, "which", lambda name: None)
+    info = hostinfo.collect(tmp_path)
+    assert info["node"] is None and info["git_commit"] is None and info["git_dirty"] is None

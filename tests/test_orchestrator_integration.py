@@ -1,14 +1,13 @@
 """The real orchestrator, from npm: measure it, ingest its workspace, count its manifest writes.
 
 Installs ``@kbediako/codex-orchestrator`` (Node >= 20) once per test session into a temporary
-folder. Skips with the reason when node/npm are missing or the registry cannot be reached;
+folder (the ``orchestrator_bin`` fixture of conftest.py, shared with the study example's test). Skips with the reason when node/npm are missing or the registry cannot be reached;
 fails when the install fails for any other reason.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -23,44 +22,10 @@ from perfkit.trace import trace_run
 
 pytestmark = pytest.mark.integration
 
-PACKAGE = "@kbediako/codex-orchestrator"
-#: The version the fixtures in tests/data/orchestrator came from; override to try another.
-VERSION = os.environ.get("PERFKIT_ORCHESTRATOR_VERSION", "0.2.1")
 CONFIG = Path(__file__).parent / "data" / "orchestrator" / "codex.orchestrator.json"
 CLI_MANIFEST = ".runs/*/cli/*/manifest.json"
-NETWORK_ERRORS = ("ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT",
-                  "ENETUNREACH", "EHOSTUNREACH", "network", "getaddrinfo")
-
-
-@pytest.fixture(scope="session")
-def orchestrator_bin(tmp_path_factory) -> Path:
-    """The installed ``codex-orchestrator`` executable (one npm install per session)."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if not node or not npm:
-        pytest.skip("node and npm are needed to install the real orchestrator (not on PATH)")
-    version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip()
-    major = int(re.match(r"v(\d+)", version).group(1)) if re.match(r"v(\d+)", version) else 0
-    if major < 20:
-        pytest.skip(f"the orchestrator needs Node >= 20, this is {version}")
-    prefix = tmp_path_factory.mktemp("orchestrator-npm")
-    try:
-        proc = subprocess.run(
-            [npm, "install", "--no-audit", "--no-fund", "--loglevel=error", "--fetch-retries=1",
-             "--fetch-retry-mintimeout=1000",
-             "--fetch-retry-maxtimeout=5000", "--prefix", str(prefix), f"{PACKAGE}@{VERSION}"],
-            capture_output=True, text=True, timeout=240,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.skip("npm install timed out after 240 s (no network or a very slow registry)")
-    if proc.returncode != 0:
-        output = proc.stdout + proc.stderr
-        why = [line for line in output.splitlines() if any(m in line for m in NETWORK_ERRORS)]
-        if why:
-            pytest.skip(f"npm install failed for lack of network: {why[0].strip()}")
-        pytest.fail(f"npm install {PACKAGE}@{VERSION} failed:\n{output}")
-    exe = prefix / "node_modules" / ".bin" / "codex-orchestrator"
-    assert exe.exists(), f"npm installed {PACKAGE} but {exe} is missing"
-    return exe
+# `orchestrator_bin` (one npm install per session, shared with the study example's test; skips
+# without node/npm or network): see conftest.py. PERFKIT_ORCHESTRATOR_VERSION tries another version.
 
 
 @pytest.fixture

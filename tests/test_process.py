@@ -194,3 +194,15 @@ def test_interrupt_kills_the_run_in_flight_and_raises():
     while _alive_with(marker) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert _alive_with(marker) == []
+
+
+def test_a_crashed_spawner_is_a_clear_error():
+    import signal
+
+    from perfkit.errors import MeasureError
+
+    sp = Spawner()
+    os.kill(sp.pid, signal.SIGKILL)
+    with pytest.raises(MeasureError, match="spawner helper ended unexpectedly"):
+        sp.run(["/bin/true"])
+    sp.close()

@@ -135,3 +135,13 @@ def test_errors_name_the_argument(kwargs, match):
         change_interval([1, 2, 3], [1, 2, 3], **kwargs)
     with pytest.raises(PerfkitError, match="`baseline`"):
         change_interval([], [1, 2])
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 30, 31])
+def test_fast_median_is_numpy_median(n):
+    from perfkit.stats import _median
+
+    x = np.random.default_rng(n).lognormal(0, 1, (50, n))
+    assert np.array_equal(_median(x), np.median(x, axis=-1))
+    assert np.array_equal(_median(x.T, axis=0), np.median(x.T, axis=0))
+    assert _median(x[0]) == np.median(x[0])

@@ -111,7 +111,9 @@ def test_the_variant_commands_are_valid_shell():
         subprocess.run(["sh", "-n", "-c", command], check=True)
 
 
-@pytest.mark.parametrize(("code", "fails"), [("0", False), ("1", False), ("2", True), ("3", True), ("", True)])
+@pytest.mark.parametrize(
+    ("code", "fails"), [("0", False), ("1", False), ("2", True), ("3", True), ("", True)]
+)
 def test_the_gate_fails_on_regression_and_errors_only(code, fails):
     script = _step("Gate on the verdict")["run"]
     done = subprocess.run(["bash", "-e", "-c", script], env={"CODE": code, "PATH": "/usr/bin:/bin"},
@@ -123,7 +125,8 @@ def test_the_comment_is_one_updated_comment():
     step = _step("Post or update the summary comment")
     script = step["with"]["script"]
     assert "summary.md" in step["env"]["SUMMARY_PATH"]
-    assert "updateComment" in script and "createComment" in script and "<!-- perfkit-report -->" in script
+    for needle in ("updateComment", "createComment", "<!-- perfkit-report -->"):
+        assert needle in script
     upload = _step("Upload the report")
     assert "perf/report" in upload["with"]["path"]
     assert upload["if"] == "always()"
@@ -149,7 +152,7 @@ def test_the_readme_documents_the_commands_the_workflow_runs():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("strace") is None, reason="the workflow's traced pass needs strace")
+@pytest.mark.skipif(shutil.which("strace") is None, reason="the traced pass needs strace")
 def test_the_measure_and_report_lines_run_for_real(tmp_path):
     """The workflow's two perfkit lines, run on a stand-in workspace whose base and head are both
     this checkout: the files the upload and comment steps need must exist afterwards."""
@@ -166,12 +169,46 @@ def test_the_measure_and_report_lines_run_for_real(tmp_path):
         "PERF_COMMAND": f"{shlex.quote(sys.executable)} examples/pipeline/candidate/pipeline.py "
         f"--shards 2 --rows 20 --workdir {shlex.quote(str(tmp_path / 'work'))}",
     }
+    from perfkit.cli import main
+
     measure, report = perfkit_commands(values)
-    for argv in (measure, report):
-        done = subprocess.run([sys.executable, "-m", "perfkit", *argv[1:]], cwd=ROOT,
-                              capture_output=True, text=True, timeout=300)
-        assert done.returncode in (0, 1, 3), done.stderr  # a verdict, not an error
+    assert main(measure[1:]) == 0  # in-process: the same parser and handler as the console script
+    assert main(report[1:]) in (0, 1, 3)  # a verdict, not an error
+    runs = __import__("perfkit").load(tmp_path / "temp" / "perf" / "dataset").runs
+    # the candidate pipeline on both sides: once per stage, once at the end
+    assert runs.loc[runs["traced"], "manifest_writes"].tolist() == [4 + 1] * 2
     out = tmp_path / "temp" / "perf" / "report"
     summary = (out / "summary.md").read_text(encoding="utf-8")
     assert summary.strip() and len(summary.encode()) < 65_536  # fits in a PR comment
     assert (out / "report.html").stat().st_size > 0
+
+
+def _tool(name: str) -> str | None:
+    """A linter installed next to this Python (a venv's bin) or on PATH; not a dependency."""
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.exists() else shutil.which(name)
+
+
+@pytest.mark.skipif(_tool("zizmor") is None, reason="zizmor not installed (pip install zizmor)")
+def test_zizmor_finds_nothing_even_pedantic():
+    done = subprocess.run([_tool("zizmor"), "--offline", "--persona", "pedantic", str(WORKFLOW)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.skipif(_tool("check-jsonschema") is None,
+                    reason="check-jsonschema not installed (pip install check-jsonschema)")
+def test_workflow_matches_the_github_workflow_schema():
+    done = subprocess.run([_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
+                           str(WORKFLOW)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
+def test_the_comment_script_is_valid_javascript(tmp_path):
+    # actions/github-script runs the script as the body of an async function
+    script = _step("Post or update the summary comment")["with"]["script"]
+    path = tmp_path / "comment.js"
+    path.write_text(f"(async function (github, context) {{\n{script}\n}});\n", encoding="utf-8")
+    done = subprocess.run(["node", "--check", str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

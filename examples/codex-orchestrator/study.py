@@ -68,11 +68,15 @@ TRACE_WRITES = {
     "runs": "**/runs.json",
 }
 
+#: Metrics whose fresh-against-aged change the study prints (wall_s is the target).
+CHANGES_SHOWN = ("wall_s", "user_s", "sys_s", "max_rss_kib", "io_rchar", "io_wchar",
+                 "io_write_bytes", "manifest_writes")
+
 # npm's error codes for a registry it could not reach (as opposed to a package or disk problem).
 _NETWORK = re.compile(
     r"\b(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|"
     r"ERR_SOCKET_TIMEOUT|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN|"
-    r"network request to .* failed|request to .* failed, reason)\b"
+    r"getaddrinfo|network request to .* failed|request to .* failed, reason)\b"
 )
 
 
@@ -96,7 +100,7 @@ class Config:
     @classmethod
     def quick(cls) -> Config:
         """The CI-sized study: minutes become seconds, the shape of every output stays."""
-        return cls(history=20, runs=5, warmup=0, trace_runs=1)
+        return cls(history=15, runs=5, warmup=0, trace_runs=1)
 
 
 # --------------------------------------------------------------------------------------- setup
@@ -108,15 +112,20 @@ def npm_install(folder: Path, package: str = PACKAGE, *, timeout: float = 300) -
     Raises :class:`RegistryUnreachable` when npm failed for a network reason and
     :class:`StudyError` for any other failure (npm missing, a bad package, a full disk).
     """
-    npm = shutil.which("npm")
-    if npm is None or shutil.which("node") is None:
+    npm, node = shutil.which("npm"), shutil.which("node")
+    if npm is None or node is None:
         raise StudyError("node and npm are needed (Node >= 20): install Node.js, or pass "
                          "--orchestrator-dir with an existing install")
+    version = node_version(node)
+    if version < 20:
+        raise StudyError(f"the orchestrator needs Node >= 20; this node is version {version}")
     folder.mkdir(parents=True, exist_ok=True)
     if not (folder / "package.json").exists():
         # a package.json of its own: npm must not climb to a parent project's
         (folder / "package.json").write_text('{"name": "perfkit-study-orchestrator", "private": true}\n')
-    argv = [npm, "install", "--no-audit", "--no-fund", "--loglevel=error", package]
+    # few and short retries: an unreachable registry should fail in seconds, not minutes
+    argv = [npm, "install", "--no-audit", "--no-fund", "--loglevel=error", "--fetch-retries=1",
+            "--fetch-retry-mintimeout=1000", "--fetch-retry-maxtimeout=5000", package]
     try:
         proc = subprocess.run(argv, cwd=folder, capture_output=True, text=True, timeout=timeout,
                               stdin=subprocess.DEVNULL)
@@ -131,6 +140,17 @@ def npm_install(folder: Path, package: str = PACKAGE, *, timeout: float = 300) -
                                       f"({_NETWORK.search(text).group(0)})")
         raise StudyError(f"npm install {package} failed (exit {proc.returncode}): {last.strip()}")
     return executable(folder)
+
+
+def node_version(node: str = "node") -> int:
+    """The major version of ``node`` (0 when it cannot be told)."""
+    try:
+        text = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30,
+                              stdin=subprocess.DEVNULL).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    match = re.match(r"v(\d+)", text)
+    return int(match.group(1)) if match else 0
 
 
 def executable(folder: Path) -> Path:
@@ -214,13 +234,16 @@ def figures(history: perfkit.Dataset, compared: perfkit.Dataset, comparison: per
 
     out: dict[str, Any] = {}
     h = history.runs[~history.runs["warmup"] & ~history.runs["traced"]].sort_values("order")
-    cols = ["wall_s", "io_wchar", *HISTORY_FILES]
+    h = h.assign(cpu_s=h["user_s"] + h["sys_s"])  # less sensitive than wall time to a busy host
+    cols = ["wall_s", "cpu_s", "max_rss_kib", "io_rchar", "io_wchar", *HISTORY_FILES]
     slopes = growth_slopes(growth(h, [c for c in cols if c in h.columns]))
     tenth = max(1, len(h) // 10)
     out["history"] = {
         "runs": int(len(h)),
         "wall_s_first_tenth": _median(h["wall_s"].head(tenth)),
         "wall_s_last_tenth": _median(h["wall_s"].tail(tenth)),
+        "cpu_s_first_tenth": _median(h["cpu_s"].head(tenth)),
+        "cpu_s_last_tenth": _median(h["cpu_s"].tail(tenth)),
         "slopes": slopes.to_dict(orient="records"),
         **{f"{c}_first": int(h[c].iloc[0]) for c in HISTORY_FILES if c in h.columns},
         **{f"{c}_last": int(h[c].iloc[-1]) for c in HISTORY_FILES if c in h.columns},
@@ -231,6 +254,7 @@ def figures(history: perfkit.Dataset, compared: perfkit.Dataset, comparison: per
     per_variant: dict[str, Any] = {}
     for variant, rows in timed.groupby("variant", sort=True):
         entry: dict[str, Any] = {"runs": int(len(rows)), "wall_s": _median(rows["wall_s"]),
+                                 "cpu_s": _median(rows["user_s"] + rows["sys_s"]),
                                  "max_rss_kib": _median(rows["max_rss_kib"]),
                                  "io_wchar": _median(rows["io_wchar"])}
         for column in HISTORY_FILES:
@@ -253,6 +277,9 @@ def figures(history: perfkit.Dataset, compared: perfkit.Dataset, comparison: per
     out["compare"] = per_variant
     record = comparison.to_dict()  # JSON-ready: non-finite numbers become null
     out["verdict"] = next((m for m in record["metrics"] if m["metric"] == "wall_s"), None)
+    keys = ("baseline", "candidate", "change", "ci_low", "ci_high", "verdict", "method")
+    out["changes"] = {m["metric"]: {k: m.get(k) for k in keys} for m in record["metrics"]
+                      if m["metric"] in CHANGES_SHOWN}
     out["overall"] = comparison.overall
     return out
 
@@ -262,27 +289,36 @@ def format_figures(fig: dict[str, Any]) -> list[str]:
     h = fig["history"]
     lines = [
         f"history: {h['runs']} runs; wall time median {h['wall_s_first_tenth']:.3f} s in the "
-        f"first tenth, {h['wall_s_last_tenth']:.3f} s in the last",
+        f"first tenth, {h['wall_s_last_tenth']:.3f} s in the last (CPU {h['cpu_s_first_tenth']:.3f} s "
+        f"→ {h['cpu_s_last_tenth']:.3f} s)",
     ]
     for c in HISTORY_FILES:
         if f"{c}_first" in h:
             lines.append(f"  {c}: {h[f'{c}_first']:,} → {h[f'{c}_last']:,} bytes")
     for s in h["slopes"]:
-        if s["per_run"] == s["per_run"]:
-            lines.append(f"  {s['metric']}: {s['per_run']:+.4g} per earlier run "
-                         f"({s['per_100_runs']:+.1%} per 100 runs, r={s['r']:.2f})")
+        if s["per_run"] != s["per_run"]:  # too few runs for a slope
+            continue
+        # a relative slope only means something for a metric that does not start from nothing
+        pct = (f", {s['per_100_runs']:+.1%} per 100 runs"
+               if s["first"] > 0 and s["metric"] not in HISTORY_FILES else "")
+        lines.append(f"  {s['metric']}: {s['per_run']:+.4g} per earlier run "
+                     f"(fitted {s['first']:.4g} → {s['last']:.4g}{pct}, r={s['r']:.2f})")
     for variant, e in fig["compare"].items():
         stages = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in e["stages_s"].items())
         writes = ", ".join(f"{label} {e[f'{label}_writes']}" for label in TRACE_WRITES
                            if f"{label}_writes" in e)
-        lines.append(f"{variant}: wall {e['wall_s']:.3f} s over {e['runs']} runs; stages: {stages}; "
+        lines.append(f"{variant}: wall {e['wall_s']:.3f} s, CPU {e['cpu_s']:.3f} s over {e['runs']} "
+                     f"runs; stages: {stages}; "
                      f"outside stages {e['outside_stages_s'] or 0:.3f} s; "
                      f"writes per run: {writes or 'not traced'}")
-    v = fig.get("verdict")
-    if v:
-        lines.append(f"wall_s change (fresh vs aged): {v.get('change', float('nan')):+.1%} "
-                     f"[{v.get('ci_low', float('nan')):+.1%}, {v.get('ci_high', float('nan')):+.1%}] "
-                     f"→ {v.get('verdict')}")
+    lines.append("change, fresh against aged (1 − fresh/aged, median, 95 % CI):")
+    for metric, c in fig.get("changes", {}).items():
+        if c["change"] is None:
+            continue
+        interval = (f"[{c['ci_low']:+.1%}, {c['ci_high']:+.1%}]" if c["ci_low"] is not None
+                    else "")
+        lines.append(f"  {metric}: {c['baseline']:.4g} → {c['candidate']:.4g}: "
+                     f"{c['change']:+.1%} {interval} {c['verdict']}")
     lines.append(f"overall: {fig['overall']}")
     return lines
 
@@ -343,28 +379,55 @@ def run_study(out: Path, config: Config, *, orchestrator_dir: Path | None = None
         after_run=[lambda ctx: hooks[ctx.variant.name](ctx)],
         progress=progress,
     )
-    comparison = perfkit.compare(compared, "aged", "fresh")
+    comparison = perfkit.compare(compared, "aged", "fresh", seed=config.seed)  # as the report
     fig = figures(history, compared, comparison)
     fig["config"] = asdict(config)
     fig["package"] = PACKAGE
     fig["paths"] = {"history": str(out / "history"), "compare": str(out / "compare")}
 
     if config.report:
-        from perfkit.report import report
-
-        echo("study: writing the hotspot and comparison reports (papermill)")
-        hot = report(out / "history", out=out / "reports" / "hotspots", hotspots_report=True,
-                     parameters={"title": f"Codex Orchestrator: cost against history "
-                                          f"({config.history} runs)"})
-        cmp_files = report(out / "compare", out=out / "reports" / "compare",
-                           parameters={"baseline": "aged", "candidate": "fresh",
-                                       "title": "Codex Orchestrator: pruned history (fresh) "
-                                                f"against {config.history} runs (aged)"})
-        fig["paths"].update(hotspots_report=str(hot.html), compare_report=str(cmp_files.html),
-                            verdict=str(cmp_files.verdict), summary=str(cmp_files.summary))
+        echo("study: writing the hotspot and comparison reports (perfkit report, side by side)")
+        fig["paths"].update(write_reports(out, config, echo=echo))
     fig["seconds"] = time.monotonic() - started
     (out / "study.json").write_text(json.dumps(fig, indent=2, default=str) + "\n")
     return fig
+
+
+def write_reports(out: Path, config: Config, *, echo=print) -> dict[str, str]:
+    """``perfkit report --hotspots`` over the history and ``perfkit report`` over the comparison.
+
+    The two notebooks run at the same time, as two ``perfkit report`` processes (each spends
+    much of its time starting a kernel), after every measurement is done.
+    """
+    reports = out / "reports"
+    commands = {
+        "hotspots": ["report", "--hotspots", str(out / "history"), "--out", str(reports / "hotspots"),
+                     "--title", f"Codex Orchestrator: cost against history ({config.history} runs)"],
+        "compare": ["report", str(out / "compare"), "--out", str(reports / "compare"),
+                    "--baseline", "aged", "--candidate", "fresh", "--seed", str(config.seed),
+                    "--title", f"Codex Orchestrator: a fresh workspace against one with "
+                               f"{config.history} runs of history"],
+    }
+    root = str(HERE.parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    procs = {}
+    for name, args in commands.items():
+        echo("  perfkit " + shlex.join(args))
+        procs[name] = subprocess.Popen([sys.executable, "-m", "perfkit", *args], env=env,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for name, proc in procs.items():
+        _, err = proc.communicate()
+        # perfkit report's exit code carries the verdict: 0 cleared, 1 not shown, 3 regressed
+        if proc.returncode not in (0, 1, 3):
+            last = next((ln for ln in reversed(err.strip().splitlines()) if ln.strip()), "")
+            raise StudyError(f"perfkit report ({name}) failed (exit {proc.returncode}): {last}")
+    return {
+        "hotspots_report": str(reports / "hotspots" / "report.html"),
+        "compare_report": str(reports / "compare" / "report.html"),
+        "verdict": str(reports / "compare" / "verdict.json"),
+        "summary": str(reports / "compare" / "summary.md"),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -374,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="output folder (default study-out; a previous study's is cleared, "
                              "its npm install kept)")
     parser.add_argument("--quick", action="store_true",
-                        help="CI-sized: --history 20 --runs 5 --warmup 0 --trace-runs 1")
+                        help="CI-sized: --history 15 --runs 5 --warmup 0 --trace-runs 1")
     parser.add_argument("--history", type=int, help="runs seeded into the aged workspace (300)")
     parser.add_argument("--runs", type=int, help="timed runs of each variant (15)")
     parser.add_argument("--warmup", type=int, help="warm-up runs of each variant (1)")

@@ -98,7 +98,10 @@ def transform(shard: int, workdir: Path) -> list[Path]:
                 rec["quantity"] * rec["unit_price"]
             )
     out = workdir / "aggregated" / f"shard-{shard:03d}.json"
-    rounded = {r: {p: round(v, 2) for p, v in sorted(ps.items())} for r, ps in sorted(totals.items())}
+    rounded = {
+        region: {p: round(v, 2) for p, v in sorted(by_product.items())}
+        for region, by_product in sorted(totals.items())
+    }
     out.write_text(json.dumps(rounded, indent=1, sort_keys=True), encoding="utf-8")
     return [out]
 
@@ -147,7 +150,7 @@ class Manifest:
                 "started_at": started_at,
                 "completed_at": _now(),
                 "outputs": [
-                    {"path": str(p.name), "bytes": p.stat().st_size, "sha256": _digest(p.read_bytes())}
+                    {"path": p.name, "bytes": p.stat().st_size, "sha256": _digest(p.read_bytes())}
                     for p in outputs
                 ],
             }
@@ -207,11 +210,12 @@ def main(argv: list[str] | None = None) -> int:
             manifest.step_done()
         manifest.stage_done()
     manifest.finish()
-    print(
-        json.dumps(
-            {"manifest": str(manifest.path), "steps": len(manifest.data["steps"]), "manifest_writes": manifest.writes}
-        )
-    )
+    summary = {
+        "manifest": str(manifest.path),
+        "steps": len(manifest.data["steps"]),
+        "manifest_writes": manifest.writes,
+    }
+    print(json.dumps(summary))
     return 0
 
 
