@@ -465,10 +465,19 @@ def growth(
     _need(history, [x, y], "growth()")
     cols = [x, y] + [c for c in ("variant", "run_id") if c in history.columns and c not in (x, y)]
     data = _plain(history[cols].dropna(subset=[x, y]))
+    by_variant = "variant" in data.columns and data["variant"].nunique() > 1
     base = alt.Chart(data).encode(
         x=alt.X(f"{x}:Q", title="runs before this one"),
         y=alt.Y(f"{y}:Q", title=y_title or y, scale=alt.Scale(zero=False)),
     )
+    if by_variant:  # one fitted line per variant: their levels differ, growth is within each
+        order = list(dict.fromkeys(data["variant"]))
+        color = alt.Color("variant:N", scale=_variant_scale(order), sort=order)
+        points = base.mark_circle(size=40).encode(
+            color=color, tooltip=[alt.Tooltip(f"{c}:{'Q' if c in (x, y) else 'N'}") for c in cols])
+        line = base.transform_regression(x, y, groupby=["variant"]).mark_line().encode(color=color)
+        return alt.layer(points, line).properties(
+            width=WIDTH, height=180, title=title or f"{y_title or y} as the history grows")
     points = base.mark_circle(size=40, color=BASELINE_COLOR).encode(
         tooltip=[alt.Tooltip(f"{c}:{'Q' if c in (x, y) else 'N'}") for c in cols]
     )

@@ -162,30 +162,40 @@ def growth(runs: pd.DataFrame, metrics: list[str] | None = None) -> pd.DataFrame
 def growth_slopes(history: pd.DataFrame, metrics: list[str] | None = None) -> pd.DataFrame:
     """Least-squares slope of each metric against ``history`` (how much one more run adds).
 
-    Returns one row per metric with columns
+    Fitted per variant when ``history`` holds several (interleaved variants differ in level, and a
+    single line through both would show their difference, not growth).
+
+    Returns one row per (variant, metric) with columns
+        variant         the variant ("" when ``history`` has no ``variant`` column)
         metric          the column
         n               runs used
-        first, last     fitted value at the first and at the last run
+        first, last     fitted value at the variant's first and last run
         per_run         slope: change per additional earlier run (metric's unit)
         growth          fitted change from the first to the last run, as a fraction of
                         ``first`` (0.5 = the last run is expected 50 % above the first)
         r               Pearson correlation of the metric with ``history`` (NaN if constant)
     """
-    metrics = metrics or [c for c in history.columns if c not in ("history", "variant", "run", "order")]
+    columns = ["variant", "metric", "n", "first", "last", "per_run", "growth", "r"]
+    ids = ("history", "variant", "run", "order")
+    metrics = metrics or [c for c in history.columns if c not in ids]
+    groups = (history.groupby(history["variant"].astype(str), sort=False)
+              if "variant" in history.columns else [("", history)])
     rows = []
-    for m in metrics:
-        d = history[["history", m]].dropna()
-        x, y = d["history"].to_numpy(float), d[m].to_numpy(float)
-        if len(d) < 3 or np.ptp(x) == 0:
-            rows.append({"metric": m, "n": len(d), "first": np.nan, "last": np.nan,
-                         "per_run": np.nan, "growth": np.nan, "r": np.nan})
-            continue
-        slope, intercept = np.polyfit(x, y, 1)
-        first, last = intercept + slope * x.min(), intercept + slope * x.max()
-        r = float(np.corrcoef(x, y)[0, 1]) if np.ptp(y) > 0 else np.nan
-        rows.append({"metric": m, "n": len(d), "first": first, "last": last, "per_run": slope,
-                     "growth": (last / first - 1) if first else np.nan, "r": r})
-    return pd.DataFrame(rows, columns=["metric", "n", "first", "last", "per_run", "growth", "r"])
+    for variant, part in groups:
+        for m in metrics:
+            d = part[["history", m]].dropna()
+            x, y = d["history"].to_numpy(float), d[m].to_numpy(float)
+            row = {"variant": variant, "metric": m, "n": len(d), "first": np.nan, "last": np.nan,
+                   "per_run": np.nan, "growth": np.nan, "r": np.nan}
+            if len(d) >= 3 and np.ptp(x) > 0:
+                # a constant needs no fit (polyfit would give a slope of ~1e-12, not 0)
+                slope, intercept = np.polyfit(x, y, 1) if np.ptp(y) > 0 else (0.0, float(y[0]))
+                first, last = intercept + slope * x.min(), intercept + slope * x.max()
+                row.update(first=first, last=last, per_run=slope,
+                           growth=(last / first - 1) if first else np.nan,
+                           r=float(np.corrcoef(x, y)[0, 1]) if np.ptp(y) > 0 else np.nan)
+            rows.append(row)
+    return pd.DataFrame(rows, columns=columns)
 
 
 def stage_growth(stages: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
@@ -212,7 +222,7 @@ def stage_growth_slopes(stage_history: pd.DataFrame) -> pd.DataFrame:
     """:func:`growth_slopes` of each stage's duration (``metric`` is ``stage <id>``)."""
     if stage_history.empty:
         return growth_slopes(pd.DataFrame({"history": []}), [])
-    wide = stage_history.pivot_table(index="history", columns="stage", values="duration_s",
-                                     aggfunc="mean")
+    wide = stage_history.pivot_table(index=["history", "variant"], columns="stage",
+                                     values="duration_s", aggfunc="mean")
     wide.columns = [f"stage {c}" for c in wide.columns]
     return growth_slopes(wide.reset_index(), list(wide.columns))

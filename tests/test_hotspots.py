@@ -83,3 +83,14 @@ def test_stage_growth_joins_history_and_fits_each_stage():
     slopes = hotspots.stage_growth_slopes(long).set_index("metric")
     assert slopes.loc["stage grow", "per_run"] == pytest.approx(0.02)
     assert slopes.loc["stage flat", "per_run"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_growth_slopes_are_fitted_per_variant():
+    # interleaved variants at different levels, neither growing: one line through both would
+    # report the level difference as growth or noise; per variant the slope is zero
+    runs = runs_frame([dict(variant="a" if i % 2 else "b", run=i // 2 + 1, order=i + 1, status="ok",
+                            started_at="2026-01-01T00:00:00Z", wall_s=1.0 if i % 2 else 2.0)
+                       for i in range(20)])
+    slopes = hotspots.growth_slopes(hotspots.growth(runs, ["wall_s"]))
+    assert list(slopes["variant"]) == ["b", "a"]
+    assert slopes["per_run"].tolist() == pytest.approx([0.0, 0.0], abs=1e-12)
