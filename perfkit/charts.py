@@ -437,8 +437,11 @@ def per_run(runs: pd.DataFrame, metrics: Sequence[str], *, title: str | None = N
 
         raise UsageError(f"per_run(): none of the metrics {list(metrics)} has values")
     keep = [c for c in ("variant", "run", "order", "traced") if c in runs.columns]
-    long = runs[keep + present].melt(id_vars=keep, value_vars=present, var_name="metric", value_name="value")
-    long = _plain(long.dropna(subset=["value"]))
+    # per metric, the runs a comparison would use: timed runs, or the traced ones for counts only
+    # a traced pass records (a tracer's own work pollutes the timed counters of a traced run)
+    parts = [_comparable(runs, m)[keep + [m]].rename(columns={m: "value"}).assign(metric=m)
+             for m in present]
+    long = _plain(pd.concat(parts, ignore_index=True).dropna(subset=["value"]))
     order = _ordered_variants(runs, None)
     return (
         alt.Chart(long)

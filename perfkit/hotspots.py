@@ -88,7 +88,8 @@ def stage_shares(stages: pd.DataFrame, runs: pd.DataFrame | None = None) -> pd.D
     key = ["variant", "run"]
     total = st.groupby(key)["duration_s"].sum().rename("total_s")
     if runs is not None and "wall_s" in runs.columns:
-        r = runs
+        # stages belong to timed runs: a traced run is numbered apart and may share a run number
+        r = runs[~runs["traced"].astype(bool)] if "traced" in runs.columns else runs
         if "warmup" in r.columns:
             r = r[~r["warmup"].astype(bool)]
         wall = r.assign(variant=r["variant"].astype(str)).set_index(key)["wall_s"].dropna()
@@ -135,9 +136,10 @@ def growth(runs: pd.DataFrame, metrics: list[str] | None = None) -> pd.DataFrame
     """Each run against the number of runs that came before it (in execution order).
 
     Returns one row per non-warm-up run with columns ``history`` (runs before this one, over all
-    variants: they share the workspace whose state accrues), ``variant``, ``run``, ``order`` and
-    each metric of ``metrics`` (default: ``wall_s`` and the artifact/manifest size columns
-    present).
+    variants and including warm-up and traced runs: they share the workspace whose state
+    accrues), ``variant``, ``run``, ``order`` and each metric of ``metrics`` (default: ``wall_s``
+    and the artifact/manifest size columns present). A traced run keeps only the counts that
+    only a traced pass records; its timings are left out.
     """
     if "order" not in runs.columns:
         raise UsageError("`runs` lacks column 'order'")
@@ -148,15 +150,23 @@ def growth(runs: pd.DataFrame, metrics: list[str] | None = None) -> pd.DataFrame
     if missing:
         raise UsageError(f"unknown metric(s) {', '.join(map(repr, missing))}")
     r = runs.sort_values("order", kind="stable")
+    # every earlier run counts, warm-ups and traced ones too: each left its state behind
     out = pd.DataFrame({"history": np.arange(len(r), dtype="int64")}, index=r.index)
     for col in ("variant", "run", "order"):
         out[col] = r[col]
     out["variant"] = out["variant"].astype(str)
+    traced = r["traced"].astype(bool) if "traced" in r.columns else pd.Series(False, r.index)
     for m in metrics:
-        out[m] = pd.to_numeric(r[m], errors="coerce").astype("float64")
-    if "warmup" in r.columns:
-        out = out[~r["warmup"].astype(bool).to_numpy()]
-    return out.reset_index(drop=True)
+        values = pd.to_numeric(r[m], errors="coerce").astype("float64")
+        if values[~traced].notna().any():
+            values[traced] = np.nan  # a traced run's timings are perturbed by the tracer
+        out[m] = values
+    keep = ~r["warmup"].astype(bool) if "warmup" in r.columns else pd.Series(True, r.index)
+    if metrics:
+        keep &= out[metrics].notna().any(axis=1)
+    else:
+        keep &= ~traced
+    return out[keep.to_numpy()].reset_index(drop=True)
 
 
 def growth_slopes(history: pd.DataFrame, metrics: list[str] | None = None) -> pd.DataFrame:
