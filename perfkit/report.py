@@ -825,7 +825,11 @@ class HotspotsReport:
         runs, shares = self.runs, self.shares()
         variants = ", ".join(map(str, self.data.variants)) or "none"
         warm = int(runs["warmup"].sum()) if "warmup" in runs.columns else 0
-        text = (f"{len(runs) - warm} runs" + (f" (+{warm} warm-ups)" if warm else "")
+        traced = int(runs["traced"].sum()) if "traced" in runs.columns else 0
+        extra = [f"{warm} warm-up" + "s" * (warm > 1)] * bool(warm) + [
+            f"{traced} traced"] * bool(traced)
+        text = (f"{len(runs) - warm - traced} timed runs"
+                + (f" (+{', '.join(extra)})" if extra else "")
                 + f" of {variants}, {len(self.stages)} stage records")
         if len(shares):
             top = shares.iloc[0]
