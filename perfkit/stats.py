@@ -223,7 +223,8 @@ def runs_needed(
     each variant that is ``sqrt(2/n)``. Returns ``None`` when no number would do (the estimate
     sits on the boundary) or more than ``cap`` would be needed.
     """
-    if not (half_width > 0) or not (distance > 0) or n_baseline < 1 or n_candidate < 1:
+    # an infinite half-width (a degenerate interval from very few runs) gives no estimate
+    if not (0 < half_width < math.inf) or not (distance > 0) or n_baseline < 1 or n_candidate < 1:
         return None
     n = 2.0 / ((1 / n_baseline + 1 / n_candidate) * (distance / half_width) ** 2)
     if not math.isfinite(n) or n > cap:
