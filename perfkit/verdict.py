@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sstats
 
 from perfkit.diagnostics import Diagnostic, compare_hosts, diagnose, measured_values
 from perfkit.errors import UsageError
@@ -510,6 +509,8 @@ def _success_row(b_rows: pd.DataFrame, c_rows: pd.DataFrame, confidence: float) 
     # success difference = −(failure difference): Newcombe on failures, then negate
     f_lo, f_hi = newcombe_interval(fb, nb, fc, nc, confidence)
     lo, hi = -f_hi, -f_lo
+    from scipy import stats as sstats  # lazy: see perfkit.stats._scipy_stats
+
     p = float(sstats.fisher_exact([[fb, nb - fb], [fc, nc - fc]]).pvalue) if nb and nc else math.nan
     fr_b = fb / nb if nb else math.nan
     fr_c = fc / nc if nc else math.nan
