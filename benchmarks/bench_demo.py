@@ -29,7 +29,13 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from perfkit.demo import DemoConfig, MANIFEST_GLOB, demo_commands, manifest_writes  # noqa: E402
+from perfkit.demo import (  # noqa: E402
+    MANIFEST_GLOB,
+    DemoConfig,
+    _stages_hook,
+    demo_commands,
+    manifest_writes,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         dataset = measure(
             commands, out=tmp_path / "dataset", runs=config.runs, warmup=config.warmup,
             seed=config.seed, cwd=tmp_path / "work", progress=False,
+            after_run=[_stages_hook(tmp_path / "work")],
             **({"trace_writes": {"manifest": MANIFEST_GLOB}, "trace_runs": config.trace_runs}
                if traced else {}),
         )

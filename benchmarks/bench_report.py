@@ -34,7 +34,7 @@ CASES = {
     "compare": [str(ROOT / "data" / "demo-fix")],
     "compare-two-datasets": [str(ROOT / "data" / "orchestrator-before"),
                              str(ROOT / "data" / "orchestrator-after")],
-    "hotspots": ["--hotspots", str(ROOT / "data" / "orchestrator-before")],
+    "hotspots": ["--hotspots", str(ROOT / "data" / "orchestrator-measured")],
 }
 
 

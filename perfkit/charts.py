@@ -437,8 +437,11 @@ def per_run(runs: pd.DataFrame, metrics: Sequence[str], *, title: str | None = N
 
         raise UsageError(f"per_run(): none of the metrics {list(metrics)} has values")
     keep = [c for c in ("variant", "run", "order", "traced") if c in runs.columns]
-    long = runs[keep + present].melt(id_vars=keep, value_vars=present, var_name="metric", value_name="value")
-    long = _plain(long.dropna(subset=["value"]))
+    # per metric, the runs a comparison would use: timed runs, or the traced ones for counts only
+    # a traced pass records (a tracer's own work pollutes the timed counters of a traced run)
+    parts = [_comparable(runs, m)[keep + [m]].rename(columns={m: "value"}).assign(metric=m)
+             for m in present]
+    long = _plain(pd.concat(parts, ignore_index=True).dropna(subset=["value"]))
     order = _ordered_variants(runs, None)
     return (
         alt.Chart(long)
@@ -465,10 +468,19 @@ def growth(
     _need(history, [x, y], "growth()")
     cols = [x, y] + [c for c in ("variant", "run_id") if c in history.columns and c not in (x, y)]
     data = _plain(history[cols].dropna(subset=[x, y]))
+    by_variant = "variant" in data.columns and data["variant"].nunique() > 1
     base = alt.Chart(data).encode(
         x=alt.X(f"{x}:Q", title="runs before this one"),
         y=alt.Y(f"{y}:Q", title=y_title or y, scale=alt.Scale(zero=False)),
     )
+    if by_variant:  # one fitted line per variant: their levels differ, growth is within each
+        order = list(dict.fromkeys(data["variant"]))
+        color = alt.Color("variant:N", scale=_variant_scale(order), sort=order)
+        points = base.mark_circle(size=40).encode(
+            color=color, tooltip=[alt.Tooltip(f"{c}:{'Q' if c in (x, y) else 'N'}") for c in cols])
+        line = base.transform_regression(x, y, groupby=["variant"]).mark_line().encode(color=color)
+        return alt.layer(points, line).properties(
+            width=WIDTH, height=180, title=title or f"{y_title or y} as the history grows")
     points = base.mark_circle(size=40, color=BASELINE_COLOR).encode(
         tooltip=[alt.Tooltip(f"{c}:{'Q' if c in (x, y) else 'N'}") for c in cols]
     )

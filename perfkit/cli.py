@@ -107,6 +107,10 @@ def _cmd_measure(args: argparse.Namespace) -> int:
     floor = dataset.meta.get("spawner_rss_kib")
     for line in format_summary(summarize(dataset.runs), rss_floor_kib=floor):
         print(line)
+    from perfkit.trace import format_traced  # the traced pass's exact counts, if any
+
+    for line in format_traced(dataset.runs):
+        print(line)
     for line in measure_warnings(dataset.runs):
         print(line, file=sys.stderr)
     if dataset.meta.get("orphans_counted") is False:

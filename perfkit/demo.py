@@ -123,6 +123,45 @@ def demo_commands(config: DemoConfig, workdir: Path) -> dict[str, list[str]]:
     return commands
 
 
+def pipeline_stages(manifest_path: Path, variant: str, run: int) -> list[dict[str, Any]]:
+    """The stages of one pipeline run as its manifest records them (``stages`` rows, see
+    perfkit.schema): one per stage, its span including the stage's manifest writes.
+
+    Returns an empty list when the manifest is missing or unreadable (a failed run).
+    """
+    import datetime as dt
+    import json
+
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        rows = []
+        for index, stage in enumerate(manifest["stages"], 1):
+            started = dt.datetime.fromisoformat(stage["started_at"])
+            completed = dt.datetime.fromisoformat(stage["completed_at"])
+            rows.append({
+                "variant": variant, "run": run, "stage": stage["stage"],
+                "title": f"{stage['stage']} ({stage['steps']} steps)", "index": index,
+                "status": "succeeded", "started_at": started, "completed_at": completed,
+                "duration_s": (completed - started).total_seconds(), "exit_code": None,
+            })  # fmt: skip
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    return rows
+
+
+def _stages_hook(workdir: Path) -> Callable[[Any], Any]:
+    """An ``after_run`` hook of perfkit.measure: attach each timed run's stages."""
+    from perfkit.measure import RunExtras
+
+    def hook(ctx: Any) -> Any:
+        if ctx.warmup:
+            return None
+        manifest = workdir / ctx.variant.name / "manifest.json"
+        return RunExtras(stages=pipeline_stages(manifest, ctx.variant.name, ctx.run))
+
+    return hook
+
+
 def prepare_out(out: Path) -> None:
     """Make ``out`` ready for a fresh demo: create it, or clear a previous demo's folder.
 
@@ -243,6 +282,7 @@ def run_demo(
         seed=config.seed,
         cwd=workdir,
         progress=progress,
+        after_run=[_stages_hook(workdir)],
         **(tracing if trace_runs else {}),
     )
     counts = manifest_writes(dataset.runs)

@@ -39,7 +39,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from perfkit.errors import UsageError
 from perfkit.schema import TRACE_COLUMNS
@@ -209,6 +208,8 @@ def _check_variant(variant: str, metric: str, v: np.ndarray, o: np.ndarray, min_
         )
 
     if np.ptp(v) > 0 and np.ptp(o) > 0:
+        from scipy import stats  # imported here: scipy.stats costs ~1 s at startup
+
         rho, p = stats.spearmanr(o, v)
         if np.isfinite(p) and p < DRIFT_ALPHA:
             slope, intercept, *_ = stats.theilslopes(v, o)

@@ -88,7 +88,8 @@ def stage_shares(stages: pd.DataFrame, runs: pd.DataFrame | None = None) -> pd.D
     key = ["variant", "run"]
     total = st.groupby(key)["duration_s"].sum().rename("total_s")
     if runs is not None and "wall_s" in runs.columns:
-        r = runs
+        # stages belong to timed runs: a traced run is numbered apart and may share a run number
+        r = runs[~runs["traced"].astype(bool)] if "traced" in runs.columns else runs
         if "warmup" in r.columns:
             r = r[~r["warmup"].astype(bool)]
         wall = r.assign(variant=r["variant"].astype(str)).set_index(key)["wall_s"].dropna()
@@ -135,9 +136,10 @@ def growth(runs: pd.DataFrame, metrics: list[str] | None = None) -> pd.DataFrame
     """Each run against the number of runs that came before it (in execution order).
 
     Returns one row per non-warm-up run with columns ``history`` (runs before this one, over all
-    variants: they share the workspace whose state accrues), ``variant``, ``run``, ``order`` and
-    each metric of ``metrics`` (default: ``wall_s`` and the artifact/manifest size columns
-    present).
+    variants and including warm-up and traced runs: they share the workspace whose state
+    accrues), ``variant``, ``run``, ``order`` and each metric of ``metrics`` (default: ``wall_s``
+    and the artifact/manifest size columns present). A traced run keeps only the counts that
+    only a traced pass records; its timings are left out.
     """
     if "order" not in runs.columns:
         raise UsageError("`runs` lacks column 'order'")
@@ -148,44 +150,62 @@ def growth(runs: pd.DataFrame, metrics: list[str] | None = None) -> pd.DataFrame
     if missing:
         raise UsageError(f"unknown metric(s) {', '.join(map(repr, missing))}")
     r = runs.sort_values("order", kind="stable")
+    # every earlier run counts, warm-ups and traced ones too: each left its state behind
     out = pd.DataFrame({"history": np.arange(len(r), dtype="int64")}, index=r.index)
     for col in ("variant", "run", "order"):
         out[col] = r[col]
     out["variant"] = out["variant"].astype(str)
+    traced = r["traced"].astype(bool) if "traced" in r.columns else pd.Series(False, r.index)
     for m in metrics:
-        out[m] = pd.to_numeric(r[m], errors="coerce").astype("float64")
-    if "warmup" in r.columns:
-        out = out[~r["warmup"].astype(bool).to_numpy()]
-    return out.reset_index(drop=True)
+        values = pd.to_numeric(r[m], errors="coerce").astype("float64")
+        if values[~traced].notna().any():
+            values[traced] = np.nan  # a traced run's timings are perturbed by the tracer
+        out[m] = values
+    keep = ~r["warmup"].astype(bool) if "warmup" in r.columns else pd.Series(True, r.index)
+    if metrics:
+        keep &= out[metrics].notna().any(axis=1)
+    else:
+        keep &= ~traced
+    return out[keep.to_numpy()].reset_index(drop=True)
 
 
 def growth_slopes(history: pd.DataFrame, metrics: list[str] | None = None) -> pd.DataFrame:
     """Least-squares slope of each metric against ``history`` (how much one more run adds).
 
-    Returns one row per metric with columns
+    Fitted per variant when ``history`` holds several (interleaved variants differ in level, and a
+    single line through both would show their difference, not growth).
+
+    Returns one row per (variant, metric) with columns
+        variant         the variant ("" when ``history`` has no ``variant`` column)
         metric          the column
         n               runs used
-        first, last     fitted value at the first and at the last run
+        first, last     fitted value at the variant's first and last run
         per_run         slope: change per additional earlier run (metric's unit)
         growth          fitted change from the first to the last run, as a fraction of
                         ``first`` (0.5 = the last run is expected 50 % above the first)
         r               Pearson correlation of the metric with ``history`` (NaN if constant)
     """
-    metrics = metrics or [c for c in history.columns if c not in ("history", "variant", "run", "order")]
+    columns = ["variant", "metric", "n", "first", "last", "per_run", "growth", "r"]
+    ids = ("history", "variant", "run", "order")
+    metrics = metrics or [c for c in history.columns if c not in ids]
+    groups = (history.groupby(history["variant"].astype(str), sort=False)
+              if "variant" in history.columns else [("", history)])
     rows = []
-    for m in metrics:
-        d = history[["history", m]].dropna()
-        x, y = d["history"].to_numpy(float), d[m].to_numpy(float)
-        if len(d) < 3 or np.ptp(x) == 0:
-            rows.append({"metric": m, "n": len(d), "first": np.nan, "last": np.nan,
-                         "per_run": np.nan, "growth": np.nan, "r": np.nan})
-            continue
-        slope, intercept = np.polyfit(x, y, 1)
-        first, last = intercept + slope * x.min(), intercept + slope * x.max()
-        r = float(np.corrcoef(x, y)[0, 1]) if np.ptp(y) > 0 else np.nan
-        rows.append({"metric": m, "n": len(d), "first": first, "last": last, "per_run": slope,
-                     "growth": (last / first - 1) if first else np.nan, "r": r})
-    return pd.DataFrame(rows, columns=["metric", "n", "first", "last", "per_run", "growth", "r"])
+    for variant, part in groups:
+        for m in metrics:
+            d = part[["history", m]].dropna()
+            x, y = d["history"].to_numpy(float), d[m].to_numpy(float)
+            row = {"variant": variant, "metric": m, "n": len(d), "first": np.nan, "last": np.nan,
+                   "per_run": np.nan, "growth": np.nan, "r": np.nan}
+            if len(d) >= 3 and np.ptp(x) > 0:
+                # a constant needs no fit (polyfit would give a slope of ~1e-12, not 0)
+                slope, intercept = np.polyfit(x, y, 1) if np.ptp(y) > 0 else (0.0, float(y[0]))
+                first, last = intercept + slope * x.min(), intercept + slope * x.max()
+                row.update(first=first, last=last, per_run=slope,
+                           growth=(last / first - 1) if first else np.nan,
+                           r=float(np.corrcoef(x, y)[0, 1]) if np.ptp(y) > 0 else np.nan)
+            rows.append(row)
+    return pd.DataFrame(rows, columns=columns)
 
 
 def stage_growth(stages: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
@@ -212,7 +232,7 @@ def stage_growth_slopes(stage_history: pd.DataFrame) -> pd.DataFrame:
     """:func:`growth_slopes` of each stage's duration (``metric`` is ``stage <id>``)."""
     if stage_history.empty:
         return growth_slopes(pd.DataFrame({"history": []}), [])
-    wide = stage_history.pivot_table(index="history", columns="stage", values="duration_s",
-                                     aggfunc="mean")
+    wide = stage_history.pivot_table(index=["history", "variant"], columns="stage",
+                                     values="duration_s", aggfunc="mean")
     wide.columns = [f"stage {c}" for c in wide.columns]
     return growth_slopes(wide.reset_index(), list(wide.columns))

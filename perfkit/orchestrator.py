@@ -18,8 +18,10 @@ so that it can be saved with :func:`perfkit.save` and compared like measured run
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
+import gc
 import json
 import os
 import re
@@ -32,6 +34,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from perfkit.errors import PerfkitError, UsageError
 from perfkit.schema import STAGES_COLUMNS, runs_frame, stages_frame
@@ -315,7 +318,7 @@ class _Rows:
     __slots__ = ("runs", "stages", "art", "problems")
 
     def __init__(self) -> None:
-        self.runs: list[dict[str, Any]] = []
+        self.runs: list[tuple] = []
         self.stages: list[tuple] = []
         self.art: list[tuple] = []
         self.problems: list[tuple[str, str, str]] = []
@@ -556,28 +559,45 @@ class _Walker:
             rows.problems.append((rel_manifest, bad.reason, bad.detail))
             return
         run_id = m["run_id"]
-        rows.runs.append(
-            {
-                "task": task,
-                "run_id": run_id,
-                "pipeline": m["pipeline_id"],
-                "pipeline_title": m.get("pipeline_title"),
-                "status": m["status"],
-                "status_detail": m.get("status_detail"),
-                "started_at": started,
-                "completed_at": completed,
-                "heartbeat_at": heartbeat,
-                "parent_run_id": m["parent_run_id"],
-                "n_stages": len(stage_rows),
-                "manifest_version": m["version"],
-                "manifest_bytes": m["_bytes"],
-                "artifact_bytes": m.get("_artifact_bytes"),
-                "artifact_files": m.get("_artifact_files"),
-                "manifest_path": rel_manifest,
-            }
+        rows.runs.append(  # in the order of _RUN_ROW
+            (
+                task,
+                run_id,
+                m["pipeline_id"],
+                m.get("pipeline_title"),
+                m["status"],
+                m.get("status_detail"),
+                started,
+                completed,
+                heartbeat,
+                m["parent_run_id"],
+                len(stage_rows),
+                m["version"],
+                m["_bytes"],
+                m.get("_artifact_bytes"),
+                m.get("_artifact_files"),
+                rel_manifest,
+            )
         )
         for row in stage_rows:
             rows.stages.append((task, run_id, rel_manifest, *row))
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """Pause the cyclic garbage collector while rows pile up.
+
+    The walk keeps hundreds of thousands of small acyclic tuples; every collection would scan
+    them all again for nothing (about 7 % of an ingest). Reference counting still frees the
+    parsed manifests as soon as they are used. The previous state is restored.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _entry_name(entry: os.DirEntry) -> str:
@@ -588,9 +608,30 @@ def _path_of_row(row: tuple) -> str:
     return row[3]
 
 
-def _us_to_datetime(values: list[int | None]) -> pd.Series:
-    arr = pd.array(values, dtype="Int64")
-    return pd.Series(pd.to_datetime(arr, unit="us", utc=True)).astype("datetime64[ns, UTC]")
+def _frame(rows: list[tuple], spec: list[tuple[str, str]]) -> pd.DataFrame:
+    """Rows → DataFrame, one typed column at a time.
+
+    Building column by column with the dtype given is several times faster than letting
+    ``pd.DataFrame(rows)`` infer a type for every object column (it tries each string column).
+    ``"us"`` columns are integer microseconds (or None), kept as Int64 here.
+    """
+    columns = list(zip(*rows)) if rows else [()] * len(spec)
+    data = {}
+    for (name, dtype), values in zip(spec, columns):
+        if dtype == "us":
+            dtype = "Int64"
+        if dtype == "int64":
+            data[name] = np.fromiter(values, dtype="int64", count=len(values))
+        elif dtype == "string":  # via Arrow: no per-value Python checks
+            data[name] = pd.array(pa.array(values, type=pa.large_string()), dtype="string")
+        else:
+            data[name] = pd.array(list(values), dtype=dtype)
+    return pd.DataFrame(data)
+
+
+def _us_to_datetime(values: pd.Series) -> pd.Series:
+    """Int64 microseconds since the epoch → datetime64[ns, UTC] (nulls → NaT)."""
+    return pd.to_datetime(values, unit="us", utc=True).astype("datetime64[ns, UTC]")
 
 
 def _typed(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
@@ -628,8 +669,8 @@ def read_orchestrator(
     max_manifest_bytes
         Manifests larger than this are reported in ``problems`` instead of read.
     workers
-        Threads that list and read run folders (default: up to 4, one per CPU, when listing
-        artifacts; 1 otherwise). The result does not depend on it.
+        Threads that list and read run folders (default 1: on the 2-CPU machine measured, more
+        threads cost CPU time without saving wall time). The result does not depend on it.
 
     Returns
     -------
@@ -652,47 +693,64 @@ def read_orchestrator(
     if not root_path.is_dir():
         raise PerfkitError(f"orchestrator root {str(root_path)!r}: not a folder")
 
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise UsageError(f"`workers` must be a positive integer, not {workers!r}")
     if workers is None:
-        # Listing folders is system-call work that threads overlap; parsing JSON holds the GIL.
-        workers = min(4, os.cpu_count() or 1) if artifacts else 1
+        # Measured on 2 CPUs (benchmarks/bench_ingest.py): threads overlap the listing's system
+        # calls but fight over the GIL for everything else; 4 threads doubled the CPU time for
+        # the same wall time. One thread unless asked.
+        workers = 1
     walker = _Walker(
         root_path, artifacts=artifacts, max_manifest_bytes=max_manifest_bytes, workers=workers
     )
-    walker.walk()
+    with _gc_paused():
+        walker.walk()
     collected = walker.rows
 
-    runs = _runs_table(collected.runs, variant_by)
-    stages = _stages_table(collected.stages, runs)
-    art = collected.art
-    artifacts_df = pd.DataFrame(
-        {
-            "task": pd.array([a[0] for a in art], dtype="string"),
-            "run_id": pd.array([a[1] for a in art], dtype="string"),
-            "scope": pd.array([a[2] for a in art], dtype="string"),
-            "path": pd.array([a[3] for a in art], dtype="string"),
-            "bytes": np.array([a[4] for a in art], dtype="int64"),
-            "modified_at": pd.to_datetime(
-                np.array([a[5] for a in art], dtype="int64"), unit="ns", utc=True
-            ),
-        }
-    )
+    return _data(collected, root_path, variant_by)
+
+
+def _data(rows: _Rows, root: Path, variant_by: str) -> OrchestratorData:
+    """Collected rows → the four typed tables."""
+    runs = _runs_table(rows.runs, variant_by)
+    stages = _stages_table(rows.stages, runs)
+    artifacts = _frame(rows.art, _ARTIFACT_ROW)
+    artifacts["modified_at"] = pd.to_datetime(artifacts["modified_at"], unit="ns", utc=True)
     # a bad symlink can be met twice (listing the run folder, then reading its manifest)
-    unique = list(dict.fromkeys(collected.problems))
-    problems = pd.DataFrame(unique, columns=list(PROBLEMS_COLUMNS)).astype("string")
+    unique = list(dict.fromkeys(rows.problems))
+    problems = _frame(unique, list(PROBLEMS_COLUMNS.items()))
     return OrchestratorData(
-        runs=runs, stages=stages, artifacts=artifacts_df, problems=problems, root=root_path
+        runs=runs, stages=stages, artifacts=artifacts, problems=problems, root=root
     )
 
 
-def _runs_table(records: list[dict[str, Any]], variant_by: str) -> pd.DataFrame:
+_RUN_ROW = [
+    ("task", "string"), ("run_id", "string"), ("pipeline", "string"),
+    ("pipeline_title", "string"), ("status", "string"), ("status_detail", "string"),
+    ("started_at", "us"), ("completed_at", "us"), ("heartbeat_at", "us"),
+    ("parent_run_id", "string"), ("n_stages", "int64"), ("manifest_version", "int64"),
+    ("manifest_bytes", "int64"), ("artifact_bytes", "Int64"), ("artifact_files", "Int64"),
+    ("manifest_path", "string"),
+]  # fmt: skip
+_ARTIFACT_ROW = [
+    ("task", "string"), ("run_id", "string"), ("scope", "string"), ("path", "string"),
+    ("bytes", "int64"), ("modified_at", "int64"),
+]  # fmt: skip
+_STAGE_ROW = [
+    ("task", "string"), ("run_id", "string"), ("manifest_path", "string"), ("stage", "string"),
+    ("title", "string"), ("index", "Int64"), ("status", "string"), ("started_at", "us"),
+    ("completed_at", "us"), ("exit_code", "Int64"), ("kind", "string"),
+    ("sub_run_id", "string"), ("command", "string"),
+]  # fmt: skip
+
+
+def _runs_table(records: list[tuple], variant_by: str) -> pd.DataFrame:
     if not records:
         return _typed(pd.DataFrame(), RUNS_COLUMNS)
-    df = pd.DataFrame.from_records(records)
-    started = df["started_at"].astype("int64")
-    completed = df["completed_at"].astype("Int64")
-    df["duration_s"] = ((completed - started) / 1e6).astype("float64")
+    df = _frame(records, _RUN_ROW)
+    df["duration_s"] = ((df["completed_at"] - df["started_at"]) / 1e6).astype("float64")
     for name in ("started_at", "completed_at", "heartbeat_at"):
-        df[name] = _us_to_datetime(df[name].tolist())
+        df[name] = _us_to_datetime(df[name])
     df["variant"] = df[variant_by]
     df = df.sort_values(["started_at", "run_id"], kind="stable").reset_index(drop=True)
     df["run"] = df.groupby("variant", sort=False).cumcount() + 1
@@ -703,23 +761,19 @@ def _stages_table(rows: list[tuple], runs: pd.DataFrame) -> pd.DataFrame:
     columns = {**STAGES_COLUMNS, **STAGE_EXTRA_COLUMNS}
     if not rows:
         return _typed(pd.DataFrame(), columns)
-    df = pd.DataFrame(
-        rows,
-        columns=[
-            "task", "run_id", "manifest_path", "stage", "title", "index", "status", "started_at",
-            "completed_at", "exit_code", "kind", "sub_run_id", "command",
-        ],
-    )  # fmt: skip
-    s0 = df["started_at"].astype("Int64")
-    s1 = df["completed_at"].astype("Int64")
-    df["duration_s"] = ((s1 - s0) / 1e6).astype("float64")
-    df["started_at"] = _us_to_datetime(s0.tolist())
-    df["completed_at"] = _us_to_datetime(s1.tolist())
-    # the manifest path is the unique key of a run (a copied folder can repeat a run id)
-    keys = runs[["manifest_path", "variant", "run"]].astype({"manifest_path": object})
-    keys["_position"] = np.arange(len(keys))  # runs are in start order
-    df = df.merge(keys, on="manifest_path", how="inner", validate="many_to_one")
-    df = df.sort_values(["_position", "index"], kind="stable").reset_index(drop=True)
+    # The manifest path is the unique key of a run (a copied folder can repeat a run id); the
+    # runs table is in start order, and stages follow their run's position, then their index.
+    position = {path: i for i, path in enumerate(runs["manifest_path"].tolist())}
+    where = np.array([position[row[2]] for row in rows], dtype="int64")
+    index = np.array([row[5] for row in rows], dtype="int64")
+    order = np.lexsort((index, where))
+    df = _frame([rows[i] for i in order], _STAGE_ROW)
+    where = where[order]
+    df["variant"] = runs["variant"].array.take(where)
+    df["run"] = runs["run"].to_numpy()[where]
+    df["duration_s"] = ((df["completed_at"] - df["started_at"]) / 1e6).astype("float64")
+    df["started_at"] = _us_to_datetime(df["started_at"])
+    df["completed_at"] = _us_to_datetime(df["completed_at"])
     return _typed(df, columns)
 
 
@@ -835,15 +889,7 @@ def read_run_folders(
     for task, run_id in sorted(folders):
         rel = f".runs/{task}/cli/{run_id}"
         rows.extend(walker.run((task, run_id, os.path.join(root_path, ".runs", task, "cli", run_id), rel)))
-    runs = _runs_table(rows.runs, "pipeline")
-    stages = _stages_table(rows.stages, runs)
-    return OrchestratorData(
-        runs=runs,
-        stages=stages,
-        artifacts=pd.DataFrame(rows.art, columns=["task", "run_id", "scope", "path", "bytes", "mtime_ns"]),
-        problems=pd.DataFrame(rows.problems, columns=list(PROBLEMS_COLUMNS)),
-        root=root_path,
-    )
+    return _data(rows, root_path, "pipeline")
 
 
 class RunFolderWatcher:

@@ -354,7 +354,9 @@ def _fmt_pct(x: Any) -> str:
         return "—"
     if value != value:  # NaN
         return "—"
-    return f"{value:+.1%}".replace("+", "+" if value else "")
+    if abs(value) < 0.0005:
+        return "0.0%"  # never "-0.0%" nor "+0.0%"
+    return f"{value:+.1%}"
 
 
 def _fmt_num(x: Any) -> str:
@@ -367,6 +369,14 @@ def _fmt_num(x: Any) -> str:
     if abs(value) >= 1000 or (value == int(value) and abs(value) < 1e15):
         return f"{value:,.0f}"
     return f"{value:.4g}"
+
+
+def _fmt_r(x: Any) -> str:
+    try:
+        value = float(x)
+    except (TypeError, ValueError):
+        return "—"
+    return "—" if value != value else f"{value:.2f}"
 
 
 def _flatten(meta: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
@@ -814,17 +824,24 @@ class HotspotsReport:
         """One sentence: what was read, and where the time goes."""
         runs, shares = self.runs, self.shares()
         variants = ", ".join(map(str, self.data.variants)) or "none"
-        text = f"{len(runs)} runs ({variants}), {len(self.stages)} stage records"
+        warm = int(runs["warmup"].sum()) if "warmup" in runs.columns else 0
+        traced = int(runs["traced"].sum()) if "traced" in runs.columns else 0
+        extra = [f"{warm} warm-up" + "s" * (warm > 1)] * bool(warm) + [
+            f"{traced} traced"] * bool(traced)
+        text = (f"{len(runs) - warm - traced} timed runs"
+                + (f" (+{', '.join(extra)})" if extra else "")
+                + f" of {variants}, {len(self.stages)} stage records")
         if len(shares):
             top = shares.iloc[0]
             text += (f"; the largest stage is {top['title']!r}, a median {top['share']:.0%} of a "
                      f"run's wall time (25–75 %: {top['share_p25']:.0%}–{top['share_p75']:.0%})")
         slopes = self.slopes()
-        wall = slopes[slopes["metric"] == "wall_s"]
-        if len(wall) and wall.iloc[0]["growth"] == wall.iloc[0]["growth"]:
-            w = wall.iloc[0]
-            text += (f"; fitted run time went {w['growth']:+.1%} from the first to the last of "
-                     f"{w['n']} runs (least squares, r = {w['r']:.2f})")
+        wall = slopes[(slopes["metric"] == "wall_s") & slopes["growth"].notna()]
+        if len(wall):
+            fits = [(f"{w.variant}: " if len(wall) > 1 else "")
+                    + f"{w.growth:+.1%} over {w.n} runs (r = {_fmt_r(w.r)})"
+                    for w in wall.itertuples()]
+            text += "; fitted run time from the first to the last run: " + ", ".join(fits)
         return text + "."
 
     def title_html(self) -> Any:
@@ -877,10 +894,10 @@ class HotspotsReport:
 
         s = self.slopes()
         df = pd.DataFrame({
-            "metric": s["metric"], "runs": s["n"], "fitted first": s["first"].map(_fmt_num),
+            "variant": s["variant"], "metric": s["metric"], "runs": s["n"], "fitted first": s["first"].map(_fmt_num),
             "fitted last": s["last"].map(_fmt_num), "per run": s["per_run"].map(_fmt_num),
             "first → last": s["growth"].map(_fmt_pct),
-            "r": s["r"].map(lambda x: "—" if x != x else f"{x:.2f}"),
+            "r": s["r"].map(_fmt_r),
         })
         return _html(table_html(df))
 
@@ -938,9 +955,10 @@ class HotspotsReport:
                               tablefmt="github", disable_numparse=True).splitlines() + [""]
         g = self.slopes()
         if len(g):
-            rows = [[r.metric, r.n, _fmt_num(r.per_run), _fmt_pct(r.growth), _fmt_num(r.r)]
-                    for r in g.itertuples()]
-            lines += tabulate(rows, headers=["metric", "runs", "per run", "first → last", "r"],
+            rows = [[_md_escape(r.variant), r.metric, r.n, _fmt_num(r.per_run), _fmt_pct(r.growth),
+                     _fmt_r(r.r)] for r in g.itertuples()]
+            lines += tabulate(rows, headers=["variant", "metric", "runs", "per run", "first → last",
+                                             "r"],
                               tablefmt="github", disable_numparse=True).splitlines()
         text = "\n".join(lines) + "\n"
         return text if len(text) <= limit else text[: limit - 20] + "\n_(truncated)_\n"

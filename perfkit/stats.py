@@ -25,12 +25,19 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from perfkit.errors import UsageError
 
 STATISTICS = ("median", "mean")
 METHODS = ("BCa", "percentile")
+
+
+def _scipy_stats():
+    """scipy.stats, imported on first use: it takes about a second, and the CLI's measure/ingest
+    commands never need it."""
+    from scipy import stats
+
+    return stats
 
 
 def _median(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -103,7 +110,7 @@ def rank_test(baseline: np.ndarray, candidate: np.ndarray) -> float:
         return 1.0  # identical constants: no evidence of any difference
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return float(stats.mannwhitneyu(b, c, alternative="two-sided").pvalue)
+        return float(_scipy_stats().mannwhitneyu(b, c, alternative="two-sided").pvalue)
 
 
 def change_interval(
@@ -160,7 +167,7 @@ def change_interval(
     used = method.lower()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = stats.bootstrap(
+        res = _scipy_stats().bootstrap(
             (b, c), ratio_change, n_resamples=int(n_resamples), method=method,
             confidence_level=confidence, vectorized=True, paired=False, rng=rng,
         )
@@ -191,7 +198,7 @@ def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
     """Wilson score interval of a proportion ``k/n`` (``(nan, nan)`` for ``n == 0``)."""
     if n == 0:
         return math.nan, math.nan
-    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    z = float(_scipy_stats().norm.ppf(0.5 + confidence / 2))
     p = k / n
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
@@ -223,7 +230,8 @@ def runs_needed(
     each variant that is ``sqrt(2/n)``. Returns ``None`` when no number would do (the estimate
     sits on the boundary) or more than ``cap`` would be needed.
     """
-    if not (half_width > 0) or not (distance > 0) or n_baseline < 1 or n_candidate < 1:
+    # an infinite half-width (a degenerate interval from very few runs) gives no estimate
+    if not (0 < half_width < math.inf) or not (distance > 0) or n_baseline < 1 or n_candidate < 1:
         return None
     n = 2.0 / ((1 / n_baseline + 1 / n_candidate) * (distance / half_width) ** 2)
     if not math.isfinite(n) or n > cap:

@@ -594,6 +594,34 @@ class TracedPass:
             order += 1
 
 
+def format_traced(runs) -> list[str]:
+    """Lines for a terminal: each traced count per variant (``manifest_writes: a 12, b 4``).
+
+    A count that differs between traced runs of a variant is shown as its range (``9–12``):
+    a deterministic program gives one number. No traced rows → no lines.
+    """
+    if "traced" not in runs.columns or not runs["traced"].any():
+        return []
+    traced = runs[runs["traced"].astype(bool)]
+    columns = [c for c in traced.columns if c.endswith("_writes")]
+    columns += [c for c in ("fs_opens_write", "fs_renames", "fs_fsyncs") if c in traced.columns]
+    per_variant = traced.groupby("variant", sort=False)
+    lines = [f"traced pass (strace, {len(traced)} runs; exact counts per run):"]
+    for column in columns:
+        parts = []
+        for variant, group in per_variant:
+            values = group[column].dropna()
+            if values.empty:
+                text = "n/a"
+            elif values.min() == values.max():
+                text = f"{int(values.min())}"
+            else:
+                text = f"{int(values.min())}–{int(values.max())}"
+            parts.append(f"{variant} {text}")
+        lines.append(f"  {column}: " + ", ".join(parts))
+    return lines
+
+
 def _utcnow():
     import datetime as dt
 

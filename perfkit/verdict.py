@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sstats
 
 from perfkit.diagnostics import Diagnostic, compare_hosts, diagnose, measured_values
 from perfkit.errors import UsageError
@@ -463,9 +462,17 @@ def compare(
         elif r.verdict in ("improved-unresolved", "no-change", "unresolved") and (
             r.metric != SUCCESS_METRIC
         ):
-            advice.append(
-                f"{r.metric}: the estimate sits on a boundary; more runs are unlikely to settle it"
-            )
+            if not (math.isfinite(r.ci_low) and math.isfinite(r.ci_high)):
+                advice.append(
+                    f"{r.metric}: the interval is unbounded (too few runs, or a baseline that is "
+                    f"often 0); collect more runs per variant"
+                )
+            else:
+                advice.append(
+                    f"{r.metric}: the estimate sits on (or very near) a boundary: more than "
+                    f"10,000 runs per variant would be needed, so more runs are unlikely to "
+                    f"settle it"
+                )
 
     # statistical oddities, as warnings with hints
     judged = [m for m in (*targets, *margins) if m in table["metric"].values]
@@ -502,6 +509,8 @@ def _success_row(b_rows: pd.DataFrame, c_rows: pd.DataFrame, confidence: float) 
     # success difference = −(failure difference): Newcombe on failures, then negate
     f_lo, f_hi = newcombe_interval(fb, nb, fc, nc, confidence)
     lo, hi = -f_hi, -f_lo
+    from scipy import stats as sstats  # lazy: see perfkit.stats._scipy_stats
+
     p = float(sstats.fisher_exact([[fb, nb - fb], [fc, nc - fc]]).pvalue) if nb and nc else math.nan
     fr_b = fb / nb if nb else math.nan
     fr_c = fc / nc if nc else math.nan

@@ -33,7 +33,8 @@ def _without_times(manifest: dict) -> dict:
     """A manifest with its timestamps taken out (the only thing allowed to differ)."""
     drop = ("started_at", "completed_at")
     out = {k: v for k, v in manifest.items() if k not in drop}
-    out["steps"] = [{k: v for k, v in s.items() if k not in drop} for s in manifest["steps"]]
+    for part in ("stages", "steps"):
+        out[part] = [{k: v for k, v in s.items() if k not in drop} for s in manifest[part]]
     return out
 
 
@@ -132,6 +133,15 @@ def test_demo_end_to_end_on_a_tiny_configuration(tmp_path):
     if HAVE_STRACE:
         assert "baseline 9 (the code implies 9)" in text
         assert "candidate 5 (the code implies 5)" in text
+
+    # each timed run's stages, from the pipeline's own manifest: four, in order, inside the run
+    assert (ds.stages.groupby(["variant", "run"]).size() == 4).all()
+    assert len(ds.stages) == 4 * 6
+    first = ds.stages[(ds.stages["variant"] == "baseline") & (ds.stages["run"] == 1)]
+    assert first["stage"].tolist() == ["ingest", "parse", "transform", "publish"]
+    wall = timed.set_index(["variant", "run"])["wall_s"]
+    spans = ds.stages.groupby(["variant", "run"])["duration_s"].sum()
+    assert ((spans > 0) & (spans < wall.loc[spans.index])).all()
 
     # the pipelines' outputs of the measured runs are the same
     for rel in ("published/shard-001.md", "aggregated/shard-000.json"):

@@ -83,3 +83,24 @@ def test_stage_growth_joins_history_and_fits_each_stage():
     slopes = hotspots.stage_growth_slopes(long).set_index("metric")
     assert slopes.loc["stage grow", "per_run"] == pytest.approx(0.02)
     assert slopes.loc["stage flat", "per_run"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_growth_slopes_are_fitted_per_variant():
+    # interleaved variants at different levels, neither growing: one line through both would
+    # report the level difference as growth or noise; per variant the slope is zero
+    runs = runs_frame([dict(variant="a" if i % 2 else "b", run=i // 2 + 1, order=i + 1, status="ok",
+                            started_at="2026-01-01T00:00:00Z", wall_s=1.0 if i % 2 else 2.0)
+                       for i in range(20)])
+    slopes = hotspots.growth_slopes(hotspots.growth(runs, ["wall_s"]))
+    assert list(slopes["variant"]) == ["b", "a"]
+    assert slopes["per_run"].tolist() == pytest.approx([0.0, 0.0], abs=1e-12)
+
+
+def test_growth_leaves_out_a_traced_runs_timings_but_keeps_its_counts():
+    recs = [dict(variant="v", run=i + 1, order=i + 1, status="ok", started_at="2026-01-01T00:00:00Z",
+                 wall_s=1.0 + i) for i in range(5)]
+    recs.append(dict(variant="v", run=1, order=6, traced=True, status="ok",
+                     started_at="2026-01-01T00:00:00Z", wall_s=99.0, manifest_writes=18))
+    history = hotspots.growth(runs_frame(recs), ["wall_s", "manifest_writes"])
+    assert history["wall_s"].max() == 5.0  # not the traced run's 99 s
+    assert history.loc[history["history"] == 5, "manifest_writes"].tolist() == [18]

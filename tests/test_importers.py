@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -232,3 +234,15 @@ def test_perfkit_compare_of_two_imported_files(tmp_path, capsys):
     whole = perfkit.compare(load_file(DATA / "hyperfine-pipeline.json"), n_resamples=2000)
     assert code == whole.exit_code
     assert out.splitlines()[0].endswith(whole.overall.upper())
+
+
+def test_cli_on_an_unknown_file_is_one_line_and_exit_2(tmp_path):
+    path = tmp_path / "criterion.json"
+    path.write_text('{"reason": "benchmark-complete", "id": "x"}')
+    done = subprocess.run([sys.executable, "-m", "perfkit", "compare", str(path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"perfkit: error: {path}: not a format perfkit reads (expected a dataset folder, "
+        "hyperfine --export-json or pyperf JSON)"
+    ]

@@ -148,3 +148,28 @@ def test_cli_traced_pass(tmp_path, capsys):
 
     runs = load(tmp_path / "ds").runs
     assert runs.loc[runs["traced"], "manifest_writes"].tolist() == [4]
+    out = capsys.readouterr().out
+    assert "traced pass (strace, 1 runs; exact counts per run):" in out
+    assert "  manifest_writes: a 4" in out and "  fs_renames: a 4" in out
+
+
+@needs_strace
+def test_traced_runs_follow_the_prepare_command(tmp_path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    # the prepare resets the workspace before every run, traced ones included
+    ds = measure(
+        {"a": fake(2)},
+        out=tmp_path / "ds", runs=1, cwd=ws, orchestrator_root=ws, prepare="rm -rf .runs",
+        trace_writes={"manifest": "**/manifest.json"}, trace_runs=2, progress=False,
+    )
+    traced = ds.runs[ds.runs["traced"]]
+    assert traced["manifest_writes"].tolist() == [3, 3]
+    assert (ds.stages["run"] == 1).all() and len(ds.stages) == 4
+    # a prepare that fails once "stop" exists: the traced run is recorded as an error, not run
+    ds2 = measure(
+        {"a": "touch stop"}, out=tmp_path / "ds2", runs=1, cwd=ws, prepare="test ! -e stop",
+        trace_runs=1, progress=False,
+    )
+    row = ds2.runs[ds2.runs["traced"]].iloc[0]
+    assert row["status"] == "error" and "--prepare failed" in row["error"]

@@ -340,6 +340,8 @@ def test_bad_root_raises(tmp_path):
         read_orchestrator(tmp_path, variant_by="host")
     with pytest.raises(PerfkitError, match="`max_manifest_bytes`"):
         read_orchestrator(tmp_path, max_manifest_bytes=0)
+    with pytest.raises(PerfkitError, match="`workers`"):
+        read_orchestrator(tmp_path, workers=0)
 
 
 def test_empty_workspace_and_runs_folder_as_root(tmp_path):

@@ -137,6 +137,14 @@ def test_errors_name_the_argument(kwargs, match):
         change_interval([], [1, 2])
 
 
+def test_runs_needed_with_an_infinite_half_width_gives_no_estimate():
+    # seen with 2-3 runs per variant: the interval is unbounded, so no run count can be scaled
+    from perfkit.stats import runs_needed
+
+    assert runs_needed(2, 2, float("inf"), 0.1) is None
+    assert runs_needed(3, 3, float("nan"), 0.1) is None
+
+
 @pytest.mark.parametrize("n", [1, 2, 7, 30, 31])
 def test_fast_median_is_numpy_median(n):
     from perfkit.stats import _median

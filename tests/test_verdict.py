@@ -181,6 +181,19 @@ def test_undefined_rows_are_explained():
     assert "sys_s: baseline median is 0" in "\n".join(format_text(res))
 
 
+def test_unbounded_interval_advice():
+    runs = make(n=12)
+    base = runs["variant"] == "baseline"
+    # baseline median is 0 in many resamples: the increase interval reaches +inf
+    runs["io_syscw"] = 1
+    runs.loc[base, "io_syscw"] = [0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1]
+    res = run(runs, guardrails={"io_syscw": 0.05})
+    row = res.row("io_syscw")
+    assert row["verdict"] == "unresolved" and row["ci_low"] == -math.inf
+    assert any("io_syscw: the interval is unbounded" in a for a in res.advice)
+    json.loads(res.to_json())
+
+
 def test_target_band_changes_the_verdict():
     runs = make(change=0.15, seed=3)
     assert run(runs, target=(0.10, 0.20)).row("wall_s")["verdict"] == "cleared"

@@ -137,6 +137,7 @@ class Manifest:
             "status": "running",
             "started_at": _now(),
             "completed_at": None,
+            "stages": [],
             "steps": [],
         }
 
@@ -200,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir / "manifest.json", {"shards": args.shards, "rows": args.rows, "seed": args.seed}
     )
     for stage in STAGES:
+        stage_started = _now()
         for shard in range(args.shards):
             started = _now()
             if stage == "ingest":
@@ -209,6 +211,10 @@ def main(argv: list[str] | None = None) -> int:
             manifest.record(stage, shard, started, outputs)
             manifest.step_done()
         manifest.stage_done()
+        # the stage's span includes its manifest writes; the record reaches the file next persist
+        manifest.data["stages"].append(
+            {"stage": stage, "started_at": stage_started, "completed_at": _now(), "steps": args.shards}
+        )
     manifest.finish()
     summary = {
         "manifest": str(manifest.path),
