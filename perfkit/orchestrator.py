@@ -539,7 +539,7 @@ class _Walker:
             completed = _epoch_us(m["completed_at"], "completed_at")
             heartbeat = _epoch_us(m["heartbeat_at"], "heartbeat_at")
             stage_rows = []
-            for c in m["commands"]:
+            for position, c in enumerate(m["commands"]):
                 command = c.get("command")
                 stage_rows.append(
                     (
@@ -547,8 +547,8 @@ class _Walker:
                         c["title"],
                         c["index"],
                         c["status"],
-                        _epoch_us(c["started_at"], "started_at"),
-                        _epoch_us(c["completed_at"], "completed_at"),
+                        _epoch_us(c["started_at"], f"commands[{position}].started_at"),
+                        _epoch_us(c["completed_at"], f"commands[{position}].completed_at"),
                         c["exit_code"],
                         c["kind"],
                         c["sub_run_id"],
@@ -682,6 +682,13 @@ def read_orchestrator(
     ------
     PerfkitError
         If ``root`` does not exist or is not a folder. Never for a bad file inside it.
+
+    Notes
+    -----
+    Speed (benchmarks/bench_ingest.py, 10,000 runs with real-sized 12 KB manifests, 2 CPUs):
+    manifests only, about 11,000 manifests per CPU-second against 17,000 for a bare
+    ``json.load`` loop over the same files; listing the 23 files of every run folder as well is
+    bounded by a bare ``os.scandir`` + ``stat`` walk (about 6,000 run folders per CPU-second).
     """
     if variant_by not in ("pipeline", "task"):
         raise UsageError(f"`variant_by` must be 'pipeline' or 'task', not {variant_by!r}")
