@@ -24,10 +24,11 @@ import errno
 import gc
 import json
 import os
+import pickle
 import re
+import signal
 import stat as stat_mod
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -35,6 +36,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from perfkit.errors import PerfkitError, UsageError
 from perfkit.schema import STAGES_COLUMNS, runs_frame, stages_frame
@@ -313,21 +315,33 @@ def _decode_manifest(data: bytes) -> dict:
 
 
 class _Rows:
-    """Rows collected column-wise by one walker thread; merged in order at the end."""
+    """Rows collected by one walker (or one forked worker); merged in job order at the end.
 
-    __slots__ = ("runs", "stages", "art", "problems")
+    Artifacts are kept column-wise (three flat lists, plus one ``(key, task, run_id, scope,
+    count)`` group per listed folder tree) because a workspace has ~23 files per run: a tuple
+    per file and transposing them later cost more than the listing's own Python work. ``key``
+    orders the groups: 0 for task and ``out/`` files, then the run folders in job order.
+    """
+
+    __slots__ = ("runs", "stages", "art_path", "art_size", "art_mtime", "art_groups", "problems")
 
     def __init__(self) -> None:
         self.runs: list[tuple] = []
         self.stages: list[tuple] = []
-        self.art: list[tuple] = []
+        self.art_path: list[str] = []
+        self.art_size: list[int] = []
+        self.art_mtime: list[int] = []
+        self.art_groups: list[tuple[int, str, str | None, str, int]] = []
         self.problems: list[tuple[str, str, str]] = []
 
     def extend(self, other: _Rows) -> None:
-        self.runs += other.runs
-        self.stages += other.stages
-        self.art += other.art
-        self.problems += other.problems
+        for name in self.__slots__:
+            getattr(self, name).extend(getattr(other, name))
+
+    def add_group(self, key: int, task: str, run_id: str | None, scope: str, start: int) -> None:
+        count = len(self.art_path) - start
+        if count:
+            self.art_groups.append((key, task, run_id, scope, count))
 
 
 class _Walker:
@@ -398,26 +412,26 @@ class _Walker:
             return False
 
     # walking ------------------------------------------------------------------------------
-    def files(
-        self, rows: _Rows, path: str, rel: str, task: str, run_id: str | None, scope: str
-    ) -> None:
-        """Add every regular file under ``path`` (recursively) to the artifacts rows."""
-        art = rows.art
+    def files(self, rows: _Rows, path: str, rel: str) -> None:
+        """Add every regular file under ``path`` (recursively) to the artifact columns."""
+        paths, sizes, mtimes = rows.art_path, rows.art_size, rows.art_mtime
         # unsorted: the artifacts table is sorted once at the end
         for entry in self.listdir(rows, path, rel, sort=False):
             erel = f"{rel}/{entry.name}"
             if entry.is_symlink() and not self.follow(rows, entry, erel):
                 continue
             try:
-                if entry.is_dir():
-                    self.files(rows, entry.path, erel, task, run_id, scope)
+                if entry.is_dir():  # from the folder listing's d_type: no system call
+                    self.files(rows, entry.path, erel)
                     continue
-                st = entry.stat()
+                st = entry.stat()  # the one stat of a file: type, size and mtime
             except OSError as exc:
                 rows.problems.append((erel, "unreadable", f"cannot stat ({exc.strerror})"))
                 continue
             if stat_mod.S_ISREG(st.st_mode):
-                art.append((task, run_id, scope, erel, st.st_size, st.st_mtime_ns))
+                paths.append(erel)
+                sizes.append(st.st_size)
+                mtimes.append(st.st_mtime_ns)
 
     def walk(self) -> None:
         runs_dir = os.path.join(self.root, ".runs")
@@ -435,17 +449,20 @@ class _Walker:
             for task in self.listdir(rows, out_dir, "out"):
                 trel = f"out/{task.name}"
                 if self.follow(rows, task, trel) and self.is_dir(task):
-                    self.files(rows, task.path, trel, task.name, None, "out")
-        # Run folders are independent: list and read them on a few threads (scandir, stat and
-        # read release the GIL), then merge in folder order so the result is deterministic.
-        if self.workers > 1 and len(self.jobs) > 64:
-            with ThreadPoolExecutor(self.workers) as pool:
-                results = list(pool.map(self.run, self.jobs, chunksize=32))
+                    start = len(rows.art_path)
+                    self.files(rows, task.path, trel)
+                    rows.add_group(0, task.name, None, "out", start)
+        jobs = self.jobs
+        # forking costs a few milliseconds: not worth it for a handful of run folders
+        if self.workers > 1 and len(jobs) > 64 and hasattr(os, "fork"):
+            _run_forked(self, jobs, self.workers)
         else:
-            results = [self.run(job) for job in self.jobs]
-        rows.art.sort(key=_path_of_row)
-        for result in results:
-            rows.extend(result)
+            self.run_jobs(rows, jobs, 0)
+
+    def run_jobs(self, rows: _Rows, jobs: list[tuple[str, str, str, str]], first: int) -> None:
+        """Read run folders ``jobs`` (numbered from ``first``) into ``rows``, in order."""
+        for key, job in enumerate(jobs, first + 1):
+            self.run(rows, key, job)
 
     def task(self, task: str, path: str, rel: str) -> None:
         rows = self.rows
@@ -459,35 +476,38 @@ class _Walker:
                     if self.follow(rows, run, rrel) and self.is_dir(run):
                         self.jobs.append((task, run.name, run.path, rrel))
             elif self.list_artifacts:
+                start = len(rows.art_path)
                 if self.is_dir(entry):
-                    self.files(rows, entry.path, erel, task, None, "task")
-                    continue
-                try:
-                    st = entry.stat()
-                except OSError:
-                    continue
-                if stat_mod.S_ISREG(st.st_mode):
-                    rows.art.append((task, None, "task", erel, st.st_size, st.st_mtime_ns))
+                    self.files(rows, entry.path, erel)
+                else:
+                    try:
+                        st = entry.stat()
+                    except OSError:
+                        continue
+                    if stat_mod.S_ISREG(st.st_mode):
+                        rows.art_path.append(erel)
+                        rows.art_size.append(st.st_size)
+                        rows.art_mtime.append(st.st_mtime_ns)
+                rows.add_group(0, task, None, "task", start)
 
-    def run(self, job: tuple[str, str, str, str]) -> _Rows:
-        """One run folder → its rows (runs on a worker thread: touches nothing shared)."""
+    def run(self, rows: _Rows, key: int, job: tuple[str, str, str, str]) -> None:
+        """One run folder → its rows, appended to ``rows``; ``key`` orders its artifacts."""
         task, run_id, path, rel = job
-        rows = _Rows()
         manifest_path = os.path.join(path, MANIFEST)
         manifest_rel = f"{rel}/{MANIFEST}"
         if self.list_artifacts:
-            self.files(rows, path, rel, task, run_id, "run")
-            rows.art.sort(key=_path_of_row)  # scandir order is arbitrary
+            start = len(rows.art_path)
+            self.files(rows, path, rel)
+            rows.add_group(key, task, run_id, "run", start)
         try:
             manifest = self.read_manifest(manifest_path)
         except _BadManifest as bad:
             rows.problems.append((manifest_rel, bad.reason, bad.detail))
-            return rows
+            return
         if self.list_artifacts:
-            manifest["_artifact_files"] = len(rows.art)
-            manifest["_artifact_bytes"] = sum(row[4] for row in rows.art)
+            manifest["_artifact_files"] = len(rows.art_path) - start
+            manifest["_artifact_bytes"] = sum(rows.art_size[start:])
         self.add_run(rows, task, manifest_rel, manifest)
-        return rows
 
     def read_manifest(self, path: str) -> dict:
         try:
@@ -583,6 +603,63 @@ class _Walker:
             rows.stages.append((task, run_id, rel_manifest, *row))
 
 
+def _run_forked(walker: _Walker, jobs: list[tuple[str, str, str, str]], processes: int) -> None:
+    """Read ``jobs`` split over ``processes`` processes; rows land in ``walker.rows`` in order.
+
+    Listing a run folder is mostly system calls (one open/getdents/close per sub-folder, one
+    stat per file) that a single Python thread cannot overlap, and threads fight over the GIL
+    for the rest; forked processes share nothing, so on 2 CPUs two of them nearly halve the wall
+    time. Children run only this module's pure-Python reader (no pandas/Arrow calls after the
+    fork) and send their rows back pickled through a pipe. A child that fails for any reason
+    is not trusted: its share is read again here, so the result never depends on the split.
+    """
+    size = -(-len(jobs) // processes)
+    chunks = [(first, jobs[first : first + size]) for first in range(0, len(jobs), size)]
+    children: list[tuple[int, int, int, list]] = []  # (pid, read fd, first, chunk)
+    try:
+        for first, chunk in chunks[1:]:
+            read_fd, write_fd = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child: read the share, write it back, leave without cleanup
+                status = 1
+                try:
+                    os.close(read_fd)
+                    part = _Rows()
+                    walker.run_jobs(part, chunk, first)
+                    payload = pickle.dumps(
+                        tuple(getattr(part, name) for name in _Rows.__slots__), protocol=5
+                    )
+                    with os.fdopen(write_fd, "wb") as out:
+                        out.write(payload)
+                    status = 0
+                finally:
+                    os._exit(status)
+            os.close(write_fd)
+            children.append((pid, read_fd, first, chunk))
+        first, chunk = chunks[0]
+        walker.run_jobs(walker.rows, chunk, first)
+        while children:
+            pid, read_fd, first, chunk = children.pop(0)
+            with os.fdopen(read_fd, "rb") as pipe:
+                payload = pipe.read()
+            _, status = os.waitpid(pid, 0)
+            part = _Rows()
+            if status == 0 and payload:
+                for name, values in zip(_Rows.__slots__, pickle.loads(payload)):
+                    setattr(part, name, values)
+            else:  # the child failed: read its share here
+                walker.run_jobs(part, chunk, first)
+            walker.rows.extend(part)
+    finally:
+        for pid, read_fd, _, _ in children:  # interrupted: stop and reap what is left
+            with contextlib.suppress(OSError):
+                os.close(read_fd)
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.waitpid(pid, 0)
+
+
 @contextlib.contextmanager
 def _gc_paused():
     """Pause the cyclic garbage collector while rows pile up.
@@ -602,10 +679,6 @@ def _gc_paused():
 
 def _entry_name(entry: os.DirEntry) -> str:
     return entry.name
-
-
-def _path_of_row(row: tuple) -> str:
-    return row[3]
 
 
 def _frame(rows: list[tuple], spec: list[tuple[str, str]]) -> pd.DataFrame:
@@ -669,8 +742,10 @@ def read_orchestrator(
     max_manifest_bytes
         Manifests larger than this are reported in ``problems`` instead of read.
     workers
-        Threads that list and read run folders (default 1: on the 2-CPU machine measured, more
-        threads cost CPU time without saving wall time). The result does not depend on it.
+        Processes that list and read run folders (forked, on systems that have ``fork``; more
+        than one only for more than 64 run folders). Default 1: on the shared 2-CPU machine
+        measured a second process saved no wall time (see Notes). The result does not depend
+        on it.
 
     Returns
     -------
@@ -703,9 +778,9 @@ def read_orchestrator(
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise UsageError(f"`workers` must be a positive integer, not {workers!r}")
     if workers is None:
-        # Measured on 2 CPUs (benchmarks/bench_ingest.py): threads overlap the listing's system
-        # calls but fight over the GIL for everything else; 4 threads doubled the CPU time for
-        # the same wall time. One thread unless asked.
+        # Measured on 2 CPUs (benchmarks/bench_ingest.py): threads fought over the GIL (4 threads
+        # doubled the CPU time for the same wall time); 2 forked processes only win when a
+        # second CPU is idle, which a loaded machine does not have. One process unless asked.
         workers = 1
     walker = _Walker(
         root_path, artifacts=artifacts, max_manifest_bytes=max_manifest_bytes, workers=workers
@@ -721,13 +796,50 @@ def _data(rows: _Rows, root: Path, variant_by: str) -> OrchestratorData:
     """Collected rows → the four typed tables."""
     runs = _runs_table(rows.runs, variant_by)
     stages = _stages_table(rows.stages, runs)
-    artifacts = _frame(rows.art, _ARTIFACT_ROW)
-    artifacts["modified_at"] = pd.to_datetime(artifacts["modified_at"], unit="ns", utc=True)
+    artifacts = _artifacts_table(rows)
     # a bad symlink can be met twice (listing the run folder, then reading its manifest)
     unique = list(dict.fromkeys(rows.problems))
     problems = _frame(unique, list(PROBLEMS_COLUMNS.items()))
     return OrchestratorData(
         runs=runs, stages=stages, artifacts=artifacts, problems=problems, root=root
+    )
+
+
+def _artifacts_table(rows: _Rows) -> pd.DataFrame:
+    """The artifact columns → the ``artifacts`` table, sorted by group key, then path.
+
+    task/run_id/scope repeat for every file of a group: they are built once per group and
+    repeated by Arrow (``take``), and the sort is Arrow's, not a Python sort of row tuples.
+    """
+    groups = rows.art_groups
+    keys, tasks, run_ids, scopes, counts = (
+        (list(column) for column in zip(*groups)) if groups else ([], [], [], [], [])
+    )
+    counts_np = np.asarray(counts, dtype="int64")
+    which = pa.array(np.repeat(np.arange(len(groups), dtype="int64"), counts_np))
+    table = pa.table(
+        {
+            "key": pa.array(keys, type=pa.int64()).take(which),
+            "path": pa.array(rows.art_path, type=pa.large_string()),
+        }
+    )
+    order = pc.sort_indices(table, sort_keys=[("key", "ascending"), ("path", "ascending")])
+    which = which.take(order)
+
+    def strings(values: list) -> pd.arrays.ArrowStringArray:
+        array = pa.array(values, type=pa.large_string()).take(which)
+        return pd.array(array, dtype="string")
+
+    mtimes = np.asarray(rows.art_mtime, dtype="int64")[order.to_numpy()]
+    return pd.DataFrame(
+        {
+            "task": strings(tasks),
+            "run_id": strings(run_ids),
+            "scope": strings(scopes),
+            "path": pd.array(table["path"].take(order).combine_chunks(), dtype="string"),
+            "bytes": np.asarray(rows.art_size, dtype="int64")[order.to_numpy()],
+            "modified_at": pd.to_datetime(mtimes, unit="ns", utc=True),
+        }
     )
 
 
@@ -738,10 +850,6 @@ _RUN_ROW = [
     ("parent_run_id", "string"), ("n_stages", "int64"), ("manifest_version", "int64"),
     ("manifest_bytes", "int64"), ("artifact_bytes", "Int64"), ("artifact_files", "Int64"),
     ("manifest_path", "string"),
-]  # fmt: skip
-_ARTIFACT_ROW = [
-    ("task", "string"), ("run_id", "string"), ("scope", "string"), ("path", "string"),
-    ("bytes", "int64"), ("modified_at", "int64"),
 ]  # fmt: skip
 _STAGE_ROW = [
     ("task", "string"), ("run_id", "string"), ("manifest_path", "string"), ("stage", "string"),
@@ -893,9 +1001,9 @@ def read_run_folders(
     root_path = Path(root)
     walker = _Walker(root_path, artifacts=True, max_manifest_bytes=DEFAULT_MAX_MANIFEST_BYTES, workers=1)
     rows = _Rows()
-    for task, run_id in sorted(folders):
+    for key, (task, run_id) in enumerate(sorted(folders), 1):
         rel = f".runs/{task}/cli/{run_id}"
-        rows.extend(walker.run((task, run_id, os.path.join(root_path, ".runs", task, "cli", run_id), rel)))
+        walker.run(rows, key, (task, run_id, os.path.join(root_path, ".runs", task, "cli", run_id), rel))
     return _data(rows, root_path, "pipeline")
 
 
