@@ -1,20 +1,27 @@
-"""How fast does perfkit read an orchestrator workspace? Side by side with a bare json.load loop.
+"""How fast does perfkit read an orchestrator workspace? Side by side with its floors.
 
 Builds a workspace of N runs (default 10,000) in a temporary folder: every run folder gets a
 manifest copied from a real one (tests/data/orchestrator, ~12 KB, 4 stages, with new run ids and
 times) and the other 22 files of a real run folder at their real sizes (sparse, so the disk stays
-empty). Then, on a warm cache, times:
+empty). Then, on a warm cache, times in interleaved rounds (so a change in the machine's load hits
+every contender alike):
 
     floor_json_load    for each manifest path (known in advance): json.load(open(path))
     floor_listing      a bare recursive os.scandir + stat of every file of the workspace
+    floor_find_c       GNU find printing size, mtime and path of every file (the same system
+                       calls from C: what listing costs with no Python at all); skipped without find
     manifests_only     perfkit.read_orchestrator(root, artifacts=False)
-    full               perfkit.read_orchestrator(root)  (also lists ~23 files per run)
+    full               perfkit.read_orchestrator(root)  the default: also lists ~23 files per run
+    full_2_processes   perfkit.read_orchestrator(root, workers=2)
+    baseline_*         the same two calls of another orchestrator.py (--baseline FILE), e.g. the
+                       one on main, to measure a change side by side
 
-The floor of ``full`` is the sum of the two floors.
-
-and prints manifests per second (best of --repeat). Writes benchmarks/results/ingest.json.
+The floor of ``full`` is the sum of json.load and the listing. CPU time counts forked children
+(find, worker processes). Prints runs per second of wall time and per CPU-second (best of
+--repeat) and the load average; writes benchmarks/results/ingest.json.
 
     /work/venv/bin/python benchmarks/bench_ingest.py [--runs 10000] [--repeat 3]
+        [--workspace /tmp/ws] [--baseline /tmp/orchestrator_main.py]
 """
 
 from __future__ import annotations
@@ -22,7 +29,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import importlib.util
 import platform
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -93,17 +103,38 @@ def floor_listing(root: Path) -> None:
     _scandir_stat(str(root))
 
 
-def best_of(repeat: int, fn) -> tuple[float, float]:
-    """Best wall time and best CPU time (this process, all threads) of ``repeat`` calls.
+def floor_find_c(root: Path) -> None:
+    subprocess.run(
+        ["find", str(root), "-printf", "%s %T@ %P\n"], stdout=subprocess.DEVNULL, check=True
+    )
+
+
+def _cpu() -> float:
+    t = os.times()  # this process (all threads) and its waited-for children
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def interleaved(repeat: int, contenders: dict) -> dict[str, tuple[float, float]]:
+    """Best wall time and best CPU time of ``repeat`` calls of each contender, run in rounds.
 
     CPU time is reported as well because a shared machine's load inflates wall time."""
-    walls, cpus = [], []
+    walls: dict[str, list[float]] = {name: [] for name in contenders}
+    cpus: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(repeat):
-        t0, c0 = time.perf_counter(), time.process_time()
-        fn()
-        walls.append(time.perf_counter() - t0)
-        cpus.append(time.process_time() - c0)
-    return min(walls), min(cpus)
+        for name, fn in contenders.items():
+            t0, c0 = time.perf_counter(), _cpu()
+            fn()
+            walls[name].append(time.perf_counter() - t0)
+            cpus[name].append(_cpu() - c0)
+    return {name: (min(walls[name]), min(cpus[name])) for name in contenders}
+
+
+def _load_module(path: str):
+    spec = importlib.util.spec_from_file_location("perfkit_orchestrator_baseline", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(HERE / "results" / "ingest.json"))
     parser.add_argument("--workspace", help="build the workspace here and keep it; reuse it if it "
                         "is already there (building 10,000 runs takes a while on a slow disk)")
+    parser.add_argument("--baseline", help="another orchestrator.py to time side by side")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="perfkit-bench-ingest-") as tmp:
@@ -131,20 +163,31 @@ def main(argv: list[str] | None = None) -> int:
         assert len(check.runs) == args.runs and check.problems.empty, check
         floor_json_load(paths)
 
-        results = {}
-        for name, fn in (
-            ("floor_json_load", lambda: floor_json_load(paths)),
-            ("floor_listing", lambda: floor_listing(root)),
-            ("manifests_only", lambda: read_orchestrator(root, artifacts=False)),
-            ("full", lambda: read_orchestrator(root)),
-        ):
-            seconds, cpu = best_of(args.repeat, fn)
-            results[name] = {
+        contenders = {
+            "floor_json_load": lambda: floor_json_load(paths),
+            "floor_listing": lambda: floor_listing(root),
+        }
+        if shutil.which("find"):
+            contenders["floor_find_c"] = lambda: floor_find_c(root)
+        contenders["manifests_only"] = lambda: read_orchestrator(root, artifacts=False)
+        contenders["full"] = lambda: read_orchestrator(root)
+        contenders["full_2_processes"] = lambda: read_orchestrator(root, workers=2)
+        if args.baseline:
+            base = _load_module(args.baseline).read_orchestrator
+            contenders["baseline_manifests_only"] = lambda: base(root, artifacts=False)
+            contenders["baseline_full"] = lambda: base(root)
+        load_before = Path("/proc/loadavg").read_text().strip() if Path("/proc/loadavg").exists() else None
+        timed = interleaved(args.repeat, contenders)
+        load_after = Path("/proc/loadavg").read_text().strip() if Path("/proc/loadavg").exists() else None
+        results = {
+            name: {
                 "seconds": seconds,
                 "manifests_per_s": args.runs / seconds,
                 "cpu_seconds": cpu,
                 "manifests_per_cpu_s": args.runs / cpu,
             }
+            for name, (seconds, cpu) in timed.items()
+        }
 
     report = {
         "benchmark": "ingest",
@@ -158,25 +201,33 @@ def main(argv: list[str] | None = None) -> int:
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "load_average_1min": os.getloadavg()[0],
+        "loadavg_before": load_before,
+        "loadavg_after": load_after,
+        "baseline": args.baseline,
         "results": results,
-        "ratio_full_to_floor": results["full"]["seconds"]
-        / (results["floor_json_load"]["seconds"] + results["floor_listing"]["seconds"]),
-        "ratio_manifests_only_to_floor": results["manifests_only"]["seconds"]
-        / results["floor_json_load"]["seconds"],
+        # in CPU time: on a shared machine wall time mostly measures the neighbours
+        "ratio_full_to_floor": results["full"]["cpu_seconds"]
+        / (results["floor_json_load"]["cpu_seconds"] + results["floor_listing"]["cpu_seconds"]),
+        "ratio_manifests_only_to_floor": results["manifests_only"]["cpu_seconds"]
+        / results["floor_json_load"]["cpu_seconds"],
     }
     print(
         f"{args.runs} runs, manifests {report['manifest_bytes_mean']:.0f} B on average, "
         f"{report['files_per_run']} files per run (built in {built:.1f} s)"
     )
-    print(f"  (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; best of {args.repeat})")
+    print(
+        f"  (/proc/loadavg {load_before} before, {load_after} after; {os.cpu_count()} CPUs; "
+        f"best of {args.repeat} interleaved rounds)"
+    )
     for name, r in results.items():
         print(
-            f"  {name:16s} {r['seconds']:7.3f} s wall {r['manifests_per_s']:8,.0f} manifests/s"
+            f"  {name:23s} {r['seconds']:7.3f} s wall {r['manifests_per_s']:8,.0f} manifests/s"
             f"   | {r['cpu_seconds']:7.3f} s CPU {r['manifests_per_cpu_s']:8,.0f} per CPU-second"
         )
     print(
         f"  perfkit / floor: {report['ratio_manifests_only_to_floor']:.2f}x (manifests only), "
-        f"{report['ratio_full_to_floor']:.2f}x (with artifacts, against json.load + listing)"
+        f"{report['ratio_full_to_floor']:.2f}x (with artifacts, against json.load + listing), "
+        "in CPU time"
     )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

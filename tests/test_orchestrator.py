@@ -188,6 +188,34 @@ def test_threads_do_not_change_the_result(tmp_path):
     assert len(one.runs) == 150 and len(one.artifacts) == 301 and len(one.problems) == 1
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="worker processes need os.fork")
+def test_a_failed_worker_process_is_read_again_in_process(tmp_path, monkeypatch):
+    import types
+
+    import perfkit.orchestrator as orch
+
+    for i in range(100):
+        write_run(tmp_path, f"r{i:03d}", small_manifest(f"r{i:03d}"), task=f"t{i % 2}")
+        (tmp_path / f".runs/t{i % 2}/cli/r{i:03d}/log.txt").write_bytes(b"z" * i)
+    one = read_orchestrator(tmp_path, workers=1)
+    forks = []
+    real_fork = os.fork
+
+    def counting_fork():
+        forks.append(1)
+        return real_fork()
+
+    def broken_dumps(*args, **kwargs):  # runs in the child only: the child dies
+        raise RuntimeError("worker cannot send its rows")
+
+    monkeypatch.setattr(orch.os, "fork", counting_fork)
+    monkeypatch.setattr(orch, "pickle", types.SimpleNamespace(dumps=broken_dumps, loads=None))
+    two = read_orchestrator(tmp_path, workers=2)
+    assert forks == [1]
+    for name in ("runs", "stages", "artifacts", "problems"):
+        pd.testing.assert_frame_equal(getattr(one, name), getattr(two, name))
+
+
 def test_runs_in_progress_are_kept(tmp_path):
     m = small_manifest("live", status="in_progress", completed_at=None)
     m["commands"][1].update(status="running", completed_at=None, exit_code=None)
