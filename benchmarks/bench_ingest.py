@@ -12,7 +12,8 @@ every contender alike):
                        calls from C: what listing costs with no Python at all); skipped without find
     manifests_only     perfkit.read_orchestrator(root, artifacts=False)
     full               perfkit.read_orchestrator(root)  the default: also lists ~23 files per run
-    full_2_processes   perfkit.read_orchestrator(root, workers=2)
+                       (both on 2 forked processes by default on Linux with 2+ CPUs)
+    *_1_process        the same with workers=1
     baseline_*         the same two calls of another orchestrator.py (--baseline FILE), e.g. the
                        one on main, to measure a change side by side
 
@@ -170,8 +171,11 @@ def main(argv: list[str] | None = None) -> int:
         if shutil.which("find"):
             contenders["floor_find_c"] = lambda: floor_find_c(root)
         contenders["manifests_only"] = lambda: read_orchestrator(root, artifacts=False)
+        contenders["manifests_only_1_process"] = lambda: read_orchestrator(
+            root, artifacts=False, workers=1
+        )
         contenders["full"] = lambda: read_orchestrator(root)
-        contenders["full_2_processes"] = lambda: read_orchestrator(root, workers=2)
+        contenders["full_1_process"] = lambda: read_orchestrator(root, workers=1)
         if args.baseline:
             base = _load_module(args.baseline).read_orchestrator
             contenders["baseline_manifests_only"] = lambda: base(root, artifacts=False)
@@ -221,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for name, r in results.items():
         print(
-            f"  {name:23s} {r['seconds']:7.3f} s wall {r['manifests_per_s']:8,.0f} manifests/s"
+            f"  {name:25s} {r['seconds']:7.3f} s wall {r['manifests_per_s']:8,.0f} manifests/s"
             f"   | {r['cpu_seconds']:7.3f} s CPU {r['manifests_per_cpu_s']:8,.0f} per CPU-second"
         )
     print(
