@@ -33,6 +33,7 @@ import os
 import importlib.util
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -115,8 +116,8 @@ def _cpu() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
-def interleaved(repeat: int, contenders: dict) -> dict[str, tuple[float, float]]:
-    """Best wall time and best CPU time of ``repeat`` calls of each contender, run in rounds.
+def interleaved(repeat: int, contenders: dict) -> dict[str, tuple[float, float, float]]:
+    """Best wall time, best CPU time and median wall time of ``repeat`` calls of each contender, run in rounds.
 
     CPU time is reported as well because a shared machine's load inflates wall time."""
     walls: dict[str, list[float]] = {name: [] for name in contenders}
@@ -127,7 +128,10 @@ def interleaved(repeat: int, contenders: dict) -> dict[str, tuple[float, float]]
             fn()
             walls[name].append(time.perf_counter() - t0)
             cpus[name].append(_cpu() - c0)
-    return {name: (min(walls[name]), min(cpus[name])) for name in contenders}
+    return {
+        name: (min(walls[name]), min(cpus[name]), statistics.median(walls[name]))
+        for name in contenders
+    }
 
 
 def _load_module(path: str):
@@ -189,8 +193,10 @@ def main(argv: list[str] | None = None) -> int:
                 "manifests_per_s": args.runs / seconds,
                 "cpu_seconds": cpu,
                 "manifests_per_cpu_s": args.runs / cpu,
+                "median_seconds": median,
+                "median_manifests_per_s": args.runs / median,
             }
-            for name, (seconds, cpu) in timed.items()
+            for name, (seconds, cpu, median) in timed.items()
         }
 
     report = {
@@ -227,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  {name:25s} {r['seconds']:7.3f} s wall {r['manifests_per_s']:8,.0f} manifests/s"
             f"   | {r['cpu_seconds']:7.3f} s CPU {r['manifests_per_cpu_s']:8,.0f} per CPU-second"
+            f"   | median {r['median_manifests_per_s']:8,.0f}/s wall"
         )
     print(
         f"  perfkit / floor: {report['ratio_manifests_only_to_floor']:.2f}x (manifests only), "

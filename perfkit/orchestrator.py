@@ -788,10 +788,11 @@ def read_orchestrator(
     Speed (benchmarks/bench_ingest.py, 10,000 runs with real-sized 12 KB manifests and 23 files
     in 11 folders per run, 2 CPUs, load average ~3): manifests only, about 11,700 manifests per
     CPU-second against 17,000 for a bare ``json.load`` loop; the default (artifacts listed)
-    about 3,200 per CPU-second and, with its 2 processes, ~5,000 per second of wall time when
-    the second CPU is free. The listing is system calls: a bare ``os.scandir`` + ``stat`` walk
-    manages ~6,100 run folders per CPU-second and GNU ``find`` (C) ~5,700, so one CPU cannot
-    list and parse more than ~4,300 runs per second.
+    about 3,600 per CPU-second on one process and, on its 2 processes, ~5,200 per second of
+    wall time at best (median ~4,600 with the machine's load average at 2). The listing is
+    system calls: a bare ``os.scandir`` + ``stat`` walk manages ~6,300 run folders per
+    CPU-second and GNU ``find`` (C) ~5,700, so one CPU cannot list and parse more than ~4,400
+    runs per second whatever the Python around it.
     """
     if variant_by not in ("pipeline", "task"):
         raise UsageError(f"`variant_by` must be 'pipeline' or 'task', not {variant_by!r}")
