@@ -349,7 +349,7 @@ def _add_demo(sub) -> None:
     p.add_argument("--runs", type=int, metavar="N", help="runs per variant (default 20)")
     p.add_argument("--warmup", type=int, metavar="N", help="warm-up runs per variant (default 2)")
     p.add_argument("--trace-runs", type=int, metavar="K",
-                   help="traced runs per variant for the manifest-write counts (default 1; 0 = none)")
+                   help="traced runs per variant for the manifest-write counts (default 3; 0 = none)")
     p.add_argument("--shards", type=int, metavar="N", help="pipeline shards per stage (default 12)")
     p.add_argument("--rows", type=int, metavar="N", help="records per shard (default 150)")
     p.add_argument("--seed", type=int, metavar="N", help="seed of the run order (default 0)")

@@ -354,6 +354,8 @@ def _fmt_pct(x: Any) -> str:
         return "—"
     if value != value:  # NaN
         return "—"
+    if value in (float("inf"), float("-inf")):  # an unbounded interval (baseline median 0)
+        return "+∞" if value > 0 else "−∞"
     if abs(value) < 0.0005:
         return "0.0%"  # never "-0.0%" nor "+0.0%"
     return f"{value:+.1%}"
