@@ -270,3 +270,21 @@ def test_summary_stays_under_the_comment_limit_and_escapes_markdown():
     text = rep.summary_markdown()
     assert len(text.encode("utf-8")) <= report.SUMMARY_LIMIT
     assert "<img" not in text
+
+
+def test_default_targets_add_manifest_writes_only_where_both_sides_counted(tmp_path, monkeypatch):
+    assert report.comparison(DATA / "demo-fix", resamples=200).targets == ["wall_s", "manifest_writes"]
+    # no traced pass in these: wall time alone, and the notebook is told so (its own default
+    # names manifest_writes, which they lack)
+    seen = {}
+
+    def fake_execute(nb, out, params, cwd=None):
+        seen.update(params)
+        return out
+
+    monkeypatch.setattr(report, "execute", fake_execute)
+    monkeypatch.setattr(report, "export_html", lambda nb, html, title="": html)
+    files = report.report(DATA / "orchestrator-before", DATA / "orchestrator-after",
+                          out=tmp_path / "o", parameters={"resamples": 200})
+    assert seen["metrics"] == ["wall_s"]
+    assert json.loads(files.verdict.read_text())["settings"]["targets"] == ["wall_s"]
