@@ -42,6 +42,8 @@ FONT = "Liberation Sans, Arial, sans-serif"
 
 #: Width of the charts in pixels: fixed, because the static SVG cannot adapt to its container.
 WIDTH = 520
+#: An axis of counts (execution order, runs before): whole numbers only, never "45.5".
+_COUNT_AXIS = alt.Axis(format="d", tickMinStep=1)
 
 _counter = itertools.count(1)
 
@@ -339,7 +341,7 @@ def execution_order(
     cols = [c for c in ("variant", "run", "order", "status") if c in data.columns]
     data = _plain(data[cols + [metric]]).rename(columns={metric: "value"})
     base = alt.Chart(data).encode(
-        x=alt.X("order:Q", title="execution order"),
+        x=alt.X("order:Q", title="execution order", axis=_COUNT_AXIS),
         y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=False)),
         color=alt.Color("variant:N", scale=_variant_scale(order), sort=order),
     )
@@ -470,7 +472,7 @@ def growth(
     data = _plain(history[cols].dropna(subset=[x, y]))
     by_variant = "variant" in data.columns and data["variant"].nunique() > 1
     base = alt.Chart(data).encode(
-        x=alt.X(f"{x}:Q", title="runs before this one"),
+        x=alt.X(f"{x}:Q", title="runs before this one", axis=_COUNT_AXIS),
         y=alt.Y(f"{y}:Q", title=y_title or y, scale=alt.Scale(zero=False)),
     )
     if by_variant:  # one fitted line per variant: their levels differ, growth is within each

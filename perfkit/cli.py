@@ -296,6 +296,33 @@ def _run_compare(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def _add_comparison_options(p: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """The options `compare` and `report` share. ``defaults=False`` leaves unset options as None
+    (report: the notebook's own defaults apply, and --hotspots can tell that none was given)."""
+
+    def default(value):
+        return value if defaults else None
+
+    p.add_argument("--baseline", metavar="NAME", help="baseline variant (default: baseline, "
+                   "or the only variant of DATASET)")
+    p.add_argument("--candidate", metavar="NAME", help="candidate variant (default: candidate, "
+                   "or the only variant of DATASET2)")
+    p.add_argument("--target", default=default("10%:20%"), metavar="LOW:HIGH",
+                   help="target band of improvement, e.g. 10%%:20%% (default)")
+    p.add_argument("--metric", action="append", metavar="METRIC",
+                   help="target metric (repeatable; default wall_s)")
+    p.add_argument("--guardrail", action="append", metavar="METRIC=MARGIN",
+                   help="guardrail and the increase it tolerates (repeatable; replaces the "
+                   "default max_rss_kib=5%%; the success rate is always one)")
+    p.add_argument("--confidence", type=float, default=default(0.95),
+                   help="confidence level (default 0.95)")
+    p.add_argument("--seed", type=int, default=default(0), help="bootstrap seed (default 0)")
+    p.add_argument("--resamples", type=int, default=default(10_000),
+                   help="bootstrap resamples (default 10000)")
+    p.add_argument("--statistic", choices=("median", "mean"), default=default("median"),
+                   help="statistic compared (default median)")
+
+
 def _add_compare(sub) -> None:
     p = sub.add_parser(
         "compare",
@@ -309,21 +336,7 @@ def _add_compare(sub) -> None:
     p.add_argument("dataset", metavar="DATASET", help="dataset holding both variants, or the baseline's")
     p.add_argument("dataset2", metavar="DATASET2", nargs="?",
                    help="the candidate's dataset (then DATASET is the baseline's)")
-    p.add_argument("--baseline", metavar="NAME", help="baseline variant (default: baseline, "
-                   "or the only variant of DATASET)")
-    p.add_argument("--candidate", metavar="NAME", help="candidate variant (default: candidate, "
-                   "or the only variant of DATASET2)")
-    p.add_argument("--target", default="10%:20%", metavar="LOW:HIGH",
-                   help="target band of improvement, e.g. 10%%:20%% (default)")
-    p.add_argument("--metric", action="append", metavar="METRIC",
-                   help="target metric (repeatable; default wall_s)")
-    p.add_argument("--guardrail", action="append", metavar="METRIC=MARGIN",
-                   help="guardrail and the increase it tolerates (repeatable; replaces the "
-                   "default max_rss_kib=5%%; the success rate is always one)")
-    p.add_argument("--confidence", type=float, default=0.95, help="confidence level (default 0.95)")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
-    p.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples (default 10000)")
-    p.add_argument("--statistic", choices=("median", "mean"), default="median")
+    _add_comparison_options(p, defaults=True)
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     p.set_defaults(func=_run_compare)
 
@@ -349,7 +362,7 @@ def _add_demo(sub) -> None:
     p.add_argument("--runs", type=int, metavar="N", help="runs per variant (default 20)")
     p.add_argument("--warmup", type=int, metavar="N", help="warm-up runs per variant (default 2)")
     p.add_argument("--trace-runs", type=int, metavar="K",
-                   help="traced runs per variant for the manifest-write counts (default 1; 0 = none)")
+                   help="traced runs per variant for the manifest-write counts (default 3; 0 = none)")
     p.add_argument("--shards", type=int, metavar="N", help="pipeline shards per stage (default 12)")
     p.add_argument("--rows", type=int, metavar="N", help="records per shard (default 150)")
     p.add_argument("--seed", type=int, metavar="N", help="seed of the run order (default 0)")
@@ -451,17 +464,7 @@ def _add_report(sub) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the report files")
     p.add_argument("--hotspots", action="store_true",
                    help="the hotspot report (where do time and I/O go?) instead of a comparison")
-    p.add_argument("--baseline", metavar="NAME", help="baseline variant")
-    p.add_argument("--candidate", metavar="NAME", help="candidate variant")
-    p.add_argument("--target", metavar="LOW:HIGH", help="target band, e.g. 10%%:20%% (default)")
-    p.add_argument("--metric", action="append", metavar="METRIC",
-                   help="target metric (repeatable; default wall_s)")
-    p.add_argument("--guardrail", action="append", metavar="METRIC=MARGIN",
-                   help="guardrail and the increase it tolerates (repeatable)")
-    p.add_argument("--confidence", type=float, help="confidence level (default 0.95)")
-    p.add_argument("--seed", type=int, help="bootstrap seed (default 0)")
-    p.add_argument("--resamples", type=int, help="bootstrap resamples (default 10000)")
-    p.add_argument("--statistic", choices=("median", "mean"))
+    _add_comparison_options(p, defaults=False)
     p.add_argument("--title", help="report title")
     p.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE",
                    help="any other notebook parameter (NAME=VALUE: a string; NAME:=JSON); "

@@ -46,14 +46,16 @@ class DemoConfig:
 
     runs: int = 20
     warmup: int = 2
-    trace_runs: int = 1
+    # more than one traced run, so that "every run writes the manifest the same number of times"
+    # is observed rather than assumed before the counts are compared exactly
+    trace_runs: int = 3
     shards: int = 12
     rows: int = 150
     seed: int = 0
 
     @classmethod
     def quick(cls) -> DemoConfig:
-        return cls(runs=10, warmup=1, trace_runs=1)  # 10: below it, perfkit warns of few runs
+        return cls(runs=10, warmup=1, trace_runs=2)  # 10: below it, perfkit warns of few runs
 
     def validate(self) -> None:
         for name, least, words in (
@@ -286,6 +288,8 @@ def run_demo(
         **(tracing if trace_runs else {}),
     )
     counts = manifest_writes(dataset.runs)
+    # The fix is judged on both things it is for: wall time, and (when traced) manifest writes.
+    targets = ("wall_s", "manifest_writes") if "manifest_writes" in dataset.runs.columns else ("wall_s",)
 
     report_html = summary_md = verdict_json = None
     if report:
@@ -295,14 +299,20 @@ def run_demo(
         files = write_report(
             out / "dataset",
             out=out / "report",
-            parameters={"title": "perfkit demo: manifest persisted per stage instead of per step"},
+            parameters={
+                "title": "perfkit demo: manifest persisted per stage instead of per step",
+                "metrics": list(targets),
+            },
         )
         overall, exit_code = files.overall, files.exit_code
         report_html, summary_md, verdict_json = files.html, files.summary, files.verdict
     # The report's defaults (bootstrap seed included), so that the table agrees with the report;
     # the printed table keeps the target, the guardrails and the few counters the fix is about.
-    info = [c for c in DEMO_INFO if c in dataset.runs.columns and dataset.runs[c].notna().any()]
-    result_cmp = compare(dataset, info=info)
+    info = [
+        c for c in DEMO_INFO
+        if c in dataset.runs.columns and dataset.runs[c].notna().any() and c not in targets
+    ]
+    result_cmp = compare(dataset, targets=targets, info=info)
     if not report:
         overall, exit_code = result_cmp.overall, result_cmp.exit_code
     return DemoResult(

@@ -6,7 +6,8 @@ Three questions, one function each:
   does that share vary from run to run?
 * :func:`io_metrics` — which I/O and file-operation counters the runs carry (to chart per run);
 * :func:`growth` / :func:`growth_slopes` — do run time and artifact size grow as the history of
-  runs grows (state accrued by earlier runs: the reason this loop exists)?
+  runs grows (state accrued by earlier runs: the reason this loop exists)? Wall time is shown
+  next to CPU time (``cpu_s``): runs made one after another also see the machine drift.
 
 :func:`load_source` reads either a perfkit dataset or an orchestrator workspace.
 """
@@ -34,7 +35,36 @@ IO_METRICS = (
     "manifest_bytes",
     "artifact_bytes",
     "artifact_files",
+    # what the run-folder watcher of `perfkit measure --orchestrator-root` saw each run write
+    "orchestrator_manifest_bytes",
+    "orchestrator_artifact_bytes",
 )
+
+#: What :func:`growth` fits by default, when present: wall time next to CPU time (for runs made
+#: one after another, wall time also carries the machine's drift; CPU time mostly does not),
+#: then the sizes of what the runs leave behind.
+GROWTH_METRICS = (
+    "wall_s",
+    "cpu_s",
+    "artifact_bytes",
+    "manifest_bytes",
+    "orchestrator_manifest_bytes",
+    "orchestrator_artifact_bytes",
+    "io_wchar",
+)
+
+
+def with_cpu_s(runs: pd.DataFrame) -> pd.DataFrame:
+    """``runs`` with a derived ``cpu_s`` column = ``user_s`` + ``sys_s`` (CPU time of the run).
+
+    Returned unchanged when it already has ``cpu_s`` or lacks either part; a run missing either
+    part gets NaN (not the other part alone).
+    """
+    if "cpu_s" in runs.columns or not {"user_s", "sys_s"} <= set(runs.columns):
+        return runs
+    user = pd.to_numeric(runs["user_s"], errors="coerce").astype("float64")
+    system = pd.to_numeric(runs["sys_s"], errors="coerce").astype("float64")
+    return runs.assign(cpu_s=user + system)
 
 
 def load_source(path: str | os.PathLike) -> Dataset:
@@ -137,14 +167,16 @@ def growth(runs: pd.DataFrame, metrics: list[str] | None = None) -> pd.DataFrame
 
     Returns one row per non-warm-up run with columns ``history`` (runs before this one, over all
     variants and including warm-up and traced runs: they share the workspace whose state
-    accrues), ``variant``, ``run``, ``order`` and each metric of ``metrics`` (default: ``wall_s``
-    and the artifact/manifest size columns present). A traced run keeps only the counts that
-    only a traced pass records; its timings are left out.
+    accrues), ``variant``, ``run``, ``order`` and each metric of ``metrics`` (default: those of
+    :data:`GROWTH_METRICS` present — ``wall_s``, ``cpu_s`` (``user_s`` + ``sys_s``, derived by
+    :func:`with_cpu_s`), the artifact/manifest size columns and ``io_wchar``). A traced run keeps
+    only the counts that only a traced pass records; its timings are left out.
     """
     if "order" not in runs.columns:
         raise UsageError("`runs` lacks column 'order'")
+    runs = with_cpu_s(runs)
     if metrics is None:
-        metrics = [c for c in ("wall_s", "artifact_bytes", "manifest_bytes", "io_wchar")
+        metrics = [c for c in GROWTH_METRICS
                    if c in runs.columns and pd.to_numeric(runs[c], errors="coerce").notna().any()]
     missing = [m for m in metrics if m not in runs.columns]
     if missing:

@@ -329,10 +329,11 @@ def escape(text: Any) -> str:
     return html.escape("" if text is None else str(text), quote=True)
 
 
-def table_html(df: Any, *, index: bool = False) -> str:
+def table_html(df: Any, *, index: bool = False, classes: str = "") -> str:
     """A DataFrame as an HTML table whose cells are escaped (pandas escapes by default; a Styler
     would not, and writes random ids)."""
-    return df.to_html(index=index, escape=True, na_rep="—", border=0, classes="perfkit-table")
+    return df.to_html(index=index, escape=True, na_rep="—", border=0,
+                      classes=" ".join(["perfkit-table", *classes.split()]))
 
 
 def _html(text: str) -> Any:
@@ -354,6 +355,8 @@ def _fmt_pct(x: Any) -> str:
         return "—"
     if value != value:  # NaN
         return "—"
+    if value in (float("inf"), float("-inf")):  # an unbounded interval (baseline median 0)
+        return "+∞" if value > 0 else "−∞"
     if abs(value) < 0.0005:
         return "0.0%"  # never "-0.0%" nor "+0.0%"
     return f"{value:+.1%}"
@@ -391,6 +394,32 @@ def _flatten(meta: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
         else:
             out[name] = "" if value is None else str(value)
     return out
+
+
+#: Longest metadata value shown whole; longer ones (a long command line) are cut in the display.
+META_VALUE_LIMIT = 240
+
+
+def _meta_rows(meta: Mapping[str, Any]) -> dict[str, str]:
+    """:func:`_flatten` for display: a variant's ``argv`` is dropped when it only repeats its
+    ``command`` word for word, and a value longer than :data:`META_VALUE_LIMIT` is cut (the
+    dataset's ``meta.json`` keeps it whole)."""
+    flat = _flatten(meta)
+    out = {}
+    for key, value in flat.items():
+        if key.endswith(".argv") and flat.get(key[: -len("argv")] + "command") == value:
+            continue
+        if len(value) > META_VALUE_LIMIT:
+            value = f"{value[:META_VALUE_LIMIT]}… ({len(value) - META_VALUE_LIMIT:,} more characters)"
+        out[key] = value
+    return out
+
+
+def _direction(verdict: str) -> str:
+    """An informational row's reading: which way the interval points, with no target implied."""
+    if verdict in ("cleared-stretch", "cleared", "improved-unresolved", "improved-below-target"):
+        return "better"  # the whole interval is above 0
+    return {"no-change": "no clear change", "regressed": "worse"}.get(verdict, "—")
 
 
 @dataclass
@@ -479,9 +508,10 @@ class ComparisonReport:
         low, high = self.settings.get("target", [0.1, 0.2])
         parts = []
         for row in t[t["role"] == "target"].itertuples():
+            interval = ("exact: every run counted the same" if row.method == "exact" else
+                        f"{conf} interval {_fmt_pct(row.ci_low)} to {_fmt_pct(row.ci_high)}")
             parts.append(
-                f"{row.metric} {_fmt_pct(row.change)} (better if positive; {conf} interval "
-                f"{_fmt_pct(row.ci_low)} to {_fmt_pct(row.ci_high)}): {row.verdict}"
+                f"{row.metric} {_fmt_pct(row.change)} (better if positive; {interval}): {row.verdict}"
             )
         guards = t[t["role"] == "guardrail"]
         bad = [f"{g.metric} {g.verdict}" for g in guards.itertuples() if g.verdict != "held"]
@@ -505,17 +535,26 @@ class ComparisonReport:
         t = t[t["role"].isin(roles)]
         conf = f"{self.settings.get('confidence', 0.95):.0%}"
         stat = self.settings.get("statistic", "median")
+        rate = t["metric"] == "success_rate"  # perfkit.verdict.SUCCESS_METRIC
+
+        def level(col: str) -> list[str]:  # the success rate reads as a percentage
+            return [f"{v:.0%}" if r and v == v else _fmt_num(v) for v, r in zip(t[col], rate)]
+
+        info = roles == ("info",)
         return pd.DataFrame(
             {
                 "metric": t["metric"].astype(str),
                 "role": t["role"].astype(str),
                 "runs (b/c)": [f"{a}/{b}" for a, b in zip(t["n_baseline"], t["n_candidate"])],
-                f"baseline {stat}": t["baseline"].map(_fmt_num),
-                f"candidate {stat}": t["candidate"].map(_fmt_num),
+                f"baseline {stat}": level("baseline"),
+                f"candidate {stat}": level("candidate"),
                 "change": t["change"].map(_fmt_pct),
-                f"{conf} interval": [f"{_fmt_pct(a)} to {_fmt_pct(b)}"
-                                     for a, b in zip(t["ci_low"], t["ci_high"])],
-                "verdict": t["verdict"].astype(str),
+                # an exact comparison (constant counts) has no interval to show
+                f"{conf} interval": ["exact" if m == "exact" else f"{_fmt_pct(a)} to {_fmt_pct(b)}"
+                                     for a, b, m in zip(t["ci_low"], t["ci_high"], t["method"])],
+                # informational rows have no target: say which way they went, not "cleared"
+                ("direction" if info else "verdict"): (t["verdict"].map(_direction) if info
+                                                       else t["verdict"].astype(str)),
                 "method": t["method"].astype(str),
                 "p": t["p_value"].map(lambda p: "—" if p != p else f"{p:.3g}"),
             }
@@ -555,16 +594,16 @@ class ComparisonReport:
         """Both sides' metadata records side by side (a DataFrame; pandas escapes its HTML)."""
         import pandas as pd
 
-        first = _flatten(self.baseline_data.meta)
+        first = _meta_rows(self.baseline_data.meta)
         if self.candidate_data is None:
             df = pd.DataFrame({"field": list(first), "value": list(first.values())})
         else:
-            second = _flatten(self.candidate_data.meta)
+            second = _meta_rows(self.candidate_data.meta)
             keys = list(dict.fromkeys([*first, *second]))
             df = pd.DataFrame({"field": keys,
                                f"baseline ({self.sources[0]})": [first.get(k, "") for k in keys],
                                f"candidate ({self.sources[1]})": [second.get(k, "") for k in keys]})
-        return _html(table_html(df))
+        return _html(table_html(df, classes="perfkit-meta"))
 
     # -- statistics for the charts ----------------------------------------------------------
     def _values(self, metric: str) -> tuple[Any, Any]:
@@ -760,13 +799,23 @@ def _pick_variant(dataset: Any, wanted: str | None, default: str) -> str:
     return variants[0]
 
 
+def default_metrics(*runs: Any) -> list[str]:
+    """``wall_s``, plus ``manifest_writes`` when every runs table given has counts in it."""
+    import pandas as pd
+
+    counted = all("manifest_writes" in r.columns
+                  and pd.to_numeric(r["manifest_writes"], errors="coerce").notna().any()
+                  for r in runs)
+    return ["wall_s", "manifest_writes"] if counted else ["wall_s"]
+
+
 def comparison(
     baseline_path: str | os.PathLike,
     candidate_path: str | os.PathLike | None = None,
     *,
     baseline: str | None = None,
     candidate: str | None = None,
-    metrics: Any = ("wall_s",),
+    metrics: Any = None,
     target: Any = (0.10, 0.20),
     guardrails: Mapping[str, float] | None = None,
     confidence: float = 0.95,
@@ -779,8 +828,9 @@ def comparison(
 
     ``baseline_path`` holds both variants, or (with ``candidate_path``) only the baseline's runs.
     Variant labels default to ``baseline``/``candidate``, or a one-variant dataset's only label.
-    Relative paths are found with :func:`find_data`. ``guardrails=None`` uses compare's default
-    (peak memory within 5 %).
+    Relative paths are found with :func:`find_data`. ``metrics=None`` judges ``wall_s``, and
+    ``manifest_writes`` too when both sides carry traced counts (the two targets ``perfkit demo``
+    judges). ``guardrails=None`` uses compare's default (peak memory within 5 %).
     """
     from perfkit.store import load
     from perfkit.verdict import DEFAULT_GUARDRAILS, compare
@@ -789,6 +839,8 @@ def comparison(
     second = load(find_data(candidate_path)) if candidate_path else None
     base = _pick_variant(first, baseline, "baseline")
     cand = _pick_variant(second if second is not None else first, candidate, "candidate")
+    if metrics is None:
+        metrics = default_metrics(first.runs, (second if second is not None else first).runs)
     result = compare(
         first, base, cand, candidate_runs=second,
         targets=[metrics] if isinstance(metrics, str) else list(metrics),
@@ -802,6 +854,15 @@ def comparison(
 
 
 # --------------------------------------------------------------------------- the hotspot report
+
+
+def _varies(values: Any, rel: float = 0.001) -> bool:
+    """At least two values, spread over more than ``rel`` (0.1 %) of their median's size."""
+    v = values.dropna()
+    if len(v) < 2 or v.nunique() < 2:
+        return False
+    scale = abs(float(v.median()))
+    return scale == 0 or float(v.max() - v.min()) > rel * scale
 
 
 @dataclass
@@ -836,12 +897,15 @@ class HotspotsReport:
             text += (f"; the largest stage is {top['title']!r}, a median {top['share']:.0%} of a "
                      f"run's wall time (25–75 %: {top['share_p25']:.0%}–{top['share_p75']:.0%})")
         slopes = self.slopes()
-        wall = slopes[(slopes["metric"] == "wall_s") & slopes["growth"].notna()]
-        if len(wall):
-            fits = [(f"{w.variant}: " if len(wall) > 1 else "")
-                    + f"{w.growth:+.1%} over {w.n} runs (r = {_fmt_r(w.r)})"
-                    for w in wall.itertuples()]
-            text += "; fitted run time from the first to the last run: " + ", ".join(fits)
+        # CPU time next to wall time: a wall-time slope with flat CPU time is the machine drifting
+        # over a collection made run after run, not the history
+        for metric, label in (("wall_s", "wall time"), ("cpu_s", "CPU time (user + sys)")):
+            fit = slopes[(slopes["metric"] == metric) & slopes["growth"].notna()]
+            if len(fit):
+                fits = [(f"{w.variant}: " if len(fit) > 1 else "")
+                        + f"{w.growth:+.1%} over {w.n} runs (r = {_fmt_r(w.r)})"
+                        for w in fit.itertuples()]
+                text += f"; fitted {label} from the first to the last run: " + ", ".join(fits)
         return text + "."
 
     def title_html(self) -> Any:
@@ -904,8 +968,9 @@ class HotspotsReport:
     def metadata(self) -> Any:
         import pandas as pd
 
-        flat = _flatten(self.data.meta)
-        return _html(table_html(pd.DataFrame({"field": list(flat), "value": list(flat.values())})))
+        flat = _meta_rows(self.data.meta)
+        return _html(table_html(pd.DataFrame({"field": list(flat), "value": list(flat.values())}),
+                                classes="perfkit-meta"))
 
     # charts
     def shares_chart(self) -> Any:
@@ -934,8 +999,9 @@ class HotspotsReport:
 
         h = self.history()
         out = [charts.growth(h, m) for m in h.columns
-               if m not in ("history", "variant", "run", "order") and h[m].notna().sum() >= 2
-               and h[m].nunique() > 1]  # a constant is in the table; a flat chart says nothing
+               if m not in ("history", "variant", "run", "order") and _varies(h[m])]
+        # a constant (or a size that moves by a few bytes in 50 KB) is in the table: its chart,
+        # on an axis that does not start at zero, would draw a steep line through nothing
         per_stage = stage_growth(self.stages, self.runs)
         if len(per_stage):
             out.append(charts.stage_growth(per_stage))
@@ -1041,6 +1107,9 @@ def report(
         summary_path.write_text(built.summary_markdown(), encoding="utf-8")
         overall = built.result.overall
         exit_code = built.result.exit_code
+        # the notebook's default names manifest_writes, which not every dataset carries: pass
+        # the targets judged here, so that the notebook judges the same ones
+        params.setdefault("metrics", built.targets)
 
     nb_out = out_dir / "report.ipynb"
     executed = execute(nb_path, nb_out, params, cwd=out_dir.resolve())

@@ -104,3 +104,37 @@ def test_growth_leaves_out_a_traced_runs_timings_but_keeps_its_counts():
     history = hotspots.growth(runs_frame(recs), ["wall_s", "manifest_writes"])
     assert history["wall_s"].max() == 5.0  # not the traced run's 99 s
     assert history.loc[history["history"] == 5, "manifest_writes"].tolist() == [18]
+
+
+def test_growth_shows_cpu_time_next_to_wall_time():
+    # wall time drifts up (a busier host) while CPU time stays flat: both must be fitted
+    n = 20
+    runs = runs_frame([dict(variant="v", run=i + 1, order=i + 1, status="ok",
+                            started_at="2026-01-01T00:00:00Z", wall_s=1.0 + 0.02 * i,
+                            user_s=0.4, sys_s=0.1 if i % 2 else 0.2) for i in range(n)])
+    history = hotspots.growth(runs)
+    assert list(history.columns[4:6]) == ["wall_s", "cpu_s"]
+    assert history["cpu_s"].to_numpy() == pytest.approx([0.6 if i % 2 == 0 else 0.5 for i in range(n)])
+    slopes = hotspots.growth_slopes(history).set_index("metric")
+    assert slopes.loc["wall_s", "growth"] == pytest.approx(0.38)
+    assert abs(slopes.loc["cpu_s", "growth"]) < 0.05  # alternating, no trend
+
+
+def test_with_cpu_s_needs_both_parts_and_keeps_an_existing_column():
+    runs = pd.DataFrame({"user_s": [1.0, None], "sys_s": [0.5, 0.5]})
+    assert hotspots.with_cpu_s(runs)["cpu_s"].tolist()[0] == pytest.approx(1.5)
+    assert np.isnan(hotspots.with_cpu_s(runs)["cpu_s"].tolist()[1])
+    assert "cpu_s" not in hotspots.with_cpu_s(pd.DataFrame({"user_s": [1.0]})).columns
+    given = pd.DataFrame({"user_s": [1.0], "sys_s": [1.0], "cpu_s": [7.0]})
+    assert hotspots.with_cpu_s(given)["cpu_s"].tolist() == [7.0]
+
+
+def test_growth_and_io_metrics_take_the_run_folder_watcher_columns():
+    runs = runs_frame([dict(variant="v", run=i + 1, order=i + 1, status="ok",
+                            started_at="2026-01-01T00:00:00Z", wall_s=1.0,
+                            orchestrator_manifest_bytes=1000 + 10 * i,
+                            orchestrator_artifact_bytes=5000 + 100 * i) for i in range(5)])
+    assert hotspots.io_metrics(runs) == ["orchestrator_manifest_bytes", "orchestrator_artifact_bytes"]
+    slopes = hotspots.growth_slopes(hotspots.growth(runs)).set_index("metric")
+    assert slopes.loc["orchestrator_manifest_bytes", "per_run"] == pytest.approx(10)
+    assert slopes.loc["orchestrator_artifact_bytes", "per_run"] == pytest.approx(100)

@@ -270,3 +270,52 @@ def test_summary_stays_under_the_comment_limit_and_escapes_markdown():
     text = rep.summary_markdown()
     assert len(text.encode("utf-8")) <= report.SUMMARY_LIMIT
     assert "<img" not in text
+
+
+def test_default_targets_add_manifest_writes_only_where_both_sides_counted(tmp_path, monkeypatch):
+    assert report.comparison(DATA / "demo-fix", resamples=200).targets == ["wall_s", "manifest_writes"]
+    # no traced pass in these: wall time alone, and the notebook is told so (its own default
+    # names manifest_writes, which they lack)
+    seen = {}
+
+    def fake_execute(nb, out, params, cwd=None):
+        seen.update(params)
+        return out
+
+    monkeypatch.setattr(report, "execute", fake_execute)
+    monkeypatch.setattr(report, "export_html", lambda nb, html, title="": html)
+    files = report.report(DATA / "orchestrator-before", DATA / "orchestrator-after",
+                          out=tmp_path / "o", parameters={"resamples": 200})
+    assert seen["metrics"] == ["wall_s"]
+    assert json.loads(files.verdict.read_text())["settings"]["targets"] == ["wall_s"]
+
+
+def test_display_tables_read_plainly():
+    rep = report.comparison(DATA / "demo-fix", resamples=200)
+    targets = rep._display(("target", "guardrail")).set_index("metric")
+    assert targets.loc["manifest_writes", "95% interval"] == "exact"  # constant counts
+    assert targets.loc["success_rate", "baseline median"] == "100%"
+    assert "exact: every run counted the same" in rep.answer()
+    info = rep._display(("info",))
+    # informational rows have no target band: a direction, never "cleared"
+    assert "verdict" not in info.columns
+    assert set(info["direction"]) <= {"better", "worse", "no clear change", "—"}
+    page = rep.metadata().data
+    assert "perfkit-meta" in page and "variants.baseline.command" in page
+    assert "variants.baseline.argv" not in page  # the same words as the command
+
+
+def test_metadata_cuts_long_values_in_display_only():
+    long = "python3 run.py " + "--flag " * 100
+    rows = report._meta_rows({"variants": {"a": {"command": long, "argv": ["/bin/sh", "-c", long]}}})
+    assert rows["variants.a.command"].endswith(f"({len(long) - report.META_VALUE_LIMIT:,} more characters)")
+    assert "variants.a.argv" in rows  # a shell's argv differs from the command: kept
+
+
+def test_growth_charts_skip_sizes_that_barely_move():
+    import pandas as pd
+
+    assert report._varies(pd.Series([1.0, 1.5, 2.0]))
+    assert not report._varies(pd.Series([13024.0, 13025.0, 13025.0]))  # a byte in 13 KB
+    assert not report._varies(pd.Series([5.0, None]))
+    assert report._varies(pd.Series([0.0, 0.0, 1.0]))

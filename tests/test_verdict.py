@@ -240,6 +240,14 @@ def test_exact_counts_from_traced_rows_and_timing_from_untraced():
     assert wall["n_baseline"] == 30 and wall["baseline"] < 2  # traced timings left out
     as_target = run(runs, targets=["manifest_writes"])
     assert as_target.row("manifest_writes")["verdict"] == "cleared-stretch"
+    # 3 traced runs of a count that never varies: no "too few runs" (or any) warning about it
+    assert not [w for w in as_target.warnings if w.metric == "manifest_writes"]
+    # ...but a count that varies between traced runs is judged like any other metric
+    varying = runs.copy()
+    varying.loc[varying["traced"] & (varying["variant"] == "candidate"), "manifest_writes"] = [4, 5, 6]
+    res = run(varying, targets=["manifest_writes"])
+    assert res.row("manifest_writes")["method"] != "exact"
+    assert any(w.metric == "manifest_writes" and w.kind == "too-few-runs" for w in res.warnings)
 
 
 def test_near_constant_counts_do_not_crash():
