@@ -27,9 +27,11 @@ import json
 import os
 import pickle
 import re
+import select
 import signal
 import stat as stat_mod
 import sys
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -662,11 +664,18 @@ def _run_forked(walker: _Walker, jobs: list[tuple[str, str, str, str]], processe
             os.close(write_fd)
             children.append((pid, read_fd, first, chunk))
         first, chunk = chunks[0]
+        started = time.monotonic()
         walker.run_jobs(walker.rows, chunk, first)
+        # A child has the same amount of work as this process; one that takes far longer is
+        # stuck (e.g. a lock another thread held at fork time, in a Jupyter kernel): stop
+        # waiting, kill it and read its share here, so that an ingest can never hang on it.
+        deadline = time.monotonic() + max(CHILD_GRACE_S, 3 * (time.monotonic() - started))
         while children:
             pid, read_fd, first, chunk = children[0]
-            with os.fdopen(read_fd, "rb", closefd=False) as pipe:
-                payload = pipe.read()
+            payload = _read_until_eof(read_fd, deadline)
+            if payload is None:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
             _, status = os.waitpid(pid, 0)
             children.pop(0)
             os.close(read_fd)
@@ -684,6 +693,27 @@ def _run_forked(walker: _Walker, jobs: list[tuple[str, str, str, str]], processe
                 os.kill(pid, signal.SIGKILL)
             with contextlib.suppress(OSError):
                 os.waitpid(pid, 0)
+
+
+#: Seconds a forked ingest worker may take beyond the parent's own share (at least).
+CHILD_GRACE_S = 10.0
+
+
+def _read_until_eof(fd: int, deadline: float) -> bytes | None:
+    """Everything written to pipe ``fd`` until the writer closes it; None if ``deadline``
+    (time.monotonic) passes first. Reading as it comes keeps a child from blocking on a full pipe."""
+    chunks = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            return None
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
 
 
 @contextlib.contextmanager

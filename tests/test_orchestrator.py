@@ -216,6 +216,28 @@ def test_a_failed_worker_process_is_read_again_in_process(tmp_path, monkeypatch)
         pd.testing.assert_frame_equal(getattr(one, name), getattr(two, name))
 
 
+def test_a_stuck_worker_process_is_killed_and_its_share_read_in_process(tmp_path, monkeypatch):
+    import time
+    import types
+
+    import perfkit.orchestrator as orch
+
+    for i in range(100):
+        write_run(tmp_path, f"r{i:03d}", small_manifest(f"r{i:03d}"), task=f"t{i % 2}")
+    one = read_orchestrator(tmp_path, workers=1)
+
+    def stuck_dumps(*args, **kwargs):  # runs in the child only: it never answers
+        time.sleep(120)
+
+    monkeypatch.setattr(orch, "CHILD_GRACE_S", 0.5)
+    monkeypatch.setattr(orch, "pickle", types.SimpleNamespace(dumps=stuck_dumps, loads=None))
+    started = time.monotonic()
+    two = read_orchestrator(tmp_path, workers=2)
+    assert time.monotonic() - started < 30
+    for name in ("runs", "stages", "artifacts", "problems"):
+        pd.testing.assert_frame_equal(getattr(one, name), getattr(two, name))
+
+
 def test_runs_in_progress_are_kept(tmp_path):
     m = small_manifest("live", status="in_progress", completed_at=None)
     m["commands"][1].update(status="running", completed_at=None, exit_code=None)
