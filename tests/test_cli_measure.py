@@ -214,9 +214,10 @@ def test_kill_9_keeps_the_finished_runs(tmp_path):
 def test_summary_warns_about_drift_and_a_first_run_effect(tmp_path, capsys):
     work = tmp_path / "w"
     work.mkdir()
-    # "grow": each run sleeps 4 ms longer than the one before (state accumulating between runs);
+    # "grow": each run sleeps 12 ms longer than the one before (state accumulating between runs;
+    # large enough to stand out of the noise of a machine busy with other test runs);
     # "cold": only the first run is slow (a cold cache)
-    grow = 'n=$(cat n 2>/dev/null || echo 0); echo $((n+1)) > n; sleep 0.$(printf %03d $((n*4)))'
+    grow = 'n=$(cat n 2>/dev/null || echo 0); echo $((n+1)) > n; sleep 0.$(printf %03d $((n*12)))'
     cold = "[ -f seen ] || { touch seen; sleep 0.3; }"
     code = main(["measure", "--out", str(tmp_path / "ds"), "--runs", "12", "--no-progress",
                  "--cwd", str(work), "--variant", f"grow={grow}", "--variant", f"cold={cold}"])
