@@ -13,7 +13,6 @@ Prints a table and writes benchmarks/results/calibration.json.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -24,6 +23,8 @@ from scipy import stats
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from perfkit.calibration import Cell, simulate, summarise  # noqa: E402
+
+from _results import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 GRID = [Cell(n, cv, ch) for cv in (0.05, 0.15) for n in (10, 20, 30) for ch in (0.0, 0.15, 0.25)]
 
@@ -66,9 +67,7 @@ def main(argv=None) -> dict:
     out = {"benchmark": "calibration", "trials_per_cell": a.trials, "n_resamples": a.resamples,
            "statistic": "median", "method": "BCa", "confidence": 0.95, "target": [0.10, 0.20],
            "elapsed_s": elapsed, "cells": rows}
-    results = Path(__file__).resolve().parent / "results"
-    results.mkdir(exist_ok=True)
-    (results / "calibration.json").write_text(json.dumps(out, indent=2) + "\n")
+    write_results("calibration.json", out)
     return out
 
 

@@ -7,7 +7,6 @@ Prints the figures and writes benchmarks/results/compare_speed.json. Run from th
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import statistics
@@ -22,6 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from perfkit.schema import ID_COLUMNS, RUNS_COLUMNS, runs_frame  # noqa: E402
 from perfkit.stats import change_interval  # noqa: E402
 from perfkit.verdict import compare  # noqa: E402
+
+from _results import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 N_RUNS = 30
 N_RESAMPLES = 10_000
@@ -95,9 +96,7 @@ def main() -> dict:
         f"max {out['compare_s_max']:.3f}; target < 1 s); CPU {out['compare_cpu_s_median']:.3f} s; "
         f"load {out['load_average_1min']:.1f}; one metric {out['one_metric_bca_s_median'] * 1000:.1f} ms"
     )
-    results = Path(__file__).resolve().parent / "results"
-    results.mkdir(exist_ok=True)
-    (results / "compare_speed.json").write_text(json.dumps(out, indent=2) + "\n")
+    write_results("compare_speed.json", out)
     return out
 
 

@@ -37,6 +37,8 @@ from perfkit.demo import (  # noqa: E402
     manifest_writes,
 )
 
+from _results import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -107,9 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
     }
-    results = HERE / "results"
-    results.mkdir(exist_ok=True)
-    (results / "demo.json").write_text(json.dumps(out, indent=2) + "\n")
+    write_results("demo.json", out)
     print(json.dumps(out, indent=2))
     return 0
 

@@ -46,6 +46,8 @@ sys.path.insert(0, str(ROOT))
 
 from perfkit.orchestrator import read_orchestrator  # noqa: E402
 
+from _results import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
 DATA = ROOT / "tests" / "data" / "orchestrator"
 TEMPLATE_RUN = "2026-11-24T15-11-03-585Z-8dafdb44"
 
@@ -240,9 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{report['ratio_full_to_floor']:.2f}x (with artifacts, against json.load + listing), "
         "in CPU time"
     )
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
+    out = write_results(args.out, report)
     print(f"wrote {out}")
     return 0
 

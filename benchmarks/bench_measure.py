@@ -39,6 +39,8 @@ sys.path.insert(0, str(ROOT))
 import perfkit  # noqa: E402
 import importlib  # noqa: E402
 
+from _results import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
 # the module, not the function perfkit re-exports under the same name
 measure_module = importlib.import_module("perfkit.measure")
 
@@ -172,9 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         "goals": goals,
         "rounds_detail": rounds,
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    out = write_results(args.out, result)
 
     def fmt(x: float | None, scale: float = 1e3, unit: str = "ms") -> str:
         return "n/a" if x is None else f"{x * scale:8.3f} {unit}"

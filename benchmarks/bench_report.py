@@ -12,7 +12,6 @@ installed). The issue's budget: under 20 s end to end on the 2-core machine; HTM
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import resource
@@ -28,6 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from perfkit.report import network_references  # noqa: E402
+
+from _results import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 RESULTS = ROOT / "benchmarks" / "results"
 CASES = {
@@ -105,8 +106,7 @@ def main() -> int:
               f"network refs {len(case['network_references'])}"
               + (f"  charts drawn {case.get('charts_drawn_by_vega')}/{case.get('charts')}"
                  if "charts" in case else ""))
-    (RESULTS / "report.json").write_text(json.dumps(out, indent=2) + "\n")
-    print(f"wrote {RESULTS / 'report.json'}")
+    print(f"wrote {write_results('report.json', out)}")
     return 0
 
 

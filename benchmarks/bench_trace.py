@@ -18,7 +18,6 @@ Wall time of each is measured the same way (perf_counter around the child, outpu
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import shutil
 import statistics
@@ -33,6 +32,8 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from perfkit.trace import strace_argv, trace_run  # noqa: E402
+
+from _results import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 PACKAGE = "@kbediako/codex-orchestrator@0.2.1"
 CONFIG = ROOT / "tests" / "data" / "orchestrator" / "codex.orchestrator.json"
@@ -99,9 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, value in med.items():
         print(f"  {name:13s} median {value * 1000:7.1f} ms   x{value / med['plain']:.2f}")
     print(f"  manifest writes per run (cli manifests, run + sub-run): {report['manifest_writes_per_run']}")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
+    out = write_results(args.out, report)
     print(f"wrote {out}")
     return 0
 
