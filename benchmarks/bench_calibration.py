@@ -22,7 +22,7 @@ from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from perfkit.calibration import Cell, simulate, summarise  # noqa: E402
+from perfkit.analysis.calibration import Cell, simulate, summarise  # noqa: E402
 
 from _results import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 

@@ -5,7 +5,7 @@ Runs the demo's phases one after the other in one process and times each:
     measure   the interleaved timed runs of baseline and candidate (+ warm-ups), then the traced
               pass (strace, when installed) — perfkit.measure
     compare   the verdict alone (bootstrap, 10,000 resamples) — perfkit.compare
-    report    the notebook report (papermill + HTML export) — perfkit.report.report
+    report    the notebook report (papermill + HTML export) — perfkit.present.report.report
 
 and records the wall-time change the demo measured (median, 95 % interval), the verdict, the
 manifest-write counts of the traced pass and the load average, since the effect depends on what an
@@ -58,9 +58,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import shutil
 
-    from perfkit.measure import measure
-    from perfkit.report import report
-    from perfkit.verdict import compare
+    from perfkit.collect.measure import measure
+    from perfkit.present.report import report
+    from perfkit.analysis.verdict import compare
 
     load_before = os.getloadavg()
     timings: dict[str, float] = {}

@@ -44,7 +44,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from perfkit.orchestrator import read_orchestrator  # noqa: E402
+from perfkit.data.orchestrator import read_orchestrator  # noqa: E402
 
 from _results import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 

@@ -42,7 +42,7 @@ import importlib  # noqa: E402
 from _results import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 # the module, not the function perfkit re-exports under the same name
-measure_module = importlib.import_module("perfkit.measure")
+measure_module = importlib.import_module("perfkit.collect.measure")
 
 COMMAND = "/bin/true"
 

@@ -6,7 +6,7 @@ three commands and a sub-pipeline), then runs it --rounds times in each of three
 interleaved round by round (the workspace's history grows alike for all):
 
     plain        the command alone
-    traced       perfkit.trace.trace_run: strace -f --seccomp-bpf -y, only the traced syscalls
+    traced       perfkit.collect.trace.trace_run: strace -f --seccomp-bpf -y, only the traced syscalls
     traced_nobpf the same strace command without --seccomp-bpf (what the filter saves)
 
 Wall time of each is measured the same way (perf_counter around the child, output to
@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from perfkit.trace import strace_argv, trace_run  # noqa: E402
+from perfkit.collect.trace import strace_argv, trace_run  # noqa: E402
 
 from _results import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 

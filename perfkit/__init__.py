@@ -3,18 +3,19 @@
 The public API; everything else is reachable but may change.
 """
 
-from perfkit.diagnostics import Diagnostic, diagnose
+from perfkit._version import __version__
+from perfkit.analysis.diagnostics import Diagnostic, diagnose
 from perfkit.errors import PerfkitError
-from perfkit.importers import load_file
-from perfkit.measure import measure
-from perfkit.orchestrator import OrchestratorData, read_orchestrator
-from perfkit.report import report as write_report
-from perfkit.schema import SCHEMA_VERSION, long_view
-from perfkit.store import Dataset, load, save
-from perfkit.trace import TraceCounts, trace_run
-from perfkit.verdict import Comparison, compare
+from perfkit.data.importers import load_file
+from perfkit.collect.measure import measure
+from perfkit.data.orchestrator import OrchestratorData, read_orchestrator
+from perfkit.present.report import report as write_report
+from perfkit.data.schema import SCHEMA_VERSION, long_view
+from perfkit.data.sources import load
+from perfkit.data.store import Dataset, save
+from perfkit.collect.trace import TraceCounts, trace_run
+from perfkit.analysis.verdict import Comparison, compare
 
-__version__ = "0.1.0"
 
 __all__ = [
     "Comparison",

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from perfkit._paths import EXAMPLES_DIR
 from perfkit.errors import UsageError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-PIPELINE_DIR = REPO_ROOT / "examples" / "pipeline"
+PIPELINE_DIR = EXAMPLES_DIR / "pipeline"
 
 #: The file the demo leaves in its output folder, so that a re-run may clear the folder safely.
 MARKER = ".perfkit-demo"
@@ -127,7 +127,7 @@ def demo_commands(config: DemoConfig, workdir: Path) -> dict[str, list[str]]:
 
 def pipeline_stages(manifest_path: Path, variant: str, run: int) -> list[dict[str, Any]]:
     """The stages of one pipeline run as its manifest records them (``stages`` rows, see
-    perfkit.schema): one per stage, its span including the stage's manifest writes.
+    perfkit.data.schema): one per stage, its span including the stage's manifest writes.
 
     Returns an empty list when the manifest is missing or unreadable (a failed run).
     """
@@ -153,7 +153,7 @@ def pipeline_stages(manifest_path: Path, variant: str, run: int) -> list[dict[st
 
 def _stages_hook(workdir: Path) -> Callable[[Any], Any]:
     """An ``after_run`` hook of perfkit.measure: attach each timed run's stages."""
-    from perfkit.measure import RunExtras
+    from perfkit.collect.hooks import RunExtras
 
     def hook(ctx: Any) -> Any:
         if ctx.warmup:
@@ -257,8 +257,8 @@ def run_demo(
     config.validate()
     echo = echo or _echo
 
-    from perfkit.measure import measure
-    from perfkit.verdict import compare, format_text
+    from perfkit.collect.measure import measure
+    from perfkit.analysis.verdict import compare, format_text
 
     started = time.monotonic()
     out = Path(out).resolve()
@@ -293,7 +293,7 @@ def run_demo(
 
     report_html = summary_md = verdict_json = None
     if report:
-        from perfkit.report import report as write_report
+        from perfkit.present.report import report as write_report
 
         echo("perfkit demo: writing the comparison report (papermill)")
         files = write_report(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from scipy import stats
 
-from perfkit.calibration import Cell, simulate
+from perfkit.analysis.calibration import Cell, simulate
 
 TRIALS = 400
 NOMINAL = 0.95

@@ -1,4 +1,4 @@
-"""Tests for perfkit.charts: chart content, determinism, and the offline renderer's escaping."""
+"""Tests for perfkit.present.charts: chart content, determinism, and the offline renderer's escaping."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from perfkit import charts
+from perfkit.present import charts
 from perfkit.errors import UsageError
-from perfkit.schema import runs_frame
+from perfkit.data.schema import runs_frame
 
 
 def _runs(n: int = 6) -> pd.DataFrame:

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from perfkit.diagnostics import (
+from perfkit.analysis.diagnostics import (
     HIGH_SPREAD_CV,
     OUTLIER_Z,
     Diagnostic,
@@ -18,7 +18,7 @@ from perfkit.diagnostics import (
     robust_cv,
 )
 from perfkit.errors import PerfkitError
-from perfkit.schema import runs_frame
+from perfkit.data.schema import runs_frame
 
 
 def make_runs(values: dict[str, np.ndarray], **extra_cols) -> pd.DataFrame:
@@ -199,7 +199,7 @@ def test_compare_hosts():
 
 
 def test_compare_hosts_on_measure_metadata():
-    from perfkit import hostinfo
+    from perfkit.collect import hostinfo
 
     here = hostinfo.collect()
     assert compare_hosts(here, dict(here)) is None

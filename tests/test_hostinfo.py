@@ -1,4 +1,4 @@
-"""perfkit.hostinfo: the metadata record is best effort and complete enough to compare hosts."""
+"""perfkit.collect.hostinfo: the metadata record is best effort and complete enough to compare hosts."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import subprocess
 
 import pytest
 
-from perfkit import __version__, hostinfo
+from perfkit import __version__
+from perfkit.collect import hostinfo
 
 
 def test_collect_host_fields(tmp_path):

@@ -1,4 +1,4 @@
-"""Tests for perfkit.hotspots: stage shares, I/O columns, growth with history."""
+"""Tests for perfkit.analysis.hotspots: stage shares, I/O columns, growth with history."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from perfkit import hotspots
+from perfkit.analysis import hotspots
+from perfkit.data import sources
 from perfkit.errors import DatasetError, UsageError
-from perfkit.schema import runs_frame, stages_frame
+from perfkit.data.schema import runs_frame, stages_frame
 
 
 def _stages() -> pd.DataFrame:
@@ -64,9 +65,9 @@ def test_growth_slopes_recover_a_known_linear_growth():
 
 def test_load_source_refuses_a_folder_that_is_neither(tmp_path):
     with pytest.raises(DatasetError, match="neither"):
-        hotspots.load_source(tmp_path)
+        sources.load_source(tmp_path)
     with pytest.raises(DatasetError, match="no such"):
-        hotspots.load_source(tmp_path / "missing")
+        sources.load_source(tmp_path / "missing")
 
 
 def test_stage_growth_joins_history_and_fits_each_stage():

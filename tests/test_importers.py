@@ -1,4 +1,4 @@
-"""perfkit.importers on hyperfine and pyperf files written by the real tools (tests/data/importers)."""
+"""perfkit.data.importers on hyperfine and pyperf files written by the real tools (tests/data/importers)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import pytest
 
 import perfkit
 from perfkit.errors import DatasetError
-from perfkit.importers import detect_format, load_file
-from perfkit.schema import RUNS_COLUMNS
+from perfkit.data.importers import detect_format, load_file
+from perfkit.data.schema import RUNS_COLUMNS
 
 DATA = Path(__file__).parent / "data" / "importers"
 

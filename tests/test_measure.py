@@ -1,4 +1,4 @@
-"""perfkit.measure: interleaved collection into a dataset folder."""
+"""perfkit.collect.measure: interleaved collection into a dataset folder."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ import pytest
 
 import perfkit
 from perfkit.errors import DatasetError, UsageError
-from perfkit.measure import (
+from perfkit.collect.measure import (
     CollectionInterrupted,
     RunExtras,
     measure,
     schedule,
 )
-from perfkit.store import RUNS_PARQUET
+from perfkit.data.store import RUNS_PARQUET
 
 FAST = {"a": "exit 0", "b": ["/bin/sh", "-c", "exit 0"]}
 
@@ -248,7 +248,7 @@ def test_out_that_cannot_be_created(tmp_path):
 
 
 def test_warmups_left_out_of_the_summary(tmp_path):
-    from perfkit.summary import summarize
+    from perfkit.present.summary import summarize
 
     ds = _m(tmp_path / "ds", runs=2, warmup=2)
     s = summarize(ds.runs)
@@ -257,7 +257,7 @@ def test_warmups_left_out_of_the_summary(tmp_path):
 
 
 def test_journal_lines_are_flushed_at_once_and_fsynced_in_groups(tmp_path, monkeypatch):
-    from perfkit import store
+    from perfkit.data import store
 
     synced = []
     real_fsync = os.fsync

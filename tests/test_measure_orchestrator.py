@@ -16,7 +16,7 @@ import pytest
 
 from perfkit.cli import main as cli_main
 from perfkit.errors import TracerMissing, UsageError
-from perfkit.measure import measure
+from perfkit.collect.measure import measure
 
 FAKE = Path(__file__).parent / "data" / "orchestrator" / "fake_orchestrator.py"
 needs_strace = pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")

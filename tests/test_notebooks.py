@@ -8,7 +8,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from perfkit import report
+from perfkit.present import report
 
 NOTEBOOKS = ["compare", "hotspots"]
 

@@ -14,13 +14,13 @@ import pytest
 import perfkit
 from perfkit.cli import main as cli_main
 from perfkit.errors import PerfkitError
-from perfkit.orchestrator import (
+from perfkit.data.orchestrator import (
     PROBLEM_REASONS,
     SUPPORTED_MANIFEST_VERSIONS,
     read_orchestrator,
     to_dataset_tables,
 )
-from perfkit.schema import STAGES_COLUMNS
+from perfkit.data.schema import STAGES_COLUMNS
 
 DATA = Path(__file__).parent / "data" / "orchestrator"
 REAL = DATA / "workspace"
@@ -192,7 +192,7 @@ def test_threads_do_not_change_the_result(tmp_path):
 def test_a_failed_worker_process_is_read_again_in_process(tmp_path, monkeypatch):
     import types
 
-    import perfkit.orchestrator as orch
+    import perfkit.data.orchestrator as orch
 
     for i in range(100):
         write_run(tmp_path, f"r{i:03d}", small_manifest(f"r{i:03d}"), task=f"t{i % 2}")
@@ -220,7 +220,7 @@ def test_a_stuck_worker_process_is_killed_and_its_share_read_in_process(tmp_path
     import time
     import types
 
-    import perfkit.orchestrator as orch
+    import perfkit.data.orchestrator as orch
 
     for i in range(100):
         write_run(tmp_path, f"r{i:03d}", small_manifest(f"r{i:03d}"), task=f"t{i % 2}")

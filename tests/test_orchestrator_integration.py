@@ -16,9 +16,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from perfkit.measure import measure
-from perfkit.orchestrator import read_orchestrator
-from perfkit.trace import trace_run
+from perfkit.collect.measure import measure
+from perfkit.data.orchestrator import read_orchestrator
+from perfkit.collect.trace import trace_run
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from perfkit.errors import UsageError
-from perfkit.measure import measure
+from perfkit.collect.measure import measure
 
 FAKE = Path(__file__).parent / "data" / "orchestrator" / "fake_orchestrator.py"
 

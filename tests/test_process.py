@@ -1,4 +1,4 @@
-"""perfkit.process: one run measured with posix_spawn + waitid(WNOWAIT) + /proc io + wait4."""
+"""perfkit.collect.process: one run measured with posix_spawn + waitid(WNOWAIT) + /proc io + wait4."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from perfkit.process import RunResult, Spawner, run_once
+from perfkit.collect.process import RunResult, Spawner, run_once
 
 K, B = 300, 1000  # the writer does exactly K write syscalls of B bytes
 DD = shutil.which("dd")

@@ -1,11 +1,11 @@
-"""Tests for perfkit.report: parameter checks, failure path, offline HTML, escaping."""
+"""Tests for perfkit.present.report: parameter checks, failure path, offline HTML, escaping."""
 
 from __future__ import annotations
 
 import nbformat
 import pytest
 
-from perfkit import report
+from perfkit.present import report
 from perfkit.errors import DatasetError, NotebookError, UsageError
 
 
@@ -249,11 +249,11 @@ def test_report_exit_code_is_compares(compare_report, tmp_path):
 
 
 def test_bootstrap_distribution_is_the_one_behind_the_interval():
-    """Same seed and resampling as perfkit.stats.change_interval: its percentile interval must be
+    """Same seed and resampling as perfkit.analysis.stats.change_interval: its percentile interval must be
     the quantiles of our replicates."""
     import numpy as np
 
-    from perfkit.stats import change_interval
+    from perfkit.analysis.stats import change_interval
 
     rng = np.random.default_rng(11)
     b, c = rng.normal(1.0, 0.05, 15), rng.normal(0.85, 0.05, 17)

@@ -1,4 +1,4 @@
-"""perfkit.stats against independent references: scipy.stats.bootstrap, closed forms, Newcombe."""
+"""perfkit.analysis.stats against independent references: scipy.stats.bootstrap, closed forms, Newcombe."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 from perfkit.errors import PerfkitError
-from perfkit.stats import (
+from perfkit.analysis.stats import (
     change_interval,
     newcombe_interval,
     rank_test,
@@ -139,7 +139,7 @@ def test_errors_name_the_argument(kwargs, match):
 
 def test_runs_needed_with_an_infinite_half_width_gives_no_estimate():
     # seen with 2-3 runs per variant: the interval is unbounded, so no run count can be scaled
-    from perfkit.stats import runs_needed
+    from perfkit.analysis.stats import runs_needed
 
     assert runs_needed(2, 2, float("inf"), 0.1) is None
     assert runs_needed(3, 3, float("nan"), 0.1) is None
@@ -147,7 +147,7 @@ def test_runs_needed_with_an_infinite_half_width_gives_no_estimate():
 
 @pytest.mark.parametrize("n", [1, 2, 7, 30, 31])
 def test_fast_median_is_numpy_median(n):
-    from perfkit.stats import _median
+    from perfkit.analysis.stats import _median
 
     x = np.random.default_rng(n).lognormal(0, 1, (50, n))
     assert np.array_equal(_median(x), np.median(x, axis=-1))

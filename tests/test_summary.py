@@ -1,4 +1,4 @@
-"""perfkit.summary: per-variant medians and spreads, and their text table."""
+"""perfkit.present.summary: per-variant medians and spreads, and their text table."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from perfkit.schema import runs_frame
-from perfkit.summary import format_bytes, format_seconds, format_summary, summarize
+from perfkit.data.schema import runs_frame
+from perfkit.present.summary import format_bytes, format_seconds, format_summary, summarize
 
 
 def _runs():

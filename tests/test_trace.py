@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from perfkit.errors import TracerMissing, UsageError
-from perfkit.trace import (
+from perfkit.collect.trace import (
     STRACE_INSTALL_HINT,
     glob_to_regex,
     parse_strace,

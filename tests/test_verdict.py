@@ -12,8 +12,8 @@ import pytest
 import perfkit
 from perfkit.cli import main
 from perfkit.errors import PerfkitError
-from perfkit.schema import runs_frame
-from perfkit.verdict import (
+from perfkit.data.schema import runs_frame
+from perfkit.analysis.verdict import (
     Comparison,
     compare,
     format_markdown,

@@ -230,7 +230,7 @@ def _median(series: pd.Series) -> float | None:
 def figures(history: perfkit.Dataset, compared: perfkit.Dataset, comparison: perfkit.Comparison,
             ) -> dict[str, Any]:
     """The study's numbers, for the printout and ``study.json`` (medians unless named otherwise)."""
-    from perfkit.hotspots import growth, growth_slopes
+    from perfkit.analysis.hotspots import growth, growth_slopes
 
     out: dict[str, Any] = {}
     h = history.runs[~history.runs["warmup"] & ~history.runs["traced"]].sort_values("order")

@@ -47,6 +47,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from perfkit.collect.schedule import schedule
 from perfkit.errors import TracerMissing, UsageError
 
 #: Syscalls traced. ``?`` tells strace to skip a name this architecture does not have
@@ -547,8 +548,6 @@ class TracedPass:
             strace_path()  # TracerMissing now, not after the timed runs
 
     def __call__(self, collection) -> None:
-        from perfkit.measure import schedule
-
         if not self.runs:
             return
         writer = collection.writer

@@ -9,7 +9,7 @@ Three questions, one function each:
   runs grows (state accrued by earlier runs: the reason this loop exists)? Wall time is shown
   next to CPU time (``cpu_s``): runs made one after another also see the machine drift.
 
-:func:`load_source` reads either a perfkit dataset or an orchestrator workspace.
+:func:`perfkit.data.sources.load_source` reads either a perfkit dataset or an orchestrator workspace.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 
 from perfkit.errors import DatasetError, UsageError
-from perfkit.store import Dataset, is_dataset, load
 
 #: I/O and file-operation counters worth a panel each, in display order (present ones are used).
 IO_METRICS = (
@@ -65,28 +64,6 @@ def with_cpu_s(runs: pd.DataFrame) -> pd.DataFrame:
     user = pd.to_numeric(runs["user_s"], errors="coerce").astype("float64")
     system = pd.to_numeric(runs["sys_s"], errors="coerce").astype("float64")
     return runs.assign(cpu_s=user + system)
-
-
-def load_source(path: str | os.PathLike) -> Dataset:
-    """Read a dataset folder, or an orchestrator workspace (a folder holding ``.runs/``).
-
-    A workspace is read with :func:`perfkit.read_orchestrator` and mapped onto the runs/stages
-    contract in memory; nothing is written.
-    """
-    path = Path(path)
-    if is_dataset(path) or path.is_file():
-        return load(path)
-    if (path / ".runs").is_dir() or path.name == ".runs":
-        from perfkit.orchestrator import read_orchestrator, to_dataset_tables
-
-        data = read_orchestrator(path)
-        runs, stages = to_dataset_tables(data)
-        meta = {"source": "orchestrator", "orchestrator_root": str(path),
-                "problems": len(data.problems)}
-        return Dataset(runs=runs, stages=stages, meta=meta, path=path)
-    if not path.exists():
-        raise DatasetError(f"{path}: no such dataset or orchestrator workspace")
-    raise DatasetError(f"{path}: neither a perfkit dataset nor an orchestrator workspace (no .runs/)")
 
 
 def stage_shares(stages: pd.DataFrame, runs: pd.DataFrame | None = None) -> pd.DataFrame:

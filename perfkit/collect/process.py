@@ -27,7 +27,7 @@ What is not
     - processes that leave the tree other than by orphaning (a job handed to a service over a
       socket) are not descendants and stay invisible;
     - peak memory below the spawner's own RSS: a spawned child inherits its parent's high-water
-      mark at ``exec``, so runs are spawned from a small helper process (:mod:`perfkit._spawner`,
+      mark at ``exec``, so runs are spawned from a small helper process (:mod:`perfkit.collect._spawner`,
       about 11 MiB, reported as ``spawner_rss_kib``) rather than from perfkit itself (hundreds of
       MiB inside a Jupyter kernel). A ``max_rss_kib`` at that floor means "at most this".
 Orphans still alive at the run's deadline are killed (SIGKILL, with their process groups) and the

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from perfkit.stats import change_interval
-from perfkit.verdict import target_verdict
+from perfkit.analysis.stats import change_interval
+from perfkit.analysis.verdict import target_verdict
 
 CLEARED = ("cleared", "cleared-stretch")
 

@@ -12,11 +12,11 @@ standard library, and as little of it as possible: every module loaded raises th
 
 Protocol: one JSON object per line. The client writes a request
 ``{"path", "argv", "cwd", "timeout", "show_output", ["env"]}`` (``env`` only when it changed) and reads
-one result object (the counters of :class:`perfkit.process.RunResult`, ``started_at`` as epoch
+one result object (the counters of :class:`perfkit.collect.process.RunResult`, ``started_at`` as epoch
 seconds). SIGINT or SIGTERM during a run kills the run's tree, answers ``{"interrupted": true}`` and
 ends the helper.
 
-How one run is measured, and what is and isn't counted, is in :mod:`perfkit.process`.
+How one run is measured, and what is and isn't counted, is in :mod:`perfkit.collect.process`.
 """
 
 import ctypes

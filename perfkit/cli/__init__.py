@@ -60,8 +60,8 @@ def _pairs(values: list[str], option: str, what: str) -> list[tuple[str, str]]:
 
 def _cmd_measure(args: argparse.Namespace) -> int:
     from perfkit.errors import UsageError
-    from perfkit.measure import CollectionInterrupted, measure
-    from perfkit.summary import format_summary, measure_warnings, summarize
+    from perfkit.collect.measure import CollectionInterrupted, measure
+    from perfkit.present.summary import format_summary, measure_warnings, summarize
 
     if not args.variant:
         raise UsageError("no variant given: pass at least one --variant NAME=COMMAND")
@@ -107,7 +107,7 @@ def _cmd_measure(args: argparse.Namespace) -> int:
     floor = dataset.meta.get("spawner_rss_kib")
     for line in format_summary(summarize(dataset.runs), rss_floor_kib=floor):
         print(line)
-    from perfkit.trace import format_traced  # the traced pass's exact counts, if any
+    from perfkit.collect.trace import format_traced  # the traced pass's exact counts, if any
 
     for line in format_traced(dataset.runs):
         print(line)
@@ -173,9 +173,9 @@ def _add_measure(sub) -> None:
 
 
 _COMMANDS.append(_add_measure)
-# --- ingest (perfkit.orchestrator) -----------------------------------------------------------
+# --- ingest (perfkit.data.orchestrator) -----------------------------------------------------------
 def _ingest(args: argparse.Namespace) -> int:
-    from perfkit.orchestrator import ingest
+    from perfkit.data.orchestrator import ingest
 
     data, _ = ingest(args.root, args.out, variant_by=args.variant_by, append=args.append)
     print(f"{data.summary()} -> {args.out}")
@@ -247,7 +247,7 @@ def _parse_band(text: str) -> tuple[float, float]:
 
 def _parse_guardrails(items: list[str] | None):
     from perfkit.errors import UsageError
-    from perfkit.verdict import DEFAULT_GUARDRAILS
+    from perfkit.analysis.verdict import DEFAULT_GUARDRAILS
 
     if not items:
         return DEFAULT_GUARDRAILS
@@ -271,8 +271,8 @@ def _pick_variant(dataset, wanted: str | None, default: str) -> str:
 
 
 def _run_compare(args: argparse.Namespace) -> int:
-    from perfkit.store import load
-    from perfkit.verdict import compare, format_markdown, format_text
+    from perfkit.data.sources import load
+    from perfkit.analysis.verdict import compare, format_markdown, format_text
 
     first = load(args.dataset)
     second = load(args.dataset2) if args.dataset2 else None
@@ -434,7 +434,7 @@ def _report_parameters(args: argparse.Namespace) -> dict:
 
 
 def _run_report(args: argparse.Namespace) -> int:
-    from perfkit.report import report
+    from perfkit.present.report import report
 
     files = report(args.dataset, args.dataset2, out=args.out, hotspots_report=args.hotspots,
                    parameters=_report_parameters(args))

@@ -35,15 +35,15 @@ import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
+from perfkit.data import store
+from perfkit.data.schema import SCHEMA_VERSION, runs_frame, stages_frame
+from perfkit.data.store import Dataset
 from perfkit.errors import DatasetError
-from perfkit.schema import SCHEMA_VERSION, runs_frame, stages_frame
 
-if TYPE_CHECKING:  # store imports this module lazily; no cycle at run time
-    from perfkit.store import Dataset
 
 #: Formats :func:`load_file` recognises, by the name it records in ``meta["source"]["format"]``.
 FORMATS = ("hyperfine", "pyperf")
@@ -283,14 +283,12 @@ def load_file(path: str | os.PathLike) -> Dataset:
     A file of a perfkit dataset folder (``meta.json``, ``runs.jsonl``, ``runs.parquet``,
     ``stages.*``) loads that folder.
 
-    Returns a :class:`~perfkit.store.Dataset` whose ``runs`` table has the contract's columns
-    (see :mod:`perfkit.schema`) — ``variant, run, order, warmup, traced, started_at, status,
+    Returns a :class:`~perfkit.data.store.Dataset` whose ``runs`` table has the contract's columns
+    (see :mod:`perfkit.data.schema`) — ``variant, run, order, warmup, traced, started_at, status,
     exit_code, wall_s, max_rss_kib`` filled as the format allows, the others null — plus
     ``param_<name>`` (hyperfine parameters) or ``pyperf_process`` (pyperf worker); ``stages`` is
     empty; ``meta["source"]`` names the tool, the file and its modification time.
     """
-    from perfkit import store
-
     path = Path(path)
     own = (store.META, store.RUNS_JOURNAL, store.RUNS_PARQUET, store.STAGES_JOURNAL,
            store.STAGES_PARQUET)

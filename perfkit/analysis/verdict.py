@@ -26,10 +26,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from perfkit.diagnostics import Diagnostic, compare_hosts, diagnose, measured_values
+from perfkit.analysis.diagnostics import Diagnostic, compare_hosts, diagnose, measured_values
 from perfkit.errors import UsageError
-from perfkit.schema import metric_columns
-from perfkit.stats import (
+from perfkit.data.schema import metric_columns
+from perfkit.analysis.stats import (
     STATISTICS,
     ChangeInterval,
     change_interval,
@@ -140,7 +140,7 @@ class Comparison:
     ``table`` (one row per metric; columns below), ``overall`` (``cleared``, ``not-shown`` or
     ``regressed``), ``reasons`` (one sentence per target/guardrail that is not cleared/held, or
     why it is cleared), ``advice`` (runs per variant that would probably settle an unresolved row),
-    ``warnings`` (:class:`~perfkit.diagnostics.Diagnostic` with hints) and the ``settings`` used.
+    ``warnings`` (:class:`~perfkit.analysis.diagnostics.Diagnostic` with hints) and the ``settings`` used.
 
     Table columns: ``metric``, ``role`` (target / guardrail / info), ``n_baseline``,
     ``n_candidate`` (runs used), ``baseline``, ``candidate`` (the statistic of each variant),
@@ -512,7 +512,7 @@ def _success_row(b_rows: pd.DataFrame, c_rows: pd.DataFrame, confidence: float) 
     # success difference = −(failure difference): Newcombe on failures, then negate
     f_lo, f_hi = newcombe_interval(fb, nb, fc, nc, confidence)
     lo, hi = -f_hi, -f_lo
-    from scipy import stats as sstats  # lazy: see perfkit.stats._scipy_stats
+    from scipy import stats as sstats  # lazy: see perfkit.analysis.stats._scipy_stats
 
     p = float(sstats.fisher_exact([[fb, nb - fb], [fc, nc - fc]]).pvalue) if nb and nc else math.nan
     fr_b = fb / nb if nb else math.nan

@@ -29,7 +29,7 @@ from typing import Any
 import pandas as pd
 
 from perfkit.errors import DatasetError
-from perfkit.schema import SCHEMA_VERSION, runs_frame, stages_frame
+from perfkit.data.schema import SCHEMA_VERSION, runs_frame, stages_frame
 
 META = "meta.json"
 RUNS_JOURNAL = "runs.jsonl"
@@ -329,13 +329,3 @@ def save(
         if stages is not None and len(stages):
             writer.add_stages(stages_frame(stages).to_dict("records"))
     return load_folder(folder)
-
-
-def load(path: str | os.PathLike) -> Dataset:
-    """Read a dataset: a perfkit folder (finished or interrupted) or a file another tool wrote."""
-    path = Path(path)
-    if path.is_file():
-        from perfkit.importers import load_file  # hyperfine / pyperf JSON
-
-        return load_file(path)
-    return load_folder(path)

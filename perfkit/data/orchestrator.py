@@ -12,7 +12,7 @@ workspace as::
 DataFrames. One bad file never stops the walk: it becomes a row of ``problems`` and every other
 run is still read. Only a bad ``root`` (missing, not a folder) raises, as a :class:`PerfkitError`.
 
-:func:`to_dataset_tables` maps an ingest onto the runs/stages contract of :mod:`perfkit.schema`
+:func:`to_dataset_tables` maps an ingest onto the runs/stages contract of :mod:`perfkit.data.schema`
 so that it can be saved with :func:`perfkit.save` and compared like measured runs.
 """
 
@@ -43,7 +43,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from perfkit.errors import PerfkitError, UsageError
-from perfkit.schema import STAGES_COLUMNS, runs_frame, stages_frame
+from perfkit.data.schema import STAGES_COLUMNS, runs_frame, stages_frame
 
 #: Manifest schema versions (the manifest's ``version`` field) this reader understands.
 SUPPORTED_MANIFEST_VERSIONS = frozenset({1})
@@ -1001,12 +1001,12 @@ def ingest(
 ) -> tuple[OrchestratorData, Any]:
     """Read ``root`` and write a dataset folder at ``out``.
 
-    Writes the runs/stages of :func:`to_dataset_tables` with :func:`perfkit.store.save`, plus
+    Writes the runs/stages of :func:`to_dataset_tables` with :func:`perfkit.data.store.save`, plus
     ``artifacts.parquet`` and ``problems.parquet`` (the full ingest tables) and
     ``orchestrator_runs.parquet`` (every run, unfinished ones included). Returns the ingest and
     the saved :class:`perfkit.Dataset`.
     """
-    from perfkit.store import save
+    from perfkit.data.store import save
 
     data = read_orchestrator(root, variant_by=variant_by)
     runs, stages = to_dataset_tables(data)
@@ -1037,7 +1037,7 @@ def ingest(
 # measuring an orchestrator: the stages of the run folders each measured run created
 
 
-def _run_folders(runs_dir: str) -> set[tuple[str, str]]:
+def run_folders(runs_dir: str) -> set[tuple[str, str]]:
     """(task, run id) of every ``<runs_dir>/<task>/cli/<run>`` folder: two levels of scandir."""
     found: set[tuple[str, str]] = set()
     try:
@@ -1065,84 +1065,3 @@ def read_run_folders(
         rel = f".runs/{task}/cli/{run_id}"
         walker.run(rows, key, (task, run_id, os.path.join(root_path, ".runs", task, "cli", run_id), rel))
     return _data(rows, root_path, "pipeline")
-
-
-class RunFolderWatcher:
-    """Attaches to each measured run the stages of the orchestrator run folders it created.
-
-    Used by :func:`perfkit.measure` (``orchestrator_root=``): :meth:`before_run` lists
-    ``.runs/*/cli/*`` just before the timed command starts (after any prepare command), and the
-    ``after_run`` hook (calling the object) lists it again; every new folder — the run itself and
-    the sub-runs it started — is read. Stage rows get the measured run's ``variant`` and ``run``
-    (plus ``task``, ``run_id``, ``pipeline``, ``kind``, ``sub_run_id``, ``command``), and the run's
-    row gets ``orchestrator_runs`` (folders created), ``orchestrator_manifest_bytes``,
-    ``orchestrator_artifact_bytes`` (totals over them) and ``orchestrator_problems`` (folders
-    that could not be read). Warm-up runs get the columns but no stage rows (their ``run`` is 0).
-    """
-
-    def __init__(self, root: str | os.PathLike):
-        path = Path(root)
-        if not path.exists():
-            raise UsageError(f"--orchestrator-root {root}: no such folder")
-        if not path.is_dir():
-            raise UsageError(f"--orchestrator-root {root}: not a folder")
-        self.root = path.resolve()
-        self.runs_dir = str(self.root / ".runs")
-        self.before: set[tuple[str, str]] = _run_folders(self.runs_dir)
-
-    def before_run(self) -> None:
-        self.before = _run_folders(self.runs_dir)
-
-    def __call__(self, ctx: Any) -> Any:
-        from perfkit.measure import RunExtras
-
-        after = _run_folders(self.runs_dir)
-        new = sorted(after - self.before)
-        self.before = after
-        data = read_run_folders(self.root, new)
-        columns = {
-            "orchestrator_runs": len(new),
-            "orchestrator_manifest_bytes": int(data.runs["manifest_bytes"].sum()),
-            "orchestrator_artifact_bytes": int(data.runs["artifact_bytes"].fillna(0).sum()),
-            "orchestrator_problems": len(data.problems),
-        }
-        stages: list[dict[str, Any]] = []
-        if not ctx.warmup and len(data.stages):
-            st = data.stages.rename(columns={"variant": "pipeline"}).drop(columns=["run"])
-            st.insert(0, "run", ctx.run)
-            st.insert(0, "variant", ctx.variant.name)
-            for record in st.to_dict("records"):
-                stages.append(
-                    {k: (None if v is pd.NA or v is pd.NaT else v) for k, v in record.items()}
-                )
-        return RunExtras(columns=columns, stages=stages)
-
-
-class VariantRunFolderWatcher:
-    """:class:`RunFolderWatcher` for variants that each run in a workspace of their own.
-
-    Used by :func:`perfkit.measure` when ``orchestrator_root`` maps variant names to workspaces
-    (``{"aged": ws1, "fresh": ws2}``): each run's stages come from its own variant's workspace.
-    Every workspace is listed before each run (a prepare command may have changed any of them);
-    variants the mapping does not name get no orchestrator columns.
-    """
-
-    def __init__(self, roots: Mapping[str, str | os.PathLike], variants: Iterable[str]):
-        known = list(variants)
-        unknown = [name for name in roots if name not in known]
-        if unknown:
-            raise UsageError(
-                f"--orchestrator-root: no variant named {unknown[0]!r} "
-                f"(variants: {', '.join(map(repr, known))})"
-            )
-        if not roots:
-            raise UsageError("--orchestrator-root: the mapping of variants to workspaces is empty")
-        self.watchers = {name: RunFolderWatcher(root) for name, root in roots.items()}
-
-    def before_run(self) -> None:
-        for watcher in self.watchers.values():
-            watcher.before_run()
-
-    def __call__(self, ctx: Any) -> Any:
-        watcher = self.watchers.get(ctx.variant.name)
-        return watcher(ctx) if watcher is not None else None

@@ -28,10 +28,7 @@ from typing import Any
 
 from perfkit.errors import DatasetError, NotebookError, UsageError
 
-#: The checkout perfkit runs from (notebooks/ and data/ live beside the package).
-REPO_ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+from perfkit._paths import NOTEBOOKS_DIR, REPO_ROOT, TEMPLATES_DIR
 TEMPLATE_NAME = "perfkit_report"
 
 #: GitHub refuses pull-request comments over 65,536 characters; stay clearly below.
@@ -427,7 +424,7 @@ class ComparisonReport:
     """Everything ``notebooks/compare.ipynb`` shows, computed by perfkit (the notebook only displays).
 
     Built by :func:`comparison`. ``result`` is :func:`perfkit.compare`'s
-    :class:`~perfkit.verdict.Comparison`; ``baseline_data``/``candidate_data`` the datasets
+    :class:`~perfkit.analysis.verdict.Comparison`; ``baseline_data``/``candidate_data`` the datasets
     (``candidate_data`` is ``None`` when one dataset holds both variants).
     """
 
@@ -535,7 +532,7 @@ class ComparisonReport:
         t = t[t["role"].isin(roles)]
         conf = f"{self.settings.get('confidence', 0.95):.0%}"
         stat = self.settings.get("statistic", "median")
-        rate = t["metric"] == "success_rate"  # perfkit.verdict.SUCCESS_METRIC
+        rate = t["metric"] == "success_rate"  # perfkit.analysis.verdict.SUCCESS_METRIC
 
         def level(col: str) -> list[str]:  # the success rate reads as a percentage
             return [f"{v:.0%}" if r and v == v else _fmt_num(v) for v, r in zip(t[col], rate)]
@@ -607,7 +604,7 @@ class ComparisonReport:
 
     # -- statistics for the charts ----------------------------------------------------------
     def _values(self, metric: str) -> tuple[Any, Any]:
-        from perfkit.diagnostics import measured_values
+        from perfkit.analysis.diagnostics import measured_values
 
         first = self.baseline_data.runs
         second = first if self.candidate_data is None else self.candidate_data.runs
@@ -655,14 +652,14 @@ class ComparisonReport:
 
     # -- charts -------------------------------------------------------------------------------
     def distribution_chart(self, metric: str) -> Any:
-        from perfkit import charts
+        from perfkit.present import charts
 
         b_label, c_label = self._labels()
         return charts.distributions(self.runs, metric, variants=[b_label, c_label],
                                     seed=int(self.settings.get("seed", 0)))
 
     def bootstrap_chart(self, metric: str) -> Any:
-        from perfkit import charts
+        from perfkit.present import charts
 
         row = self.result.row(metric)
         s = self.settings
@@ -672,12 +669,12 @@ class ComparisonReport:
             metric=metric, confidence=s.get("confidence"))
 
     def order_chart(self, metric: str) -> Any:
-        from perfkit import charts
+        from perfkit.present import charts
 
         return charts.execution_order(self.runs, metric, variants=list(self._labels()))
 
     def stage_chart(self) -> Any:
-        from perfkit import charts
+        from perfkit.present import charts
 
         table = self.stage_changes()
         return charts.change_intervals(table.assign(label=table["title"]), label="label",
@@ -686,7 +683,7 @@ class ComparisonReport:
     # -- files ----------------------------------------------------------------------------------
     def summary_markdown(self, limit: int = SUMMARY_LIMIT) -> str:
         """The verdict and table for a pull-request comment: text and tables only, < ``limit``."""
-        from perfkit.verdict import format_markdown
+        from perfkit.analysis.verdict import format_markdown
 
         head = [f"## {_md_escape(self.title)}", ""] if self.title else []
         head += [_md_escape(self.answer()), ""]
@@ -697,7 +694,7 @@ class ComparisonReport:
             "utf-8", "ignore") + "\n_(truncated)_\n"
 
     def verdict_json(self) -> str:
-        """The machine-readable verdict (:meth:`~perfkit.verdict.Comparison.to_json`)."""
+        """The machine-readable verdict (:meth:`~perfkit.analysis.verdict.Comparison.to_json`)."""
         return self.result.to_json()
 
 
@@ -712,7 +709,7 @@ def bootstrap_distribution(
 ) -> Any:
     """Bootstrap replicates of ``1 − S(candidate)/S(baseline)`` (each sample resampled on its own).
 
-    Draws exactly as :func:`perfkit.stats.change_interval` does (same generator, seed and
+    Draws exactly as :func:`perfkit.analysis.stats.change_interval` does (same generator, seed and
     resampling), so the histogram is the distribution behind the reported interval. A metric
     constant in both samples gives its exact change. Returns a numpy array of the finite
     replicates (a histogram cannot show the ``-inf`` of a resample whose baseline is 0).
@@ -720,7 +717,7 @@ def bootstrap_distribution(
     import numpy as np
     from scipy import stats as sstats
 
-    from perfkit.stats import _STAT_FUNCS  # the statistics the comparison uses
+    from perfkit.analysis.stats import _STAT_FUNCS  # the statistics the comparison uses
 
     b = np.asarray(baseline, dtype=float)
     c = np.asarray(candidate, dtype=float)
@@ -760,7 +757,7 @@ def stage_changes(
     """
     import pandas as pd
 
-    from perfkit.stats import change_interval
+    from perfkit.analysis.stats import change_interval
 
     columns = ["stage", "title", "n_baseline", "n_candidate", "baseline", "candidate", "change",
                "ci_low", "ci_high", "method"]
@@ -832,8 +829,8 @@ def comparison(
     ``manifest_writes`` too when both sides carry traced counts (the two targets ``perfkit demo``
     judges). ``guardrails=None`` uses compare's default (peak memory within 5 %).
     """
-    from perfkit.store import load
-    from perfkit.verdict import DEFAULT_GUARDRAILS, compare
+    from perfkit.data.sources import load
+    from perfkit.analysis.verdict import DEFAULT_GUARDRAILS, compare
 
     first = load(find_data(baseline_path))
     second = load(find_data(candidate_path)) if candidate_path else None
@@ -916,7 +913,7 @@ class HotspotsReport:
         return _html(f'<p class="perfkit-answer">{escape(self.overview())}</p>')
 
     def shares(self) -> Any:
-        from perfkit.hotspots import stage_shares
+        from perfkit.analysis.hotspots import stage_shares
 
         return stage_shares(self.stages, self.runs)
 
@@ -934,12 +931,12 @@ class HotspotsReport:
         return _html(table_html(df))
 
     def io_metrics(self) -> list[str]:
-        from perfkit.hotspots import io_metrics
+        from perfkit.analysis.hotspots import io_metrics
 
         return io_metrics(self.runs)
 
     def history(self) -> Any:
-        from perfkit.hotspots import growth
+        from perfkit.analysis.hotspots import growth
 
         return growth(self.runs)
 
@@ -947,7 +944,7 @@ class HotspotsReport:
         """Growth per earlier run of the run-level metrics, then of each stage's duration."""
         import pandas as pd
 
-        from perfkit.hotspots import growth_slopes, stage_growth, stage_growth_slopes
+        from perfkit.analysis.hotspots import growth_slopes, stage_growth, stage_growth_slopes
 
         run_level = growth_slopes(self.history())
         per_stage = stage_growth_slopes(stage_growth(self.stages, self.runs))
@@ -974,13 +971,13 @@ class HotspotsReport:
 
     # charts
     def shares_chart(self) -> Any:
-        from perfkit import charts
+        from perfkit.present import charts
 
         return charts.stage_shares(self.shares())
 
     def io_section(self) -> list[Any]:
         """A panel per I/O counter the runs carry, or a note that they carry none."""
-        from perfkit import charts
+        from perfkit.present import charts
 
         metrics = self.io_metrics()
         if not metrics:
@@ -993,9 +990,9 @@ class HotspotsReport:
         return [self.shares_chart(), self.shares_table()]
 
     def growth_charts(self) -> list[Any]:
-        from perfkit import charts
+        from perfkit.present import charts
 
-        from perfkit.hotspots import stage_growth
+        from perfkit.analysis.hotspots import stage_growth
 
         h = self.history()
         out = [charts.growth(h, m) for m in h.columns
@@ -1032,7 +1029,7 @@ class HotspotsReport:
 
 def hotspots(source: str | os.PathLike, *, title: str = "") -> HotspotsReport:
     """Load a dataset or an orchestrator workspace for the hotspot report."""
-    from perfkit.hotspots import load_source
+    from perfkit.data.sources import load_source
 
     return HotspotsReport(data=load_source(find_data(source)), source=str(source), title=title)
 

@@ -13,6 +13,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from perfkit._version import __version__
+
 _TOOL_TIMEOUT_S = 5.0
 
 
@@ -64,8 +66,6 @@ def collect(cwd: str | os.PathLike | None = None) -> dict[str, Any]:
     node (``node --version`` when node is on PATH, else None), perfkit_version, cwd, git_commit,
     git_dirty.
     """
-    from perfkit import __version__
-
     uname = platform.uname()
     where = Path(cwd) if cwd is not None else Path.cwd()
     info: dict[str, Any] = {

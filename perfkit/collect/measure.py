@@ -26,10 +26,14 @@ from typing import Any
 
 from tqdm import tqdm
 
-from perfkit import hostinfo
+from perfkit.collect import hostinfo
+from perfkit.collect.hooks import AfterCollection, AfterRun, Collection, RunContext, RunExtras, Variant
+from perfkit.collect.process import RunResult, Spawner
+from perfkit.collect.schedule import schedule
+from perfkit.collect.trace import TracedPass
+from perfkit.collect.watchers import RunFolderWatcher, VariantRunFolderWatcher
+from perfkit.data.store import Dataset, DatasetWriter
 from perfkit.errors import UsageError
-from perfkit.process import RunResult, Spawner
-from perfkit.store import Dataset, DatasetWriter
 
 Command = str | Sequence[str]
 
@@ -37,56 +41,6 @@ Command = str | Sequence[str]
 #: and fsynced within this many seconds (an OS crash or power loss loses at most that much).
 #: An fsync per run cost 0.1-2.4 ms here, more than a short run itself (benchmarks/bench_measure.py).
 JOURNAL_FSYNC_INTERVAL_S = 1.0
-
-
-@dataclass(frozen=True)
-class Variant:
-    """One labelled command: ``command`` as the user wrote it, ``argv`` as it is spawned."""
-
-    name: str
-    command: str
-    argv: tuple[str, ...]
-    shell: bool
-
-
-@dataclass
-class RunContext:
-    """What an ``after_run`` callback is told about a finished run."""
-
-    variant: Variant
-    run: int  # 1-based within the variant; 0 for a warm-up
-    order: int  # global execution order
-    warmup: bool
-    result: RunResult
-    cwd: str | None
-    env: Mapping[str, str]
-
-
-@dataclass
-class RunExtras:
-    """What an ``after_run`` callback may return: extra columns for the run's row, stage rows."""
-
-    columns: dict[str, Any] = field(default_factory=dict)
-    stages: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass
-class Collection:
-    """What an ``after_collection`` callback gets: the open writer and the collection's settings."""
-
-    writer: DatasetWriter
-    spawner: Spawner
-    variants: list[Variant]
-    cwd: str | None
-    env: Mapping[str, str]
-    timeout: float | None
-    seed: int
-    prepare: tuple[str, ...] | None = None  # run before each traced run too
-    next_order: int | None = None  # the order of the next run added
-
-
-AfterRun = Callable[[RunContext], "RunExtras | Mapping[str, Any] | None"]
-AfterCollection = Callable[[Collection], None]
 
 
 class CollectionInterrupted(KeyboardInterrupt):
@@ -206,20 +160,6 @@ def _measure_iv(
     )
 
 
-def schedule(names: Sequence[str], *, runs: int, warmup: int, seed: int) -> list[tuple[str, bool]]:
-    """The execution order: ``warmup`` then ``runs`` rounds, each a seeded shuffle of ``names``.
-
-    Returns (variant, is_warmup) pairs. The same seed gives the same order.
-    """
-    rng = random.Random(seed)
-    out: list[tuple[str, bool]] = []
-    for round_index in range(warmup + runs):
-        names_round = list(names)
-        rng.shuffle(names_round)
-        out.extend((name, round_index < warmup) for name in names_round)
-    return out
-
-
 def _extras(value: RunExtras | Mapping[str, Any] | None) -> RunExtras:
     if value is None:
         return RunExtras()
@@ -272,7 +212,7 @@ def measure(
     recorded as ``timeout``. A failing run is recorded and the collection goes on, unless
     ``fail_fast`` (then it stops after that run; ``meta["stopped"]`` says why).
 
-    Returns the loaded :class:`~perfkit.store.Dataset` (``runs`` columns: see :mod:`perfkit.schema`).
+    Returns the loaded :class:`~perfkit.data.store.Dataset` (``runs`` columns: see :mod:`perfkit.data.schema`).
     Raises :class:`~perfkit.errors.UsageError` for a bad argument (before anything is written),
     :class:`~perfkit.errors.DatasetError` for an unusable ``out``, and
     :class:`CollectionInterrupted` (a KeyboardInterrupt) on Ctrl-C, after closing the journal.
@@ -282,24 +222,22 @@ def measure(
     ``orchestrator_root``
         an orchestrator workspace: each run's row and the ``stages`` table get the stages of the
         ``.runs/<task>/cli/<run>`` folders that run created (see
-        :class:`perfkit.orchestrator.RunFolderWatcher`). A mapping of variant names to
+        :class:`perfkit.collect.watchers.RunFolderWatcher`). A mapping of variant names to
         workspaces reads each variant's runs from its own workspace (variants it does not
         name get no orchestrator columns).
     ``trace_writes``, ``trace_runs``
         after the timed runs, ``trace_runs`` (default 1 when ``trace_writes`` is given, else 0)
         extra runs per variant under strace, rows with ``traced=True`` and exact counts:
         ``<label>_writes`` for each ``label: glob`` of ``trace_writes`` (globs relative to
-        ``cwd``), ``fs_opens_write``, ``fs_renames``, ``fs_fsyncs`` (see :mod:`perfkit.trace`).
+        ``cwd``), ``fs_opens_write``, ``fs_renames``, ``fs_fsyncs`` (see :mod:`perfkit.collect.trace`).
         Raises :class:`~perfkit.errors.TracerMissing` up front when strace is not installed.
     ``before_run``
         callables run just before each timed command starts (after ``prepare``).
     """
     cfg = _measure_iv(variants, runs, warmup, seed, prepare, cwd, env, timeout, shell)
-    # --- orchestrator stages and traced pass (perfkit.orchestrator, perfkit.trace) ---
+    # --- orchestrator stages and traced pass (perfkit.data.orchestrator, perfkit.collect.trace) ---
     after_run, after_collection, before_run = list(after_run), list(after_collection), list(before_run)
     if orchestrator_root is not None:
-        from perfkit.orchestrator import RunFolderWatcher, VariantRunFolderWatcher
-
         if isinstance(orchestrator_root, Mapping):  # a workspace per variant
             watcher = VariantRunFolderWatcher(orchestrator_root, [v.name for v in cfg.variants])
         else:
@@ -309,8 +247,6 @@ def measure(
     if trace_runs is None:
         trace_runs = 1 if trace_writes else 0
     if trace_runs or trace_writes:
-        from perfkit.trace import TracedPass
-
         after_collection.append(TracedPass(trace_writes, trace_runs))
     # --- end ---
     info = hostinfo.collect(cfg.cwd)

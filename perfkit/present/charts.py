@@ -365,7 +365,7 @@ def change_intervals(
     """Changes with their intervals, one row per ``label`` (a metric, or a stage).
 
     ``table`` needs columns ``label``, ``change``, ``ci_low``, ``ci_high`` (and may have
-    ``verdict``), like the verdict table or :func:`perfkit.report.stage_changes`.
+    ``verdict``), like the verdict table or :func:`perfkit.present.report.stage_changes`.
     """
     _need(table, [label, "change", "ci_low", "ci_high"], "change_intervals()")
     cols = [label, "change", "ci_low", "ci_high"] + (["verdict"] if "verdict" in table else [])
@@ -404,7 +404,7 @@ def change_intervals(
 def stage_shares(shares: pd.DataFrame, *, title: str | None = None) -> alt.LayerChart:
     """Stages ranked by their median share of the run, with the spread over runs (25th–75th pct).
 
-    ``shares`` is :func:`perfkit.hotspots.stage_shares`'s table (``stage``, ``title``, ``share``,
+    ``shares`` is :func:`perfkit.analysis.hotspots.stage_shares`'s table (``stage``, ``title``, ``share``,
     ``share_p25``, ``share_p75``, ``median_s``).
     """
     _need(shares, ["stage", "share", "share_p25", "share_p75"], "stage_shares()")
@@ -465,7 +465,7 @@ def growth(
 ) -> alt.LayerChart:
     """A quantity against how many runs came before, with a least-squares line (does it grow?).
 
-    ``history`` is :func:`perfkit.hotspots.growth`'s table or any table holding ``x`` and ``y``.
+    ``history`` is :func:`perfkit.analysis.hotspots.growth`'s table or any table holding ``x`` and ``y``.
     """
     _need(history, [x, y], "growth()")
     cols = [x, y] + [c for c in ("variant", "run_id") if c in history.columns and c not in (x, y)]
@@ -495,7 +495,7 @@ def growth(
 def stage_growth(stage_history: pd.DataFrame, *, title: str | None = None) -> alt.LayerChart:
     """Each stage's duration against the runs before it, one colour per stage, with fitted lines.
 
-    ``stage_history`` is :func:`perfkit.hotspots.stage_growth`'s table.
+    ``stage_history`` is :func:`perfkit.analysis.hotspots.stage_growth`'s table.
     """
     _need(stage_history, ["history", "stage", "title", "duration_s"], "stage_growth()")
     data = _plain(stage_history[["history", "stage", "title", "duration_s"]])

@@ -14,7 +14,7 @@ import pandas as pd
 from tabulate import tabulate
 
 if TYPE_CHECKING:
-    from perfkit.diagnostics import Diagnostic
+    from perfkit.analysis.diagnostics import Diagnostic
 
 
 def _mad(values: np.ndarray) -> float:
@@ -151,10 +151,10 @@ def measure_warnings(runs: pd.DataFrame, *, metric: str = "wall_s", min_runs: in
     """What the end of a collection warns about, as lines.
 
     Runs that were not ok, per variant (with the first reason), then the statistical checks of
-    :func:`perfkit.diagnostics.diagnose` on ``metric`` (spread, first-run effect, drift with run
+    :func:`perfkit.analysis.diagnostics.diagnose` on ``metric`` (spread, first-run effect, drift with run
     order, outliers, too few runs).
     """
-    from perfkit.diagnostics import diagnose
+    from perfkit.analysis.diagnostics import diagnose
 
     lines = []
     if runs.empty:
