@@ -22,9 +22,9 @@ from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from perfkit.analysis.calibration import Cell, simulate, summarise  # noqa: E402
-
 from _results import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
+from perfkit.analysis.calibration import Cell, simulate, summarise  # noqa: E402
 
 GRID = [Cell(n, cv, ch) for cv in (0.05, 0.15) for n in (10, 20, 30) for ch in (0.0, 0.15, 0.25)]
 

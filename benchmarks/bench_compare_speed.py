@@ -18,11 +18,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from perfkit.data.schema import ID_COLUMNS, RUNS_COLUMNS, runs_frame  # noqa: E402
+from _results import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
 from perfkit.analysis.stats import change_interval  # noqa: E402
 from perfkit.analysis.verdict import compare  # noqa: E402
-
-from _results import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+from perfkit.data.schema import ID_COLUMNS, RUNS_COLUMNS, runs_frame  # noqa: E402
 
 N_RUNS = 30
 N_RESAMPLES = 10_000

@@ -29,6 +29,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from _results import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
 from perfkit.demo import (  # noqa: E402
     MANIFEST_GLOB,
     DemoConfig,
@@ -36,8 +38,6 @@ from perfkit.demo import (  # noqa: E402
     demo_commands,
     manifest_writes,
 )
-
-from _results import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,9 +58,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import shutil
 
+    from perfkit.analysis.verdict import compare
     from perfkit.collect.measure import measure
     from perfkit.present.report import report
-    from perfkit.analysis.verdict import compare
 
     load_before = os.getloadavg()
     timings: dict[str, float] = {}

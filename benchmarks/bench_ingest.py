@@ -1,7 +1,7 @@
 """How fast does perfkit read an orchestrator workspace? Side by side with its floors.
 
 Builds a workspace of N runs (default 10,000) in a temporary folder: every run folder gets a
-manifest copied from a real one (tests/data/orchestrator, ~12 KB, 4 stages, with new run ids and
+manifest copied from a real one (tests/fixtures/orchestrator, ~12 KB, 4 stages, with new run ids and
 times) and the other 22 files of a real run folder at their real sizes (sparse, so the disk stays
 empty). Then, on a warm cache, times in interleaved rounds (so a change in the machine's load hits
 every contender alike):
@@ -28,9 +28,9 @@ The floor of ``full`` is the sum of json.load and the listing. CPU time counts f
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
-import importlib.util
 import platform
 import shutil
 import statistics
@@ -44,9 +44,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from perfkit.data.orchestrator import read_orchestrator  # noqa: E402
-
 from _results import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
+from perfkit.data.orchestrator import read_orchestrator  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "orchestrator"
 TEMPLATE_RUN = "2026-11-24T15-11-03-585Z-8dafdb44"

@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import shutil
 import statistics
 import subprocess
@@ -30,16 +31,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-import random
 from unittest import mock
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import perfkit  # noqa: E402
 import importlib  # noqa: E402
 
 from _results import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
+import perfkit  # noqa: E402
 
 # the module, not the function perfkit re-exports under the same name
 measure_module = importlib.import_module("perfkit.collect.measure")

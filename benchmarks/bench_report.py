@@ -26,9 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from perfkit.present.report import network_references  # noqa: E402
-
 from _results import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
+from perfkit.present.html_export import network_references  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 CASES = {

@@ -1,7 +1,7 @@
 """What does the traced pass cost? The real orchestrator's pipeline, untraced vs under strace.
 
 Installs ``@kbediako/codex-orchestrator`` with npm into --prefix (once; reused afterwards), makes
-a workspace with the test pipeline ``quick`` (tests/data/orchestrator/codex.orchestrator.json:
+a workspace with the test pipeline ``quick`` (tests/fixtures/orchestrator/codex.orchestrator.json:
 three commands and a sub-pipeline), then runs it --rounds times in each of three modes,
 interleaved round by round (the workspace's history grows alike for all):
 
@@ -31,9 +31,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from perfkit.collect.trace import strace_argv, trace_run  # noqa: E402
-
 from _results import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
+from perfkit.collect.trace import strace_argv, trace_run  # noqa: E402
 
 PACKAGE = "@kbediako/codex-orchestrator@0.2.1"
 CONFIG = ROOT / "tests" / "data" / "orchestrator" / "codex.orchestrator.json"

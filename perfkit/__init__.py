@@ -5,17 +5,16 @@ The public API; everything else is reachable but may change.
 
 from perfkit._version import __version__
 from perfkit.analysis.diagnostics import Diagnostic, diagnose
-from perfkit.errors import PerfkitError
-from perfkit.data.importers import load_file
+from perfkit.analysis.verdict import Comparison, compare
 from perfkit.collect.measure import measure
+from perfkit.collect.trace import TraceCounts, trace_run
+from perfkit.data.importers import load_file
 from perfkit.data.orchestrator import OrchestratorData, read_orchestrator
-from perfkit.present.report import report as write_report
 from perfkit.data.schema import SCHEMA_VERSION, long_view
 from perfkit.data.sources import load
 from perfkit.data.store import Dataset, save
-from perfkit.collect.trace import TraceCounts, trace_run
-from perfkit.analysis.verdict import Comparison, compare
-
+from perfkit.errors import PerfkitError
+from perfkit.present.report import report as write_report
 
 __all__ = [
     "Comparison",

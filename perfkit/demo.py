@@ -12,6 +12,8 @@ The demo needs the checkout (``examples/`` is not part of the installed package)
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import shlex
 import shutil
@@ -23,7 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from perfkit._paths import EXAMPLES_DIR
+from perfkit.analysis.verdict import compare
+from perfkit.collect.hooks import RunExtras
+from perfkit.collect.measure import measure
 from perfkit.errors import UsageError
+from perfkit.present.export import text as text_export
+from perfkit.present.report import report as write_report
 
 PIPELINE_DIR = EXAMPLES_DIR / "pipeline"
 
@@ -131,8 +138,6 @@ def pipeline_stages(manifest_path: Path, variant: str, run: int) -> list[dict[st
 
     Returns an empty list when the manifest is missing or unreadable (a failed run).
     """
-    import datetime as dt
-    import json
 
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -153,7 +158,6 @@ def pipeline_stages(manifest_path: Path, variant: str, run: int) -> list[dict[st
 
 def _stages_hook(workdir: Path) -> Callable[[Any], Any]:
     """An ``after_run`` hook of perfkit.measure: attach each timed run's stages."""
-    from perfkit.collect.hooks import RunExtras
 
     def hook(ctx: Any) -> Any:
         if ctx.warmup:
@@ -257,8 +261,6 @@ def run_demo(
     config.validate()
     echo = echo or _echo
 
-    from perfkit.collect.measure import measure
-    from perfkit.analysis.verdict import compare, format_text
 
     started = time.monotonic()
     out = Path(out).resolve()
@@ -293,7 +295,6 @@ def run_demo(
 
     report_html = summary_md = verdict_json = None
     if report:
-        from perfkit.present.report import report as write_report
 
         echo("perfkit demo: writing the comparison report (papermill)")
         files = write_report(
@@ -328,6 +329,6 @@ def run_demo(
         manifest_writes=counts,
         traced=bool(trace_runs),
         untraced_reason=untraced_reason,
-        summary_lines=format_text(result_cmp),
+        summary_lines=text_export.lines(result_cmp),
         seconds=time.monotonic() - started,
     )

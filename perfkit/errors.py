@@ -2,9 +2,21 @@
 
 The CLI turns any :class:`PerfkitError` into one line on stderr and exit code 2;
 anything else is a bug and keeps its traceback.
+
+The exit codes of every command are defined here, once: a comparison's answer maps onto them
+(:data:`EXIT_CODES`), and CI gates on them.
 """
 
 from __future__ import annotations
+
+EXIT_OK = 0  #: success; for compare/report: cleared
+EXIT_NOT_SHOWN = 1  #: the answer is "not shown" (or a collection stopped early)
+EXIT_USAGE = 2  #: a usage or input error: one line on stderr
+EXIT_REGRESSED = 3  #: a target regressed or a guardrail broke
+EXIT_INTERRUPTED = 130  #: Ctrl-C (what was collected is kept)
+
+#: The overall answer of a comparison as an exit code.
+EXIT_CODES = {"cleared": EXIT_OK, "not-shown": EXIT_NOT_SHOWN, "regressed": EXIT_REGRESSED}
 
 
 class PerfkitError(Exception):

@@ -40,8 +40,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from perfkit.errors import UsageError
 from perfkit.data.schema import TRACE_COLUMNS
+from perfkit.errors import UsageError
 
 #: Robust CV above which a variant's runs are called noisy (pyperf warns at a 10 % std dev too).
 HIGH_SPREAD_CV = 0.10

@@ -14,13 +14,10 @@ Three questions, one function each:
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
-from perfkit.errors import DatasetError, UsageError
+from perfkit.errors import UsageError
 
 #: I/O and file-operation counters worth a panel each, in display order (present ones are used).
 IO_METRICS = (

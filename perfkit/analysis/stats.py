@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -237,3 +238,42 @@ def runs_needed(
     if not math.isfinite(n) or n > cap:
         return None
     return max(int(math.ceil(n)), 2)
+
+
+def bootstrap_distribution(
+    baseline: Any, candidate: Any, *, statistic: str = "median", n_resamples: int = 10_000,
+    seed: int = 0,
+) -> Any:
+    """Bootstrap replicates of ``1 − S(candidate)/S(baseline)`` (each sample resampled on its own).
+
+    Draws exactly as :func:`perfkit.analysis.stats.change_interval` does (same generator, seed and
+    resampling), so the histogram is the distribution behind the reported interval. A metric
+    constant in both samples gives its exact change. Returns a numpy array of the finite
+    replicates (a histogram cannot show the ``-inf`` of a resample whose baseline is 0).
+    """
+    from scipy import stats as sstats
+
+
+    b = np.asarray(baseline, dtype=float)
+    c = np.asarray(candidate, dtype=float)
+    f = _STAT_FUNCS[statistic]
+    if b.size == 0 or c.size == 0:
+        return np.array([], dtype=float)
+    if np.ptp(b) == 0 and np.ptp(c) == 0:
+        sb, sc = float(f(b)), float(f(c))
+        exact = 0.0 if sb == sc else (1 - sc / sb if sb else -np.inf)
+        return np.full(1, exact)
+
+    if min(b.size, c.size) < 2:
+        return np.array([], dtype=float)  # change_interval gives no interval either
+
+    def ratio_change(x, y, axis=-1):
+        sx, sy = f(x, axis=axis), f(y, axis=axis)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = 1.0 - sy / sx
+        return np.where((sx == 0) & (sy == 0), 0.0, out)  # as change_interval does
+
+    res = sstats.bootstrap((b, c), ratio_change, n_resamples=int(n_resamples), method="percentile",
+                           vectorized=True, paired=False, rng=np.random.default_rng(seed))
+    dist = np.asarray(res.bootstrap_distribution, dtype=float)
+    return dist[np.isfinite(dist)]

@@ -1,6 +1,6 @@
 """The verdict: did the candidate clear its target on every target metric, and did every guardrail hold?
 
-The rules are DESIGN.md's "Deciding: the verdict", implemented literally. Sign conventions:
+The rules (the verdict table below and in README.md), implemented literally. Sign conventions:
 
 - ``change`` = 1 − S(candidate)/S(baseline) for every bootstrapped metric (all of perfkit's metrics
   are lower-is-better): 0.15 = 15 % better, negative = worse. ``ci_low``/``ci_high`` bound it.
@@ -26,9 +26,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from perfkit.analysis.diagnostics import Diagnostic, compare_hosts, diagnose, measured_values
-from perfkit.errors import UsageError
-from perfkit.data.schema import metric_columns
+from perfkit.analysis.diagnostics import (
+    Diagnostic,
+    compare_hosts,
+    diagnose,
+    measured_values,
+)
+from perfkit.analysis.reasons import (
+    advice_distance,
+    advice_lines,
+    guardrail_reason,
+    target_reason,
+)
 from perfkit.analysis.stats import (
     STATISTICS,
     ChangeInterval,
@@ -37,6 +46,8 @@ from perfkit.analysis.stats import (
     runs_needed,
     wilson_interval,
 )
+from perfkit.data.schema import metric_columns
+from perfkit.errors import EXIT_CODES, UsageError
 
 #: Version of the JSON document :meth:`Comparison.to_dict` returns.
 JSON_SCHEMA = "perfkit.compare/1"
@@ -53,7 +64,6 @@ GUARDRAIL_VERDICTS = ("held", "broken", "unresolved")
 #: Verdict of a row whose change cannot be computed (no runs, or a zero baseline that varies).
 UNDEFINED = "undefined"
 OVERALL = ("cleared", "not-shown", "regressed")
-EXIT_CODES = {"cleared": 0, "not-shown": 1, "regressed": 3}
 
 SUCCESS_METRIC = "success_rate"
 #: Minimum runs per variant below which diagnose() warns.
@@ -194,11 +204,11 @@ class Comparison:
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
-    def _repr_markdown_(self) -> str:  # Jupyter shows the markdown summary
-        return "\n".join(format_markdown(self))
-
     def __str__(self) -> str:
-        return "\n".join(format_text(self))
+        """One line and the reasons; the full table is :mod:`perfkit.present.export`'s."""
+        lines = [f"perfkit compare: {self.candidate!r} against {self.baseline!r}: "
+                 f"{self.overall.upper()}"]
+        return "\n".join(lines + [f"  - {reason}" for reason in self.reasons])
 
 
 # --------------------------------------------------------------------------------------------
@@ -258,29 +268,6 @@ def _check_metric(name: str, metric: str, *tables: pd.DataFrame) -> None:
 # the comparison
 
 
-def _pct(x: float) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
-    if math.isinf(x):
-        return "−∞" if x < 0 else "+∞"
-    pct = x * 100
-    if abs(pct) < 0.05:
-        pct = 0.0  # never print "-0.0 %"
-    return f"{pct:+.1f} %"
-
-
-def _advice_distance(verdict: str, est: float, low: float, high: float) -> float | None:
-    """Distance from the estimate to the nearest boundary the interval must clear to settle."""
-    if verdict == "improved-unresolved":
-        return abs(est - low)
-    if verdict == "no-change":
-        # the verdict settles once the interval leaves every boundary it straddles; the binding
-        # one is the closest of: 0 (either side), and low when the estimate lies between 0 and low
-        candidates = [abs(est)]
-        if 0 < est:
-            candidates.append(abs(low - est))
-        return min(candidates)
-    return None
 
 
 def compare(
@@ -313,6 +300,69 @@ def compare(
 
     Returns a :class:`Comparison`; its ``table`` columns are listed there.
     """
+    cfg = _compare_iv(runs, candidate_runs, baseline, candidate, targets, target, guardrails,
+                      info, confidence, statistic, n_resamples, seed, meta, candidate_meta)
+    warns: list[Diagnostic] = []
+
+    def judged(metrics: list[str], role: str) -> list[dict[str, Any]]:
+        return [r for m in metrics if (r := _metric_row(cfg, m, role, warns)) is not None]
+
+    # table order: targets, guardrails, the success rate (always a guardrail), info rows
+    rows = judged(cfg.targets, "target") + judged(list(cfg.margins), "guardrail")
+    rows.append(_success_row(cfg.b_rows, cfg.c_rows, confidence))
+    rows += judged(cfg.info, "info")
+
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    table["n_baseline"] = table["n_baseline"].astype("int64")
+    table["n_candidate"] = table["n_candidate"].astype("int64")
+    table["runs_needed"] = table["runs_needed"].astype("Int64")
+
+    conf = f"{confidence:.0%}"
+    t_rows = table[table["role"] == "target"]
+    g_rows = table[table["role"] == "guardrail"]
+    reasons = [target_reason(r, cfg.low, cfg.high, conf) for r in t_rows.itertuples()]
+    reasons += [guardrail_reason(r, conf) for r in g_rows.itertuples()]
+    warns[:0] = _data_warnings(cfg, table, min_runs)
+    return Comparison(table=table, overall=_overall(t_rows, g_rows), reasons=reasons,
+                      advice=advice_lines(table), warnings=warns, baseline=baseline,
+                      candidate=candidate, settings=cfg.settings())
+
+
+@dataclass
+class _Plan:
+    """A comparison's checked arguments: the rows of each variant and what to judge how."""
+
+    base_runs: pd.DataFrame
+    cand_runs: pd.DataFrame
+    base_meta: dict[str, Any]
+    cand_meta: dict[str, Any]
+    baseline: str
+    candidate: str
+    b_rows: pd.DataFrame
+    c_rows: pd.DataFrame
+    targets: list[str]
+    margins: dict[str, float]
+    info: list[str]
+    default_guardrails: bool
+    low: float
+    high: float
+    confidence: float
+    statistic: str
+    n_resamples: int
+    seed: int
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "targets": list(self.targets), "target": [self.low, self.high],
+            "guardrails": dict(self.margins), "confidence": self.confidence,
+            "statistic": self.statistic, "n_resamples": self.n_resamples, "seed": self.seed,
+            "method": "BCa",
+        }
+
+
+def _compare_iv(runs, candidate_runs, baseline, candidate, targets, target, guardrails, info,
+                confidence, statistic, n_resamples, seed, meta, candidate_meta) -> _Plan:
+    """Check :func:`compare`'s arguments (one message naming the argument) and plan the table."""
     base_runs, base_meta = _as_runs(runs, "runs")
     cand_runs, cand_meta = _as_runs(candidate_runs, "candidate_runs")
     if base_runs is None:
@@ -352,8 +402,6 @@ def compare(
 
     b_rows = _variant_rows(base_runs, baseline, "baseline")
     c_rows = _variant_rows(cand_runs, candidate, "candidate")
-
-    warns: list[Diagnostic] = []
     for m in targets:
         _check_metric("targets", m, b_rows, c_rows)
     for m in list(margins):
@@ -371,127 +419,80 @@ def compare(
         info_metrics = [m for m in info if m not in targets and m not in margins]
         for m in info_metrics:
             _check_metric("info", m, b_rows, c_rows)
+    return _Plan(base_runs, cand_runs, base_meta, cand_meta, baseline, candidate, b_rows, c_rows,
+                 targets, margins, info_metrics, default_guardrails, low, high, confidence,
+                 statistic, int(n_resamples), seed)
 
-    settings = {
-        "targets": list(targets), "target": [low, high], "guardrails": dict(margins),
-        "confidence": confidence, "statistic": statistic, "n_resamples": int(n_resamples),
-        "seed": seed, "method": "BCa",
-    }
 
-    rows: list[dict[str, Any]] = []
-    reasons: list[str] = []
-    advice: list[str] = []
-
-    def one(metric: str, role: str) -> dict[str, Any] | None:
-        vb, _ = measured_values(b_rows, metric)
-        vc, _ = measured_values(c_rows, metric)
-        margin = margins.get(metric, math.nan)
-        rec: dict[str, Any] = {"metric": metric, "role": role, "n_baseline": vb.size,
-                               "n_candidate": vc.size, "margin": margin, "runs_needed": pd.NA}
-        if vb.size == 0 or vc.size == 0:
-            if role == "info":
-                return None  # a counter this collection did not record (e.g. no traced pass)
-            if role == "guardrail" and default_guardrails:
-                warns.append(Diagnostic(
-                    "no-data", None, metric,
-                    f"guardrail {metric} has no measured values in "
-                    f"{'the baseline' if vb.size == 0 else 'the candidate'}; not checked",
-                    "collect with a runner that records it, or name other guardrails"))
-                return None
-            empty = baseline if vb.size == 0 else candidate
-            rec.update(baseline=math.nan, candidate=math.nan, change=math.nan, ci_low=math.nan,
-                       ci_high=math.nan, verdict=UNDEFINED, method="undefined", p_value=math.nan,
-                       note=f"no successful measured runs of {metric} in {empty!r}")
-            return rec
-        ci: ChangeInterval = change_interval(
-            vb, vc, statistic=statistic, confidence=confidence, n_resamples=n_resamples, seed=seed
-        )
-        rec.update(baseline=ci.baseline, candidate=ci.candidate, change=ci.change,
-                   ci_low=ci.ci_low, ci_high=ci.ci_high, method=ci.method, p_value=ci.p_value,
-                   note=ci.note)
-        if role == "guardrail":
-            rec["verdict"] = guardrail_verdict(ci.ci_low, ci.ci_high, margin)
-            if rec["verdict"] == "unresolved":
-                need = runs_needed(vb.size, vc.size, ci.half_width, abs(-ci.change - margin))
-                rec["runs_needed"] = need if need is not None else pd.NA
-        else:
-            rec["verdict"] = target_verdict(ci.ci_low, ci.ci_high, low, high)
-            dist = _advice_distance(rec["verdict"], ci.change, low, high)
-            if dist is not None:
-                need = runs_needed(vb.size, vc.size, ci.half_width, dist)
-                rec["runs_needed"] = need if need is not None else pd.NA
+def _metric_row(cfg: _Plan, metric: str, role: str, warns: list[Diagnostic]) -> dict[str, Any] | None:
+    """One row of the table: the change of ``metric``, its interval and its verdict."""
+    vb, _ = measured_values(cfg.b_rows, metric)
+    vc, _ = measured_values(cfg.c_rows, metric)
+    margin = cfg.margins.get(metric, math.nan)
+    rec: dict[str, Any] = {"metric": metric, "role": role, "n_baseline": vb.size,
+                           "n_candidate": vc.size, "margin": margin, "runs_needed": pd.NA}
+    if vb.size == 0 or vc.size == 0:
+        if role == "info":
+            return None  # a counter this collection did not record (e.g. no traced pass)
+        if role == "guardrail" and cfg.default_guardrails:
+            warns.append(Diagnostic(
+                "no-data", None, metric,
+                f"guardrail {metric} has no measured values in "
+                f"{'the baseline' if vb.size == 0 else 'the candidate'}; not checked",
+                "collect with a runner that records it, or name other guardrails"))
+            return None
+        empty = cfg.baseline if vb.size == 0 else cfg.candidate
+        rec.update(baseline=math.nan, candidate=math.nan, change=math.nan, ci_low=math.nan,
+                   ci_high=math.nan, verdict=UNDEFINED, method="undefined", p_value=math.nan,
+                   note=f"no successful measured runs of {metric} in {empty!r}")
         return rec
+    ci: ChangeInterval = change_interval(vb, vc, statistic=cfg.statistic,
+                                         confidence=cfg.confidence,
+                                         n_resamples=cfg.n_resamples, seed=cfg.seed)
+    rec.update(baseline=ci.baseline, candidate=ci.candidate, change=ci.change,
+               ci_low=ci.ci_low, ci_high=ci.ci_high, method=ci.method, p_value=ci.p_value,
+               note=ci.note)
+    if role == "guardrail":
+        rec["verdict"] = guardrail_verdict(ci.ci_low, ci.ci_high, margin)
+        dist = abs(-ci.change - margin) if rec["verdict"] == "unresolved" else None
+    else:
+        rec["verdict"] = target_verdict(ci.ci_low, ci.ci_high, cfg.low, cfg.high)
+        dist = advice_distance(rec["verdict"], ci.change, cfg.low, cfg.high)
+    if dist is not None:
+        need = runs_needed(vb.size, vc.size, ci.half_width, dist)
+        rec["runs_needed"] = need if need is not None else pd.NA
+    return rec
 
-    for m in targets:
-        rows.append(one(m, "target"))
-    for m in margins:
-        rec = one(m, "guardrail")
-        if rec is not None:
-            rows.append(rec)
-    rows.append(_success_row(b_rows, c_rows, confidence))
-    for m in info_metrics:
-        rec = one(m, "info")
-        if rec is not None:
-            rows.append(rec)
 
-    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
-    table["n_baseline"] = table["n_baseline"].astype("int64")
-    table["n_candidate"] = table["n_candidate"].astype("int64")
-    table["runs_needed"] = table["runs_needed"].astype("Int64")
-
-    # overall answer, DESIGN's three cases
-    conf = f"{confidence:.0%}"
-    t_rows = table[table["role"] == "target"]
-    g_rows = table[table["role"] == "guardrail"]
+def _overall(t_rows: pd.DataFrame, g_rows: pd.DataFrame) -> str:
+    """cleared: every target cleared and every guardrail held; regressed: a target regressed or
+    a guardrail broke; otherwise not shown."""
     regressed = (t_rows["verdict"] == "regressed").any() or (g_rows["verdict"] == "broken").any()
     cleared = t_rows["verdict"].isin(["cleared", "cleared-stretch"]).all() and (
         g_rows["verdict"] == "held"
     ).all()
-    overall = "regressed" if regressed else "cleared" if cleared else "not-shown"
+    return "regressed" if regressed else "cleared" if cleared else "not-shown"
 
-    for r in t_rows.itertuples():
-        reasons.append(_target_reason(r, low, high, conf))
-    for r in g_rows.itertuples():
-        reasons.append(_guardrail_reason(r, conf))
-    for r in table[table["role"] != "info"].itertuples():
-        if pd.notna(r.runs_needed):
-            advice.append(
-                f"{r.metric}: about {int(r.runs_needed)} runs per variant would probably settle "
-                f"it (now {r.n_baseline} and {r.n_candidate}; scaled from the interval's width)"
-            )
-        elif r.verdict in ("improved-unresolved", "no-change", "unresolved") and (
-            r.metric != SUCCESS_METRIC
-        ):
-            if not (math.isfinite(r.ci_low) and math.isfinite(r.ci_high)):
-                advice.append(
-                    f"{r.metric}: the interval is unbounded (too few runs, or a baseline that is "
-                    f"often 0); collect more runs per variant"
-                )
-            else:
-                advice.append(
-                    f"{r.metric}: the estimate sits on (or very near) a boundary: more than "
-                    f"10,000 runs per variant would be needed, so more runs are unlikely to "
-                    f"settle it"
-                )
 
-    # statistical oddities, as warnings with hints
-    # a count that was the same in every run of both variants (method "exact") has no spread,
-    # drift or outliers, and more runs would not change it: nothing to warn about
+def _data_warnings(cfg: _Plan, table: pd.DataFrame, min_runs: int) -> list[Diagnostic]:
+    """Statistical oddities of the judged metrics, as warnings with hints.
+
+    A count that was the same in every run of both variants (method "exact") has no spread,
+    drift or outliers, and more runs would not change it: nothing to warn about.
+    """
     exact = set(table.loc[table["method"] == "exact", "metric"])
-    judged = [m for m in (*targets, *margins) if m in table["metric"].values and m not in exact]
-    same_table = cand_runs is base_runs
-    if same_table:
-        both_rows = pd.concat([b_rows, c_rows])
-        warns[:0] = diagnose(both_rows, metric=judged, min_runs=min_runs,
-                             variants=[baseline, candidate])
-    else:
-        warns[:0] = diagnose(b_rows, metric=judged, min_runs=min_runs, variants=[baseline]) + \
-            diagnose(c_rows, metric=judged, min_runs=min_runs, variants=[candidate])
-        host = compare_hosts(base_meta, cand_meta)
-        if host is not None:
-            warns.append(host)
-    return Comparison(table=table, overall=overall, reasons=reasons, advice=advice,
-                      warnings=warns, baseline=baseline, candidate=candidate, settings=settings)
+    judged = [m for m in (*cfg.targets, *cfg.margins)
+              if m in table["metric"].values and m not in exact]
+    if cfg.cand_runs is cfg.base_runs:
+        both_rows = pd.concat([cfg.b_rows, cfg.c_rows])
+        return diagnose(both_rows, metric=judged, min_runs=min_runs,
+                        variants=[cfg.baseline, cfg.candidate])
+    warns = diagnose(cfg.b_rows, metric=judged, min_runs=min_runs, variants=[cfg.baseline]) + \
+        diagnose(cfg.c_rows, metric=judged, min_runs=min_runs, variants=[cfg.candidate])
+    host = compare_hosts(cfg.base_meta, cfg.cand_meta)
+    if host is not None:
+        warns.append(host)
+    return warns
 
 
 def _success_row(b_rows: pd.DataFrame, c_rows: pd.DataFrame, confidence: float) -> dict[str, Any]:
@@ -525,164 +526,3 @@ def _success_row(b_rows: pd.DataFrame, c_rows: pd.DataFrame, confidence: float) 
             "baseline": sb, "candidate": sc, "change": sc - sb, "ci_low": lo, "ci_high": hi,
             "verdict": verdict, "method": "newcombe", "p_value": p, "margin": 0.0,
             "runs_needed": pd.NA, "note": note}
-
-
-def _target_reason(r, low: float, high: float, conf: str) -> str:
-    ci = f"{conf} CI {_pct(r.ci_low)} to {_pct(r.ci_high)}" if r.method != "exact" else "exact"
-    est = f"change {_pct(r.change)} ({ci})"
-    v = r.verdict
-    if v == "cleared-stretch":
-        return f"{r.metric}: cleared the stretch target of {high:.0%}: {est}"
-    if v == "cleared":
-        return f"{r.metric}: cleared the {low:.0%} target: {est}"
-    if v == "improved-unresolved":
-        return f"{r.metric}: better, but whether by {low:.0%} is not settled: {est}"
-    if v == "improved-below-target":
-        return f"{r.metric}: better, but by less than the {low:.0%} target: {est}"
-    if v == "no-change":
-        return f"{r.metric}: no change shown: {est}"
-    if v == "regressed":
-        return f"{r.metric}: regressed (worse): {est}"
-    return f"{r.metric}: cannot be judged ({r.note})"
-
-
-def _guardrail_reason(r, conf: str) -> str:
-    if r.metric == SUCCESS_METRIC:
-        if r.verdict == "held":
-            return f"{SUCCESS_METRIC}: held, the candidate failed no more often ({r.note})"
-        if r.verdict == "broken":
-            return f"{SUCCESS_METRIC}: broken, the candidate fails more often ({r.note})"
-        return (f"{SUCCESS_METRIC}: unresolved, the candidate failed more often but not "
-                f"conclusively ({r.note})")
-    if r.method == "exact":
-        inc = f"increase {_pct(-r.change)} (exact)"
-    else:
-        inc = f"increase {_pct(-r.change)} ({conf} CI {_pct(-r.ci_high)} to {_pct(-r.ci_low)})"
-    if r.verdict == "held":
-        return f"{r.metric}: guardrail held, below the {r.margin:.0%} margin: {inc}"
-    if r.verdict == "broken":
-        return f"{r.metric}: guardrail broken, above the {r.margin:.0%} margin: {inc}"
-    if r.verdict == "unresolved":
-        return f"{r.metric}: guardrail unresolved against the {r.margin:.0%} margin: {inc}"
-    return f"{r.metric}: guardrail cannot be judged ({r.note})"
-
-
-# --------------------------------------------------------------------------------------------
-# formatting: functions return lines; printing is the caller's business (as pyperf does)
-
-#: GitHub refuses comments over 65,536 characters; stay clear of it.
-MARKDOWN_LIMIT = 64_000
-
-
-def _num(x: Any) -> str:
-    if x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
-    x = float(x)
-    if math.isinf(x):
-        return "∞" if x > 0 else "−∞"
-    if abs(x) >= 1000:
-        return f"{x:,.0f}"
-    return f"{x:.4g}"
-
-
-def _p(x: Any) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
-    return f"{x:.2g}" if x >= 1e-4 else "<1e-4"
-
-
-def _display_rows(result: Comparison, roles: Sequence[str]) -> list[list[str]]:
-    out = []
-    for r in result.table[result.table["role"].isin(roles)].itertuples():
-        if r.metric == SUCCESS_METRIC:
-            b, c = f"{r.baseline:.0%}" if not math.isnan(r.baseline) else "n/a", \
-                f"{r.candidate:.0%}" if not math.isnan(r.candidate) else "n/a"
-            ch = f"{r.change * 100:+.1f} pts" if not math.isnan(r.change) else "n/a"
-            ci = (f"{r.ci_low * 100:+.1f} to {r.ci_high * 100:+.1f} pts"
-                  if not math.isnan(r.ci_low) else "n/a")
-        else:
-            b, c, ch = _num(r.baseline), _num(r.candidate), _pct(r.change)
-            ci = "exact" if r.method == "exact" else (
-                "n/a" if math.isnan(r.ci_low) else f"{_pct(r.ci_low)} to {_pct(r.ci_high)}")
-        out.append([r.metric, r.role, f"{r.n_baseline}/{r.n_candidate}", b, c, ch, ci,
-                    r.verdict, r.method, _p(r.p_value)])
-    return out
-
-
-def _headers(result: Comparison) -> list[str]:
-    conf = f"{result.settings.get('confidence', 0.95):.0%}"
-    stat = result.settings.get("statistic", "median")
-    return ["metric", "role", "runs b/c", f"baseline {stat}", f"candidate {stat}", "change",
-            f"{conf} CI", "verdict", "method", "p"]
-
-
-def _notes(result: Comparison) -> list[str]:
-    """Why a row has no BCa interval (fallbacks and undefined changes), one line per row."""
-    t = result.table
-    hit = t[t["method"].isin(["percentile", "undefined"]) & (t["note"].fillna("") != "")]
-    return [f"{r.metric}: {r.note}" for r in hit.itertuples()]
-
-
-def _settings_line(result: Comparison) -> str:
-    s = result.settings
-    low, high = s.get("target", [math.nan, math.nan])
-    return (f"target {low:.0%} better (stretch {high:.0%}); change = 1 − candidate/baseline "
-            f"(positive = better); {s.get('confidence', 0.95):.0%} two-sample bootstrap "
-            f"({s.get('n_resamples')} resamples, BCa, seed {s.get('seed')})")
-
-
-def format_text(result: Comparison) -> list[str]:
-    """The comparison as plain-text lines (what ``perfkit compare`` prints by default)."""
-    from tabulate import tabulate
-
-    lines = [
-        f"perfkit compare: {result.candidate!r} against {result.baseline!r}: "
-        f"{result.overall.upper()}",
-        _settings_line(result),
-        "",
-    ]
-    body = _display_rows(result, ("target", "guardrail", "info"))
-    lines += tabulate(body, headers=_headers(result), tablefmt="simple",
-                      disable_numparse=True).splitlines()
-    for title, items in (("reasons", result.reasons), ("advice", result.advice),
-                         ("warnings", [str(w) for w in result.warnings]),
-                         ("notes", _notes(result))):
-        if items:
-            lines += ["", f"{title}:"] + [f"  - {x}" for x in items]
-    return lines
-
-
-def format_markdown(result: Comparison, *, limit: int = MARKDOWN_LIMIT) -> list[str]:
-    """The comparison as markdown lines fit for a pull-request comment (under ``limit`` chars)."""
-    from tabulate import tabulate
-
-    def md_table(roles):
-        rows = _display_rows(result, roles)
-        rows = [[x.replace("|", "\\|") for x in row] for row in rows]
-        return tabulate(rows, headers=_headers(result), tablefmt="github",
-                        disable_numparse=True).splitlines()
-
-    head = [
-        f"### perfkit: `{result.candidate}` against `{result.baseline}`: "
-        f"**{result.overall}**",
-        "",
-        _settings_line(result),
-        "",
-    ]
-    main = md_table(("target", "guardrail"))
-    tail: list[str] = []
-    for title, items in (("Reasons", result.reasons), ("Advice", result.advice),
-                         ("Warnings", [str(w) for w in result.warnings]),
-                         ("Notes", _notes(result))):
-        if items:
-            tail += ["", f"**{title}**", ""] + [f"- {x}" for x in items]
-    info = md_table(("info",)) if (result.table["role"] == "info").any() else []
-    details = (["", "<details><summary>Other metrics (info)</summary>", ""] + info
-               + ["", "</details>"]) if info else []
-    lines = head + main + tail + details
-    if len("\n".join(lines)) > limit:
-        lines = head + main + tail + ["", "_(other metrics left out: the comment would be too long)_"]
-    if len("\n".join(lines)) > limit:  # never exceed the limit, whatever the content
-        text = "\n".join(lines)[: limit - 40]
-        lines = text.splitlines() + ["", "_(truncated)_"]
-    return lines

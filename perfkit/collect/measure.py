@@ -16,18 +16,24 @@ from __future__ import annotations
 
 import math
 import os
-import random
 import shlex
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
 from perfkit.collect import hostinfo
-from perfkit.collect.hooks import AfterCollection, AfterRun, Collection, RunContext, RunExtras, Variant
+from perfkit.collect.hooks import (
+    AfterCollection,
+    AfterRun,
+    Collection,
+    RunContext,
+    RunExtras,
+    Variant,
+)
 from perfkit.collect.process import RunResult, Spawner
 from perfkit.collect.schedule import schedule
 from perfkit.collect.trace import TracedPass

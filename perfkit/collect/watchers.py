@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from perfkit.collect.hooks import RunContext, RunExtras
+from perfkit.collect.hooks import RunExtras
 from perfkit.data.orchestrator import read_run_folders, run_folders
 from perfkit.errors import UsageError
 

@@ -44,7 +44,6 @@ from perfkit.data.schema import SCHEMA_VERSION, runs_frame, stages_frame
 from perfkit.data.store import Dataset
 from perfkit.errors import DatasetError
 
-
 #: Formats :func:`load_file` recognises, by the name it records in ``meta["source"]["format"]``.
 FORMATS = ("hyperfine", "pyperf")
 

@@ -43,3 +43,15 @@ def load_source(path: str | os.PathLike) -> Dataset:
     if not path.exists():
         raise DatasetError(f"{path}: no such dataset or orchestrator workspace")
     raise DatasetError(f"{path}: neither a perfkit dataset nor an orchestrator workspace (no .runs/)")
+
+
+def pick_variant(dataset: Dataset, wanted: str | None, default: str) -> str:
+    """The variant a comparison uses: ``wanted`` when given (a non-empty name), else ``default``
+    when the dataset has it, else the dataset's only variant (else ``default``, which the
+    comparison then reports as unknown)."""
+    if wanted:
+        return wanted
+    variants = dataset.variants
+    if default in variants or len(variants) != 1:
+        return default
+    return variants[0]

@@ -28,8 +28,8 @@ from typing import Any
 
 import pandas as pd
 
-from perfkit.errors import DatasetError
 from perfkit.data.schema import SCHEMA_VERSION, runs_frame, stages_frame
+from perfkit.errors import DatasetError
 
 META = "meta.json"
 RUNS_JOURNAL = "runs.jsonl"

@@ -13,7 +13,7 @@ computed from them) and returns an :class:`altair.Chart`; none of them saves or 
   ``$schema`` URL, seeded jitter), so strict nbval really compares charts.
 
 altair's own renderers do not fit: ``html`` loads vega from a CDN and writes a random id, and in
-altair 6 ``mimetype`` emits a mimetype that nbformat 5.11 rejects (see NOTES-notebooks.md).
+altair 6 ``mimetype`` emits a mimetype that nbformat 5.11 rejects.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from typing import Any
 import altair as alt
 import numpy as np
 import pandas as pd
+
+from perfkit.errors import UsageError
 
 RENDERER = "perfkit"
 
@@ -164,7 +166,6 @@ def _comparable(runs: pd.DataFrame, metric: str | None = None) -> pd.DataFrame:
 
 
 def _need(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
-    from perfkit.errors import UsageError
 
     missing = [c for c in columns if c not in df.columns]
     if missing:
@@ -435,7 +436,6 @@ def per_run(runs: pd.DataFrame, metrics: Sequence[str], *, title: str | None = N
     present = [m for m in metrics if m in runs.columns and runs[m].notna().any()]
     _need(runs, ["variant", "order"], "per_run()")
     if not present:
-        from perfkit.errors import UsageError
 
         raise UsageError(f"per_run(): none of the metrics {list(metrics)} has values")
     keep = [c for c in ("variant", "run", "order", "traced") if c in runs.columns]

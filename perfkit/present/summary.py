@@ -15,6 +15,7 @@ from tabulate import tabulate
 
 if TYPE_CHECKING:
     from perfkit.analysis.diagnostics import Diagnostic
+from perfkit.analysis.diagnostics import diagnose
 
 
 def _mad(values: np.ndarray) -> float:
@@ -154,7 +155,6 @@ def measure_warnings(runs: pd.DataFrame, *, metric: str = "wall_s", min_runs: in
     :func:`perfkit.analysis.diagnostics.diagnose` on ``metric`` (spread, first-run effect, drift with run
     order, outliers, too few runs).
     """
-    from perfkit.analysis.diagnostics import diagnose
 
     lines = []
     if runs.empty:

@@ -1,0 +1,89 @@
+"""What the subcommands share: the parser class, NAME=VALUE parsing, the comparison options.
+
+Exit codes are defined once, in :mod:`perfkit.errors`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from perfkit.analysis.verdict import DEFAULT_GUARDRAILS
+from perfkit.errors import EXIT_USAGE, UsageError
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (plus usage) and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"perfkit: error: {message}\n")
+
+
+def pairs(values: list[str], option: str, what: str) -> list[tuple[str, str]]:
+    """``NAME=VALUE`` strings → pairs; a malformed one is a one-line error naming the option."""
+    out = []
+    for value in values:
+        name, sep, rest = value.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"{option} {value!r}: expected {what}")
+        out.append((name, rest))
+    return out
+
+
+def percent(text: str, name: str) -> float:
+    """'10%' or '0.10' → 0.10."""
+    raw = text.strip()
+    try:
+        return float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+    except ValueError:
+        raise UsageError(f"{name}: {text!r} is not a number or a percentage") from None
+
+
+def parse_band(text: str) -> tuple[float, float]:
+    parts = text.split(":")
+    if len(parts) == 1:
+        low = percent(parts[0], "--target")
+        return low, low
+    if len(parts) == 2:
+        return percent(parts[0], "--target"), percent(parts[1], "--target")
+    raise UsageError(f"--target: {text!r} is not LOW or LOW:HIGH (e.g. 10%:20%)")
+
+
+def parse_guardrails(items: list[str] | None):
+    if not items:
+        return DEFAULT_GUARDRAILS
+    out: dict[str, float] = {}
+    for item in items:
+        metric, sep, margin = item.partition("=")
+        if not sep or not metric.strip():
+            raise UsageError(f"--guardrail: {item!r} is not METRIC=MARGIN (e.g. max_rss_kib=5%)")
+        out[metric.strip()] = percent(margin, "--guardrail")
+    return out
+
+
+def add_comparison_options(p: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """The options `compare` and `report` share. ``defaults=False`` leaves unset options as None
+    (report: the notebook's own defaults apply, and --hotspots can tell that none was given)."""
+
+    def default(value):
+        return value if defaults else None
+
+    p.add_argument("--baseline", metavar="NAME", help="baseline variant (default: baseline, "
+                   "or the only variant of DATASET)")
+    p.add_argument("--candidate", metavar="NAME", help="candidate variant (default: candidate, "
+                   "or the only variant of DATASET2)")
+    p.add_argument("--target", default=default("10%:20%"), metavar="LOW:HIGH",
+                   help="target band of improvement, e.g. 10%%:20%% (default)")
+    p.add_argument("--metric", action="append", metavar="METRIC",
+                   help="target metric (repeatable; default wall_s)")
+    p.add_argument("--guardrail", action="append", metavar="METRIC=MARGIN",
+                   help="guardrail and the increase it tolerates (repeatable; replaces the "
+                   "default max_rss_kib=5%%; the success rate is always one)")
+    p.add_argument("--confidence", type=float, default=default(0.95),
+                   help="confidence level (default 0.95)")
+    p.add_argument("--seed", type=int, default=default(0), help="bootstrap seed (default 0)")
+    p.add_argument("--resamples", type=int, default=default(10_000),
+                   help="bootstrap resamples (default 10000)")
+    p.add_argument("--statistic", choices=("median", "mean"), default=default("median"),
+                   help="statistic compared (default median)")

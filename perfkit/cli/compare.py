@@ -1,0 +1,49 @@
+"""``perfkit compare``: the verdict in the terminal (text, markdown or JSON); exit code = answer."""
+
+from __future__ import annotations
+
+import argparse
+
+from perfkit.analysis.verdict import compare
+from perfkit.cli._common import add_comparison_options, parse_band, parse_guardrails
+from perfkit.data.sources import load, pick_variant
+from perfkit.present import export
+
+
+def _run_compare(args: argparse.Namespace) -> int:
+
+    first = load(args.dataset)
+    second = load(args.dataset2) if args.dataset2 else None
+    baseline = pick_variant(first, args.baseline, "baseline")
+    candidate = pick_variant(second if second is not None else first, args.candidate, "candidate")
+    kwargs = {}
+    if args.metric:
+        kwargs["targets"] = args.metric
+    result = compare(
+        first, baseline, candidate, candidate_runs=second,
+        target=parse_band(args.target), guardrails=parse_guardrails(args.guardrail),
+        confidence=args.confidence, seed=args.seed, n_resamples=args.resamples,
+        statistic=args.statistic, **kwargs,
+    )
+    print(export.render(result, args.format))
+    return result.exit_code
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "compare",
+        help="did the candidate clear its target? (bootstrap intervals and a verdict)",
+        description=(
+            "Compare a candidate with a baseline: change = 1 - candidate/baseline per metric, "
+            "with a two-sample BCa bootstrap interval, judged against the target band. "
+            "Exit code: 0 cleared, 1 not shown, 3 regressed or a guardrail broken, 2 usage error."
+        ),
+    )
+    p.add_argument("dataset", metavar="DATASET", help="dataset holding both variants, or the baseline's")
+    p.add_argument("dataset2", metavar="DATASET2", nargs="?",
+                   help="the candidate's dataset (then DATASET is the baseline's)")
+    add_comparison_options(p, defaults=True)
+    p.add_argument("--format", choices=tuple(export.FORMATS), default="text",
+                   help="output: a text table (default), markdown for a pull request, the "
+                   "verdict as JSON, or the table as CSV")
+    p.set_defaults(func=_run_compare)

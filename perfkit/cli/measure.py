@@ -1,0 +1,121 @@
+"""``perfkit measure``: run commands into a dataset folder and print their summary."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from perfkit.cli._common import pairs
+from perfkit.collect.measure import CollectionInterrupted, measure
+from perfkit.collect.trace import format_traced
+from perfkit.errors import EXIT_INTERRUPTED, EXIT_NOT_SHOWN, EXIT_OK, UsageError
+from perfkit.present.summary import format_summary, measure_warnings, summarize
+
+
+def _cmd_measure(args: argparse.Namespace) -> int:
+
+    if not args.variant:
+        raise UsageError("no variant given: pass at least one --variant NAME=COMMAND")
+    variants: dict[str, str] = {}
+    for name, command in pairs(args.variant, "--variant", "NAME=COMMAND"):
+        if name in variants:
+            raise UsageError(f"--variant {name}: the name is given twice")
+        variants[name] = command
+    env = dict(pairs(args.env, "--env", "KEY=VALUE"))
+    trace_writes: dict[str, str] = {}
+    for label, glob in pairs(args.trace_writes, "--trace-writes", "LABEL=GLOB"):
+        if label in trace_writes:
+            raise UsageError(f"--trace-writes {label}: the label is given twice")
+        trace_writes[label] = glob
+    try:
+        dataset = measure(
+            variants,
+            out=args.out,
+            runs=args.runs,
+            warmup=args.warmup,
+            seed=args.seed,
+            prepare=args.prepare,
+            cwd=args.cwd,
+            env=env,
+            timeout=args.timeout,
+            shell=not args.no_shell,
+            fail_fast=args.fail_fast,
+            append=args.append,
+            progress=not args.no_progress,
+            show_output=args.show_output,
+            orchestrator_root=args.orchestrator_root,
+            trace_writes=trace_writes or None,
+            trace_runs=args.trace_runs,
+        )
+    except CollectionInterrupted as exc:
+        kept = exc.dataset
+        print(
+            f"perfkit: interrupted: kept {len(kept.runs)} finished runs in {kept.path} "
+            "(marked incomplete; perfkit.load reads them)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    floor = dataset.meta.get("spawner_rss_kib")
+    for line in format_summary(summarize(dataset.runs), rss_floor_kib=floor):
+        print(line)
+    for line in format_traced(dataset.runs):
+        print(line)
+    for line in measure_warnings(dataset.runs):
+        print(line, file=sys.stderr)
+    if dataset.meta.get("orphans_counted") is False:
+        print("warning: this kernel refused PR_SET_CHILD_SUBREAPER: daemonised descendants were "
+              "not counted; hint: needs Linux >= 3.4", file=sys.stderr)
+    print(f"dataset: {dataset.path}", file=sys.stderr)
+    stopped = dataset.meta.get("stopped")
+    if stopped:
+        print(f"perfkit: stopped by {stopped}", file=sys.stderr)
+        return EXIT_NOT_SHOWN
+    timed = dataset.runs[~dataset.runs["warmup"] & ~dataset.runs["traced"]]
+    never_ok = [v for v, ok in (timed["status"] == "ok").groupby(timed["variant"]).any().items() if not ok]
+    if never_ok:
+        print(f"perfkit: no successful run of {', '.join(never_ok)}", file=sys.stderr)
+        return EXIT_NOT_SHOWN
+    return EXIT_OK
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "measure",
+        help="measure commands run by run into a dataset folder",
+        description=(
+            "Run each variant's command N times, interleaved round by round in a seeded order, "
+            "and record wall/CPU time, peak RSS and I/O of its whole process tree into DIR."
+        ),
+    )
+    p.add_argument("--out", required=True, metavar="DIR", help="dataset folder (created if missing)")
+    p.add_argument("--variant", action="append", default=[], metavar="NAME=COMMAND",
+                   help="a labelled command (repeat for each variant)")
+    p.add_argument("--runs", type=int, default=10, metavar="N", help="timed runs per variant (10)")
+    p.add_argument("--warmup", type=int, default=0, metavar="W",
+                   help="warm-up runs per variant: recorded, flagged, left out of summaries (0)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the order within each round (0)")
+    p.add_argument("--prepare", metavar="COMMAND", help="run before every run, untimed")
+    p.add_argument("--cwd", metavar="DIR", help="working directory of the commands")
+    p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                   help="set an environment variable for the commands (repeatable)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="kill a run's whole process tree after this long (this also bounds the "
+                        "wait for daemonised descendants, which are otherwise waited for); "
+                        "recorded as timeout")
+    p.add_argument("--no-shell", action="store_true",
+                   help="split COMMAND with shlex and spawn it directly (no /bin/sh -c)")
+    p.add_argument("--fail-fast", action="store_true", help="stop at the first run that is not ok")
+    p.add_argument("--append", action="store_true", help="add runs to an existing dataset in DIR")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--show-output", action="store_true",
+                   help="let the commands write to the terminal (default: /dev/null)")
+    p.add_argument("--orchestrator-root", metavar="DIR",
+                   help="orchestrator workspace: attach the stages of the run folders each run "
+                   "creates (.runs/<task>/cli/<run>/manifest.json)")
+    p.add_argument("--trace-writes", action="append", default=[], metavar="LABEL=GLOB",
+                   help="count logical writes of files matching GLOB (relative to --cwd, ** for any "
+                   "depth) in the traced pass, as column LABEL_writes (repeatable)")
+    p.add_argument("--trace-runs", type=int, metavar="K",
+                   help="after the timed runs, K runs per variant under strace -f for exact file "
+                   "operation counts (default 1 with --trace-writes, else 0)")
+    p.set_defaults(func=_cmd_measure)

@@ -1,0 +1,414 @@
+"""Reading strace's output: file operations per path, and the globs that name paths.
+
+This is the parsing half of the traced pass (:mod:`perfkit.collect.trace` runs strace).
+:func:`parse_strace` turns one ``strace -f -y`` log into :class:`TraceCounts`:
+
+``<label>_writes``
+    logical writes of the paths a glob names (``manifest='**/manifest.json'``): a successful
+    rename *onto* a matching path, plus a successful open of a matching path with a write flag
+    (``O_WRONLY``, ``O_RDWR``, ``O_CREAT`` or ``O_TRUNC``, or ``creat``). Writing a temporary
+    file and renaming it over the manifest is one logical write (the rename), not two.
+``fs_opens_write``
+    every successful open with a write flag, of any path except the pseudo file systems
+    ``/dev``, ``/proc`` and ``/sys`` (``/dev/null`` redirections are not file writes).
+``fs_renames``
+    every successful rename/renameat/renameat2.
+``fs_fsyncs``
+    every successful fsync/fdatasync.
+
+How paths are resolved: strace runs with ``-y``, which prints the path behind every file
+descriptor, including the working directory behind ``AT_FDCWD`` (``openat(AT_FDCWD</w>, "a")``).
+A relative path of an ``*at`` call is joined to its directory descriptor's path. Calls without a
+directory descriptor (``open``, ``creat``, ``rename``) are joined to the process's working
+directory, which :func:`parse_strace` follows per process: the last ``AT_FDCWD<…>`` seen, every
+successful ``chdir``/``fchdir``, inherited at ``fork``/``vfork``/``clone`` (shared between
+threads created with ``CLONE_FS``). Paths are normalised lexically (``a/../b`` → ``b``); symlinks
+are not resolved, so a glob matches the name the program used.
+
+Glob patterns: ``*`` and ``?`` never cross ``/``; ``**`` as a whole segment matches any number of
+segments (including none); ``[...]`` is a character class. A relative pattern is matched
+against the path relative to the run's working directory; a path outside that folder can only be
+matched by an absolute pattern or one starting with ``**/``.
+
+One log file with ``-f``: a call interrupted by another process's output is printed as
+``<unfinished ...>`` and later ``<... name resumed>``; the parser rejoins the halves per pid.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from perfkit.errors import UsageError
+
+#: Syscalls traced. ``?`` tells strace to skip a name this architecture does not have
+#: (``open``, ``creat``, ``rename``, ``fork``, ``vfork`` do not exist on arm64).
+TRACED_SYSCALLS = (
+    "?open", "openat", "?openat2", "?creat",
+    "?rename", "renameat", "?renameat2",
+    "fsync", "fdatasync",
+    "chdir", "fchdir",
+    "clone", "?clone3", "?fork", "?vfork",
+)  # fmt: skip
+
+
+#: Write-intent flags of open(2).
+_WRITE_FLAGS = ("O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC")
+_PSEUDO_FS = ("/dev/", "/proc/", "/sys/")
+_LINE = re.compile(r"^(\d+)\s+(.*)$")
+_RESUMED = re.compile(r"^<\.\.\. ([A-Za-z0-9_]+) resumed>(.*)$")
+_UNFINISHED = " <unfinished ...>"
+_RET = re.compile(r"^\s*=\s*(-?\d+|0x[0-9a-fA-F]+|\?)")
+_LABEL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+# --------------------------------------------------------------------------------------------
+# globs
+
+
+def glob_to_regex(pattern: str) -> re.Pattern[str]:
+    """Translate a ``**``-aware glob into a compiled regex for ``fullmatch``.
+
+    >>> bool(glob_to_regex("**/manifest.json").fullmatch("a/b/manifest.json"))
+    True
+    >>> bool(glob_to_regex("*.json").fullmatch("a/b.json"))
+    False
+    """
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "*":
+            whole_segment = pattern.startswith("**", i) and (i == 0 or pattern[i - 1] == "/")
+            if whole_segment and (i + 2 == n or pattern[i + 2] == "/"):
+                if i + 2 == n:
+                    out.append(".*")
+                    i += 2
+                else:
+                    out.append("(?:.*/)?")
+                    i += 3
+                continue
+            while i < n and pattern[i] == "*":  # '**' inside a segment is just '*'
+                i += 1
+            out.append("[^/]*")
+            continue
+        if c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            j = i + 1
+            if j < n and pattern[j] in "!^":
+                j += 1
+            if j < n and pattern[j] == "]":
+                j += 1
+            while j < n and pattern[j] != "]":
+                j += 1
+            if j >= n:  # no closing bracket: a literal '['
+                out.append(re.escape(c))
+            else:
+                body = pattern[i + 1 : j]
+                if body[:1] in ("!", "^"):
+                    body = "^" + body[1:]
+                out.append("[" + body.replace("\\", "\\\\") + "]")
+                i = j
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile("".join(out), re.DOTALL)
+
+
+class GlobSet:
+    """Named globs matched against absolute paths, relative to a working directory."""
+
+    def __init__(self, globs: Mapping[str, str], cwd: str):
+        self.cwd = os.path.normpath(cwd)
+        self.globs: dict[str, tuple[str, re.Pattern[str]]] = {}
+        for label, pattern in globs.items():
+            if not isinstance(label, str) or not _LABEL.match(label):
+                raise UsageError(
+                    f"--trace-writes: label {label!r} must be letters, digits and _ "
+                    "(it names the column LABEL_writes)"
+                )
+            if not isinstance(pattern, str) or not pattern:
+                raise UsageError(f"--trace-writes: the glob of {label!r} must be a non-empty string")
+            self.globs[label] = (pattern, glob_to_regex(pattern))
+
+    def labels_of(self, path: str) -> list[str]:
+        inside = path == self.cwd or path.startswith(self.cwd.rstrip("/") + "/")
+        rel = os.path.relpath(path, self.cwd) if inside else None
+        labels = []
+        for label, (pattern, regex) in self.globs.items():
+            if pattern.startswith("/"):
+                subject = path
+            elif rel is not None:
+                subject = rel
+            elif pattern.startswith("**/"):
+                subject = path.lstrip("/")
+            else:
+                continue
+            if regex.fullmatch(subject):
+                labels.append(label)
+        return labels
+
+
+# --------------------------------------------------------------------------------------------
+# parsing strace's text
+
+
+_SIMPLE_ESCAPES = {"n": 10, "t": 9, "r": 13, "v": 11, "f": 12, "a": 7, "b": 8, "\\": 92, '"': 34, "'": 39}
+
+
+def unescape(text: str) -> str:
+    """Undo strace's C-style escaping (``\\n``, ``\\"``, ``\\74``, ``\\x3e``) → a file name."""
+    if "\\" not in text:
+        return text
+    raw = bytearray()
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c != "\\" or i + 1 >= n:
+            raw += c.encode("utf-8", "surrogateescape")
+            i += 1
+            continue
+        nxt = text[i + 1]
+        if nxt in _SIMPLE_ESCAPES:
+            raw.append(_SIMPLE_ESCAPES[nxt])
+            i += 2
+        elif nxt == "x" and re.match(r"[0-9a-fA-F]{2}", text[i + 2 : i + 4]):
+            raw.append(int(text[i + 2 : i + 4], 16))
+            i += 4
+        elif nxt in "01234567":
+            j = i + 1
+            while j < n and j < i + 4 and text[j] in "01234567":
+                j += 1
+            raw.append(int(text[i + 1 : j], 8) & 0xFF)
+            i = j
+        else:
+            raw += nxt.encode("utf-8", "surrogateescape")
+            i += 2
+    return os.fsdecode(bytes(raw))
+
+
+def _split_call(body: str) -> tuple[str, list[str], str] | None:
+    """``name(a, b, c) = ret…`` → (name, [a, b, c], ``= ret…``), aware of quotes and brackets."""
+    paren = body.find("(")
+    if paren <= 0:
+        return None
+    name = body[:paren]
+    args: list[str] = []
+    depth = 0
+    start = paren + 1
+    i, n = start, len(body)
+    while i < n:
+        c = body[i]
+        if c == '"':
+            i += 1
+            while i < n and body[i] != '"':
+                i += 2 if body[i] == "\\" else 1
+        elif c in "([{<":
+            depth += 1
+        elif c in ")]}>":
+            if depth == 0 and c == ")":
+                tail = body[start:i].strip()
+                if tail or args:
+                    args.append(tail)
+                return name, args, body[i + 1 :]
+            if depth and not (c == ">" and body[i - 1] == "="):  # '=>' of clone3 is no bracket
+                depth -= 1
+        elif c == "," and depth == 0:
+            args.append(body[start:i].strip())
+            start = i + 1
+        i += 1
+    return None
+
+
+def _string_arg(arg: str) -> str | None:
+    """``"a\\"b"`` → ``a"b``; None if ``arg`` is not a string (e.g. NULL or an address)."""
+    if len(arg) >= 2 and arg[0] == '"':
+        end = arg.rfind('"')
+        if end > 0:
+            return unescape(arg[1:end])
+    return None
+
+
+def _annotation(arg: str) -> str | None:
+    """The path strace -y shows behind a descriptor: ``3</a/b>`` → ``/a/b``."""
+    lt = arg.find("<")
+    if lt < 0 or not arg.endswith(">"):
+        return None
+    return unescape(arg[lt + 1 : -1])
+
+
+def _ret_value(tail: str) -> int | None:
+    m = _RET.match(tail)
+    if not m or m.group(1) == "?":
+        return None
+    return int(m.group(1), 0)
+
+
+@dataclass(frozen=True)
+class FileOp:
+    """One file operation of a traced run (for checking and for debugging counts)."""
+
+    pid: int
+    syscall: str
+    op: str  # "open_write", "rename", "fsync"
+    path: str | None  # absolute target path (None for fsync)
+    labels: tuple[str, ...] = ()
+
+
+@dataclass
+class TraceCounts:
+    """Exact counts of one traced run (see the module docstring for each definition).
+
+    ``status``/``exit_code``/``wall_s`` describe the traced run itself; ``wall_s`` includes
+    strace's overhead and is never to be compared with untraced timings.
+    """
+
+    writes: dict[str, int]
+    opens_write: int = 0
+    renames: int = 0
+    fsyncs: int = 0
+    ops: list[FileOp] = field(default_factory=list, repr=False)
+    status: str = "ok"
+    exit_code: int | None = None
+    wall_s: float | None = None
+    unresolved: int = 0  # relative paths whose directory could not be known
+    stderr: str = field(default="", repr=False)  # the tail of strace's (and the command's) stderr
+
+    def as_record(self) -> dict[str, int]:
+        """The runs-table columns: ``<label>_writes``, ``fs_opens_write``, ``fs_renames``, ``fs_fsyncs``."""
+        record = {f"{label}_writes": n for label, n in self.writes.items()}
+        record.update(fs_opens_write=self.opens_write, fs_renames=self.renames, fs_fsyncs=self.fsyncs)
+        return record
+
+
+class _Cwd:
+    """A process's working directory; threads created with CLONE_FS share one instance."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str):
+        self.path = path
+
+
+def parse_strace(
+    text: str, *, cwd: str | os.PathLike, write_globs: Mapping[str, str] | None = None
+) -> TraceCounts:
+    """Count file operations in the text of ``strace -f -y`` (one log for every process).
+
+    ``cwd`` is the working directory the traced command started in (relative globs are matched
+    against paths relative to it). Pure: no file system access.
+    """
+    root_cwd = os.path.normpath(os.fspath(cwd))
+    globs = GlobSet(dict(write_globs or {}), root_cwd)
+    counts = TraceCounts(writes={label: 0 for label in globs.globs})
+    cwds: dict[int, _Cwd] = {}
+    pending: dict[int, str] = {}
+    cloning: dict[int, str] = {}  # pid → args of its clone/fork still in flight
+
+    def cwd_of(pid: int) -> _Cwd:
+        cell = cwds.get(pid)
+        if cell is None:
+            # first line of a new process: its parent's clone has not returned yet in the log
+            parent = next((p for p in reversed(cloning) if p != pid), None)
+            base = cwds[parent].path if parent is not None and parent in cwds else root_cwd
+            cell = cwds[pid] = _Cwd(base)
+        return cell
+
+    def resolve(pid: int, dirarg: str | None, path: str) -> str | None:
+        if os.path.isabs(path):
+            return os.path.normpath(path)
+        if dirarg is None or dirarg.startswith("AT_FDCWD"):
+            base = _annotation(dirarg) if dirarg else None
+            base = base or cwd_of(pid).path
+        else:
+            base = _annotation(dirarg)
+            if base is None:
+                counts.unresolved += 1
+                return None
+        return os.path.normpath(os.path.join(base, path))
+
+    def record(pid: int, syscall: str, op: str, path: str | None) -> None:
+        labels = tuple(globs.labels_of(path)) if path is not None else ()
+        for label in labels:
+            counts.writes[label] += 1
+        counts.ops.append(FileOp(pid, syscall, op, path, labels))
+
+    for line in text.splitlines():
+        m = _LINE.match(line)
+        if m:
+            pid, body = int(m.group(1)), m.group(2)
+        else:  # a single process traced without a pid prefix
+            pid, body = 0, line
+        if body.startswith(("---", "+++")) or not body:
+            continue
+        resumed = _RESUMED.match(body)
+        if resumed:
+            head = pending.pop(pid, None)
+            if head is None:
+                continue  # the first half was before the log started: nothing to rejoin
+            body = head + resumed.group(2)
+        elif body.endswith(_UNFINISHED):
+            head = body[: -len(_UNFINISHED)]
+            pending[pid] = head
+            if head.startswith(("clone", "fork", "vfork")):
+                cloning[pid] = head
+            continue
+        parsed = _split_call(body)
+        if parsed is None:
+            continue
+        name, args, tail = parsed
+        ret = _ret_value(tail)
+        cloning.pop(pid, None)
+        # Any AT_FDCWD<path> tells us this process's working directory for free.
+        for arg in args[:1]:
+            if arg.startswith("AT_FDCWD<"):
+                cwd_of(pid).path = _annotation(arg) or cwd_of(pid).path
+        if ret is None or ret < 0:
+            continue
+        if name in ("open", "openat", "openat2", "creat"):
+            if name == "open":
+                dirarg, patharg, flags = None, args[0], args[1] if len(args) > 1 else ""
+            elif name == "creat":
+                dirarg, patharg, flags = None, args[0], "O_CREAT|O_WRONLY|O_TRUNC"
+            else:
+                dirarg, patharg = args[0], args[1]
+                flags = args[2] if len(args) > 2 else ""
+            if not any(f in flags for f in _WRITE_FLAGS):
+                continue
+            raw = _string_arg(patharg)
+            path = resolve(pid, dirarg, raw) if raw is not None else None
+            if path is not None and path.startswith(_PSEUDO_FS):
+                continue
+            counts.opens_write += 1
+            record(pid, name, "open_write", path)
+        elif name in ("rename", "renameat", "renameat2"):
+            if name == "rename":
+                dirarg, patharg = None, args[1]
+            else:
+                dirarg, patharg = args[2], args[3]
+            raw = _string_arg(patharg)
+            counts.renames += 1
+            record(pid, name, "rename", resolve(pid, dirarg, raw) if raw is not None else None)
+        elif name in ("fsync", "fdatasync"):
+            counts.fsyncs += 1
+            counts.ops.append(FileOp(pid, name, "fsync", _annotation(args[0]) if args else None))
+        elif name == "chdir":
+            raw = _string_arg(args[0]) if args else None
+            if raw is not None:
+                cwd_of(pid).path = os.path.normpath(os.path.join(cwd_of(pid).path, raw))
+        elif name == "fchdir":
+            target = _annotation(args[0]) if args else None
+            if target:
+                cwd_of(pid).path = target
+        elif name in ("clone", "clone3", "fork", "vfork"):
+            child = ret
+            parent_cell = cwd_of(pid)
+            shares_fs = "CLONE_FS" in "".join(args)
+            if child not in cwds:
+                cwds[child] = parent_cell if shares_fs else _Cwd(parent_cell.path)
+            elif shares_fs:
+                cwds[child] = parent_cell
+    return counts

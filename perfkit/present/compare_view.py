@@ -1,0 +1,349 @@
+"""The comparison report's content: everything ``notebooks/compare.ipynb`` shows, computed here.
+
+:func:`comparison` loads the datasets, runs :func:`perfkit.compare` and returns a
+:class:`ComparisonReport`, whose methods give the notebook its tables, charts and prose (HTML) and
+the report its markdown summary and verdict JSON. The notebook only displays.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from perfkit import fmt
+from perfkit.analysis.diagnostics import measured_values
+from perfkit.analysis.stage_changes import stage_changes
+from perfkit.analysis.stats import bootstrap_distribution
+from perfkit.analysis.verdict import DEFAULT_GUARDRAILS, compare
+from perfkit.data.sources import load, pick_variant
+from perfkit.present import charts
+from perfkit.present.export import markdown as markdown_export
+from perfkit.present.markup import as_html, escape, md_escape, meta_rows, table_html
+from perfkit.present.runner import find_data
+
+#: GitHub refuses pull-request comments over 65,536 characters; stay clearly below.
+SUMMARY_LIMIT = 60_000
+
+
+def _direction(verdict: str) -> str:
+    """An informational row's reading: which way the interval points, with no target implied."""
+    if verdict in ("cleared-stretch", "cleared", "improved-unresolved", "improved-below-target"):
+        return "better"  # the whole interval is above 0
+    return {"no-change": "no clear change", "regressed": "worse"}.get(verdict, "—")
+
+
+@dataclass
+class ComparisonReport:
+    """Everything ``notebooks/compare.ipynb`` shows, computed by perfkit (the notebook only displays).
+
+    Built by :func:`comparison`. ``result`` is :func:`perfkit.compare`'s
+    :class:`~perfkit.analysis.verdict.Comparison`; ``baseline_data``/``candidate_data`` the datasets
+    (``candidate_data`` is ``None`` when one dataset holds both variants).
+    """
+
+    result: Any
+    baseline_data: Any
+    candidate_data: Any | None
+    title: str = ""
+    sources: tuple[str, str] = ("", "")
+    _distributions: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    # -- labels and tables ------------------------------------------------------------------
+    @property
+    def baseline(self) -> str:
+        return self.result.baseline
+
+    @property
+    def candidate(self) -> str:
+        return self.result.candidate
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return dict(self.result.settings)
+
+    @property
+    def targets(self) -> list[str]:
+        t = self.result.table
+        return list(t.loc[t["role"] == "target", "metric"])
+
+    def _labels(self) -> tuple[str, str]:
+        if self.baseline != self.candidate:
+            return self.baseline, self.candidate
+        return f"{self.baseline} (baseline)", f"{self.candidate} (candidate)"
+
+    @property
+    def runs(self) -> Any:
+        """The runs of both variants in one table (``variant`` relabelled if both share a label)."""
+
+        b_label, c_label = self._labels()
+        first = self.baseline_data.runs
+        if self.candidate_data is None:
+            both = first[first["variant"].isin([self.baseline, self.candidate])].copy()
+            return both
+        b = first[first["variant"] == self.baseline].assign(variant=b_label)
+        second = self.candidate_data.runs
+        c = second[second["variant"] == self.candidate].assign(variant=c_label)
+        return pd.concat([b, c], ignore_index=True)
+
+    @property
+    def stages(self) -> Any:
+
+        b_label, c_label = self._labels()
+        first = self.baseline_data.stages
+        if self.candidate_data is None:
+            return first[first["variant"].isin([self.baseline, self.candidate])].copy()
+        second = self.candidate_data.stages
+        return pd.concat(
+            [first[first["variant"] == self.baseline].assign(variant=b_label),
+             second[second["variant"] == self.candidate].assign(variant=c_label)],
+            ignore_index=True,
+        )
+
+    # -- the answer ---------------------------------------------------------------------------
+    def title_html(self) -> Any:
+        """The report's title and what was compared (escaped: labels and paths come from data)."""
+        title = self.title or f"{self.candidate} against {self.baseline}"
+        where = (self.sources[0] if self.candidate_data is None
+                 else f"{self.sources[0]} → {self.sources[1]}")
+        return as_html(f"<h2>{escape(title)}</h2><p>baseline {escape(repr(self.baseline))}, "
+                     f"candidate {escape(repr(self.candidate))}; data: {escape(where)}</p>")
+
+    def answer(self) -> str:
+        """The overall answer in one sentence (plain text)."""
+        r = self.result
+        t = r.table
+        conf = f"{self.settings.get('confidence', 0.95):.0%}"
+        low, high = self.settings.get("target", [0.1, 0.2])
+        parts = []
+        for row in t[t["role"] == "target"].itertuples():
+            interval = ("exact: every run counted the same" if row.method == "exact" else
+                        f"{conf} interval {fmt.pct(row.ci_low)} to {fmt.pct(row.ci_high)}")
+            parts.append(
+                f"{row.metric} {fmt.pct(row.change)} (better if positive; {interval}): {row.verdict}"
+            )
+        guards = t[t["role"] == "guardrail"]
+        bad = [f"{g.metric} {g.verdict}" for g in guards.itertuples() if g.verdict != "held"]
+        guard_text = "every guardrail held" if not bad else "guardrails: " + ", ".join(bad)
+        head = {"cleared": "Cleared", "regressed": "Regressed", "not-shown": "Not shown"}.get(
+            r.overall, r.overall)
+        return (
+            f"{head}: {r.candidate!r} against {r.baseline!r}, target {low:.0%}–{high:.0%} better — "
+            + "; ".join(parts) + f"; {guard_text}."
+        )
+
+    def answer_html(self) -> Any:
+        """:meth:`answer` as an HTML block (escaped: variant and metric names come from data)."""
+        return as_html(f'<p class="perfkit-answer {escape(self.result.overall)}">'
+                     f"{escape(self.answer())}</p>")
+
+    def _display(self, roles: tuple[str, ...]) -> Any:
+
+        t = self.result.table
+        t = t[t["role"].isin(roles)]
+        conf = f"{self.settings.get('confidence', 0.95):.0%}"
+        stat = self.settings.get("statistic", "median")
+        rate = t["metric"] == "success_rate"  # perfkit.analysis.verdict.SUCCESS_METRIC
+
+        def level(col: str) -> list[str]:  # the success rate reads as a percentage
+            return [f"{v:.0%}" if r and v == v else fmt.num(v) for v, r in zip(t[col], rate)]
+
+        info = roles == ("info",)
+        return pd.DataFrame(
+            {
+                "metric": t["metric"].astype(str),
+                "role": t["role"].astype(str),
+                "runs (b/c)": [f"{a}/{b}" for a, b in zip(t["n_baseline"], t["n_candidate"])],
+                f"baseline {stat}": level("baseline"),
+                f"candidate {stat}": level("candidate"),
+                "change": t["change"].map(fmt.pct),
+                # an exact comparison (constant counts) has no interval to show
+                f"{conf} interval": ["exact" if m == "exact" else f"{fmt.pct(a)} to {fmt.pct(b)}"
+                                     for a, b, m in zip(t["ci_low"], t["ci_high"], t["method"])],
+                # informational rows have no target: say which way they went, not "cleared"
+                ("direction" if info else "verdict"): (t["verdict"].map(_direction) if info
+                                                       else t["verdict"].astype(str)),
+                "method": t["method"].astype(str),
+                "p": t["p_value"].map(lambda p: "—" if p != p else f"{p:.3g}"),
+            }
+        ).reset_index(drop=True)
+
+    def verdict_table(self) -> Any:
+        """Targets and guardrails, formatted for reading (an HTML table, escaped)."""
+        return as_html(table_html(self._display(("target", "guardrail"))))
+
+    def guardrails_table(self) -> Any:
+        """Guardrails with their margins (an HTML table, escaped)."""
+        t = self.result.table
+        g = self._display(("guardrail",))
+        margins = t.loc[t["role"] == "guardrail", "margin"].tolist()
+        g.insert(2, "margin", [("—" if m != m else f"{m:.0%}") for m in margins])
+        g["increase"] = [fmt.pct(-c) if c == c else "—"
+                         for c in t.loc[t["role"] == "guardrail", "change"]]
+        return as_html(table_html(g))
+
+    def info_table(self) -> Any:
+        """Every other metric (informational rows, no verdict)."""
+        return as_html(table_html(self._display(("info",))))
+
+    def advice_html(self) -> Any:
+        """Reasons, advice on more runs, and the statistical warnings, as escaped lists."""
+        r = self.result
+        blocks = []
+        for title, items in (("Why", r.reasons), ("More runs?", r.advice or
+                              ["no row is unresolved: more runs are not needed to decide"]),
+                             ("Warnings", [str(w) for w in r.warnings])):
+            if items:
+                lis = "".join(f"<li>{escape(x)}</li>" for x in items)
+                blocks.append(f"<p><strong>{escape(title)}</strong></p><ul>{lis}</ul>")
+        return as_html("\n".join(blocks))
+
+    def metadata(self) -> Any:
+        """Both sides' metadata records side by side (a DataFrame; pandas escapes its HTML)."""
+
+        first = meta_rows(self.baseline_data.meta)
+        if self.candidate_data is None:
+            df = pd.DataFrame({"field": list(first), "value": list(first.values())})
+        else:
+            second = meta_rows(self.candidate_data.meta)
+            keys = list(dict.fromkeys([*first, *second]))
+            df = pd.DataFrame({"field": keys,
+                               f"baseline ({self.sources[0]})": [first.get(k, "") for k in keys],
+                               f"candidate ({self.sources[1]})": [second.get(k, "") for k in keys]})
+        return as_html(table_html(df, classes="perfkit-meta"))
+
+    # -- statistics for the charts ----------------------------------------------------------
+    def _values(self, metric: str) -> tuple[Any, Any]:
+        first = self.baseline_data.runs
+        second = first if self.candidate_data is None else self.candidate_data.runs
+        b, _ = measured_values(first[first["variant"] == self.baseline], metric)
+        c, _ = measured_values(second[second["variant"] == self.candidate], metric)
+        return b, c
+
+    def distribution(self, metric: str) -> Any:
+        """Bootstrap replicates of the change of ``metric`` (the resamples behind its interval)."""
+        if metric not in self._distributions:
+            s = self.settings
+            b, c = self._values(metric)
+            self._distributions[metric] = bootstrap_distribution(
+                b, c, statistic=s.get("statistic", "median"),
+                n_resamples=int(s.get("n_resamples", 10_000)), seed=s.get("seed", 0))
+        return self._distributions[metric]
+
+    def stage_changes(self) -> Any:
+        """Per-stage change of duration (see :func:`stage_changes`); empty without stages."""
+        s = self.settings
+        b_label, c_label = self._labels()
+        return stage_changes(self.stages, b_label, c_label, confidence=s.get("confidence", 0.95),
+                             statistic=s.get("statistic", "median"),
+                             n_resamples=int(s.get("n_resamples", 10_000)), seed=s.get("seed", 0))
+
+    def stage_section(self) -> list[Any]:
+        """What the report shows per stage: a chart and a table, or a note that there are none."""
+
+        table = self.stage_changes()
+        if table.empty:
+            return [as_html("<p>This dataset records no stages that ran in both variants.</p>")]
+        stat = self.settings.get("statistic", "median")
+        shown = pd.DataFrame({
+            "stage": table["stage"], "title": table["title"],
+            "runs (b/c)": [f"{a}/{b}" for a, b in zip(table["n_baseline"], table["n_candidate"])],
+            f"baseline {stat} s": table["baseline"].map(fmt.num),
+            f"candidate {stat} s": table["candidate"].map(fmt.num),
+            "change": table["change"].map(fmt.pct),
+            "interval": [f"{fmt.pct(a)} to {fmt.pct(b)}"
+                         for a, b in zip(table["ci_low"], table["ci_high"])],
+            "method": table["method"],
+        })
+        return [self.stage_chart(), as_html(table_html(shown))]
+
+    # -- charts -------------------------------------------------------------------------------
+    def distribution_chart(self, metric: str) -> Any:
+        b_label, c_label = self._labels()
+        return charts.distributions(self.runs, metric, variants=[b_label, c_label],
+                                    seed=int(self.settings.get("seed", 0)))
+
+    def bootstrap_chart(self, metric: str) -> Any:
+        row = self.result.row(metric)
+        s = self.settings
+        return charts.bootstrap_change(
+            self.distribution(metric), estimate=float(row["change"]), ci_low=float(row["ci_low"]),
+            ci_high=float(row["ci_high"]), target=tuple(s.get("target", (0.1, 0.2))),
+            metric=metric, confidence=s.get("confidence"))
+
+    def order_chart(self, metric: str) -> Any:
+        return charts.execution_order(self.runs, metric, variants=list(self._labels()))
+
+    def stage_chart(self) -> Any:
+        table = self.stage_changes()
+        return charts.change_intervals(table.assign(label=table["title"]), label="label",
+                                       title="change of each stage's duration, with its interval")
+
+    # -- files ----------------------------------------------------------------------------------
+    def summary_markdown(self, limit: int = SUMMARY_LIMIT) -> str:
+        """The verdict and table for a pull-request comment: text and tables only, < ``limit``."""
+        head = [f"## {md_escape(self.title)}", ""] if self.title else []
+        head += [md_escape(self.answer()), ""]
+        budget = limit - len("\n".join(head)) - 1
+        body = "\n".join(markdown_export.lines(self.result, limit=budget))
+        text = "\n".join(head) + body + "\n"
+        return text if len(text.encode("utf-8")) <= limit else text.encode("utf-8")[: limit - 20].decode(
+            "utf-8", "ignore") + "\n_(truncated)_\n"
+
+    def verdict_json(self) -> str:
+        """The machine-readable verdict (:meth:`~perfkit.analysis.verdict.Comparison.to_json`)."""
+        return self.result.to_json()
+
+
+def default_metrics(*runs: Any) -> list[str]:
+    """``wall_s``, plus ``manifest_writes`` when every runs table given has counts in it."""
+
+    counted = all("manifest_writes" in r.columns
+                  and pd.to_numeric(r["manifest_writes"], errors="coerce").notna().any()
+                  for r in runs)
+    return ["wall_s", "manifest_writes"] if counted else ["wall_s"]
+
+
+def comparison(
+    baseline_path: str | os.PathLike,
+    candidate_path: str | os.PathLike | None = None,
+    *,
+    baseline: str | None = None,
+    candidate: str | None = None,
+    metrics: Any = None,
+    target: Any = (0.10, 0.20),
+    guardrails: Mapping[str, float] | None = None,
+    confidence: float = 0.95,
+    statistic: str = "median",
+    seed: int = 0,
+    resamples: int = 10_000,
+    title: str = "",
+) -> ComparisonReport:
+    """Load the dataset(s), run :func:`perfkit.compare`, and return what the report shows.
+
+    ``baseline_path`` holds both variants, or (with ``candidate_path``) only the baseline's runs.
+    Variant labels default to ``baseline``/``candidate``, or a one-variant dataset's only label.
+    Relative paths are found with :func:`find_data`. ``metrics=None`` judges ``wall_s``, and
+    ``manifest_writes`` too when both sides carry traced counts (the two targets ``perfkit demo``
+    judges). ``guardrails=None`` uses compare's default (peak memory within 5 %).
+    """
+
+    first = load(find_data(baseline_path))
+    second = load(find_data(candidate_path)) if candidate_path else None
+    base = pick_variant(first, baseline, "baseline")
+    cand = pick_variant(second if second is not None else first, candidate, "candidate")
+    if metrics is None:
+        metrics = default_metrics(first.runs, (second if second is not None else first).runs)
+    result = compare(
+        first, base, cand, candidate_runs=second,
+        targets=[metrics] if isinstance(metrics, str) else list(metrics),
+        target=target if isinstance(target, (int, float)) else tuple(target),
+        guardrails=DEFAULT_GUARDRAILS if guardrails is None else dict(guardrails),
+        confidence=confidence, statistic=statistic, n_resamples=resamples, seed=seed,
+    )
+    sources = (str(baseline_path), str(candidate_path or baseline_path))
+    return ComparisonReport(result=result, baseline_data=first, candidate_data=second,
+                            title=title, sources=sources)

@@ -1,0 +1,206 @@
+"""Running a report notebook: parameters checked against the notebook, papermill, a clean copy.
+
+:func:`execute` runs a parameterised notebook in the ``python3`` kernel with papermill's Python API
+(papermill itself accepts misspelt parameter names silently: :func:`check_parameters` refuses
+them first); a failing cell raises :class:`~perfkit.errors.NotebookError` after the executed copy
+is saved. :func:`find_data` resolves a dataset path the way the notebooks do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from perfkit._paths import NOTEBOOKS_DIR, REPO_ROOT
+from perfkit.errors import DatasetError, NotebookError, UsageError
+
+KERNEL = "python3"
+
+
+def notebook_path(name: str) -> Path:
+    """``notebooks/<name>.ipynb`` of this checkout (``name`` is ``compare`` or ``hotspots``)."""
+    path = NOTEBOOKS_DIR / f"{name}.ipynb"
+    if not path.exists():
+        raise UsageError(f"notebook {name!r}: {path} does not exist (is this a perfkit checkout?)")
+    return path
+
+
+def find_data(path: str | os.PathLike) -> Path:
+    """Resolve a dataset path the same way wherever a notebook runs.
+
+    nbval starts the kernel in ``notebooks/``, papermill in the caller's folder: a relative path
+    is tried against the working folder, then each of its parents, then the perfkit checkout.
+    Returns an absolute path; raises :class:`DatasetError` naming the path if none exists.
+    """
+    raw = Path(os.fspath(path)).expanduser()
+    if raw.is_absolute():
+        if not raw.exists():
+            raise DatasetError(f"{raw}: no such dataset")
+        return raw
+    cwd = Path.cwd()
+    for base in (cwd, *cwd.parents, REPO_ROOT):
+        candidate = base / raw
+        if candidate.exists():
+            return candidate.resolve()
+    raise DatasetError(f"{raw}: no such dataset (looked in {cwd}, its parents and {REPO_ROOT})")
+
+
+def notebook_parameters(notebook: str | os.PathLike) -> dict[str, str]:
+    """The names of a notebook's parameters (its cell tagged ``parameters``) → default as written."""
+    import papermill
+
+    found = papermill.inspect_notebook(str(notebook))
+    return {name: str(info.get("default")) for name, info in found.items()}
+
+
+def check_parameters(notebook: str | os.PathLike, parameters: Mapping[str, Any]) -> None:
+    """Refuse parameter names the notebook does not declare (papermill would only warn)."""
+    known = notebook_parameters(notebook)
+    unknown = [name for name in parameters if name not in known]
+    if unknown:
+        hints = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, list(known), n=1)
+            hints.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise UsageError(
+            f"unknown parameter {', '.join(hints)} for {Path(notebook).name}; "
+            f"it takes: {', '.join(sorted(known))}"
+        )
+
+
+@contextlib.contextmanager
+def _kernel_can_import_perfkit() -> Iterator[None]:
+    """Let the kernel import this perfkit even when it is not installed (a plain checkout).
+
+    The kernel is a new process that inherits the environment, not ``sys.path``.
+    """
+    old = os.environ.get("PYTHONPATH")
+    parts = [str(REPO_ROOT)] + ([old] if old else [])
+    os.environ["PYTHONPATH"] = os.pathsep.join(parts)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = old
+
+
+def clean_notebook(nb: Any) -> Any:
+    """Drop papermill's timing metadata (it changes every run and would make diffs noisy).
+
+    Execution counts and outputs stay: strict nbval compares only cells that have them.
+    """
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    return nb
+
+
+def execute(
+    notebook: str | os.PathLike,
+    output: str | os.PathLike,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    cwd: str | os.PathLike | None = None,
+    timeout: float | None = 600,
+) -> Any:
+    """Execute ``notebook`` into ``output`` with papermill; return the executed notebook node.
+
+    Unknown parameter names are refused before a kernel starts. On a failing cell the executed
+    copy is still written and :class:`NotebookError` says which cell failed and why.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    notebook = Path(notebook).resolve()
+    output = Path(output).resolve()
+    parameters = dict(parameters or {})
+    check_parameters(notebook, parameters)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(mode="w+b") as kernel_log:
+        try:
+            with _kernel_can_import_perfkit():
+                papermill.execute_notebook(
+                    str(notebook),
+                    str(output),
+                    parameters=parameters,
+                    kernel_name=KERNEL,
+                    cwd=str(cwd or notebook.parent),
+                    progress_bar=False,
+                    log_output=False,
+                    request_save_on_cell_execute=False,
+                    execution_timeout=timeout,
+                    kernel_manager_class=_kernel_manager(kernel_log),
+                )
+        except PapermillExecutionError as exc:
+            _clean_file(output)
+            count = f" (In [{exc.exec_count}])" if exc.exec_count else ""
+            raise NotebookError(
+                f"{notebook.name}: cell {exc.cell_index}{count} failed: {exc.ename}: "
+                f"{_one_line(exc.evalue)}; the executed notebook is kept at {output}"
+            ) from None
+        except Exception as exc:  # the kernel died, timed out, or never started
+            if output.exists():
+                _clean_file(output)
+            kernel_log.seek(0)
+            tail = kernel_log.read().decode("utf-8", "replace").strip().splitlines()[-3:]
+            raise NotebookError(
+                f"{notebook.name}: execution failed: {type(exc).__name__}: {_one_line(str(exc))}"
+                + (f" (kernel said: {_one_line(' | '.join(tail))})" if tail else "")
+                + (f"; the partly executed notebook is kept at {output}" if output.exists() else "")
+            ) from None
+    return _clean_file(output)
+
+
+def _kernel_manager(log: Any) -> type:
+    """A kernel manager whose kernel writes its own stderr to ``log``, not to the terminal.
+
+    ipykernel ≥ 7.3 warns about unencrypted TCP on every start; a report's user should not see
+    that, but a kernel that dies should still be explained (the error quotes the log's tail).
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class _QuietKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            kw["stderr"] = log
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return _QuietKernelManager
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _clean_file(path: Path) -> Any:
+    import nbformat
+
+    nb = clean_notebook(nbformat.read(str(path), as_version=4))
+    nbformat.write(nb, str(path))
+    return nb
+
+
+def refresh_notebooks(names: tuple[str, ...] = ("compare", "hotspots")) -> list[Path]:
+    """Re-execute the committed notebooks in place with their defaults (for strict nbval).
+
+    Runs each in ``notebooks/`` — where nbval runs it — and keeps it only if it succeeded.
+    """
+    done = []
+    for name in names:
+        path = notebook_path(name)
+        tmp = path.with_name(f".{path.stem}.refresh.ipynb")
+        try:
+            execute(path, tmp, {}, cwd=NOTEBOOKS_DIR)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        done.append(path)
+    return done
