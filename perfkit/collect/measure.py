@@ -241,22 +241,58 @@ def measure(
         callables run just before each timed command starts (after ``prepare``).
     """
     cfg = _measure_iv(variants, runs, warmup, seed, prepare, cwd, env, timeout, shell)
-    # --- orchestrator stages and traced pass (perfkit.data.orchestrator, perfkit.collect.trace) ---
-    after_run, after_collection, before_run = list(after_run), list(after_collection), list(before_run)
+    hooks = _Hooks(list(before_run), list(after_run), list(after_collection))
     if orchestrator_root is not None:
-        if isinstance(orchestrator_root, Mapping):  # a workspace per variant
-            watcher = VariantRunFolderWatcher(orchestrator_root, [v.name for v in cfg.variants])
-        else:
-            watcher = RunFolderWatcher(orchestrator_root)
-        before_run.append(watcher.before_run)
-        after_run.append(watcher)
+        watcher = (VariantRunFolderWatcher(orchestrator_root, [v.name for v in cfg.variants])
+                   if isinstance(orchestrator_root, Mapping)  # a workspace per variant
+                   else RunFolderWatcher(orchestrator_root))
+        hooks.before_run.append(watcher.before_run)
+        hooks.after_run.append(watcher)
     if trace_runs is None:
         trace_runs = 1 if trace_writes else 0
     if trace_runs or trace_writes:
-        after_collection.append(TracedPass(trace_writes, trace_runs))
-    # --- end ---
+        hooks.after_collection.append(TracedPass(trace_writes, trace_runs))
+    writer = DatasetWriter(out, _meta(cfg, shell), append=append,
+                           fsync_interval_s=JOURNAL_FSYNC_INTERVAL_S)
+    plan = schedule([v.name for v in cfg.variants], runs=cfg.runs, warmup=cfg.warmup, seed=cfg.seed)
+    bar = tqdm(total=len(plan), desc="perfkit measure", unit="run", file=sys.stderr,
+               disable=not progress, dynamic_ncols=True)
+    try:
+        with Spawner() as spawner:
+            writer.update_meta(orphans_counted=spawner.subreaper)
+            loop = _Loop(cfg, writer, spawner, hooks, show_output)
+            stopped = loop.run(plan, bar, fail_fast=fail_fast)
+            if stopped is None:
+                collection = Collection(writer, spawner, cfg.variants, cfg.cwd, cfg.env,
+                                        cfg.timeout, cfg.seed, prepare=cfg.prepare,
+                                        next_order=loop.order)
+                for hook in hooks.after_collection:
+                    hook(collection)
+    except KeyboardInterrupt:
+        bar.close()
+        dataset = writer.close(complete=False)
+        raise CollectionInterrupted(dataset) from None
+    except BaseException:
+        bar.close()
+        writer.close(complete=False)
+        raise
+    bar.close()
+    if stopped is not None:
+        writer.update_meta(stopped=stopped)
+    return writer.close(complete=True)
+
+
+@dataclass
+class _Hooks:
+    before_run: list[Callable[[], None]]
+    after_run: list[AfterRun]
+    after_collection: list[AfterCollection]
+
+
+def _meta(cfg: _Settings, shell: bool) -> dict[str, Any]:
+    """The dataset's metadata record: the host, every variant's command, the settings."""
     info = hostinfo.collect(cfg.cwd)
-    meta: dict[str, Any] = {
+    return {
         **info,
         "variants": {
             v.name: {"command": v.command, "argv": list(v.argv), "shell": v.shell, "cwd": info["cwd"]}
@@ -272,83 +308,77 @@ def measure(
             "shell": shell,
         },
     }
-    writer = DatasetWriter(out, meta, append=append, fsync_interval_s=JOURNAL_FSYNC_INTERVAL_S)
-    by_name = {v.name: v for v in cfg.variants}
-    plan = schedule(list(by_name), runs=cfg.runs, warmup=cfg.warmup, seed=cfg.seed)
-    next_run = {name: writer.next_run(name) for name in by_name}
-    order = writer.next_order
-    stopped: str | None = None
-    bar = tqdm(total=len(plan), desc="perfkit measure", unit="run", file=sys.stderr,
-               disable=not progress, dynamic_ncols=True)
-    try:
-        with Spawner() as spawner:
-            writer.update_meta(orphans_counted=spawner.subreaper)
-            floor = None
-            for name, is_warmup in plan:
-                variant = by_name[name]
-                bar.set_postfix_str(name, refresh=False)
-                result = None
-                if cfg.prepare is not None:
-                    prep = spawner.run(cfg.prepare, cwd=cfg.cwd, env=cfg.env, timeout=cfg.timeout,
-                                       show_output=show_output)
-                    if not prep.ok:
-                        result = _prepare_failed(prep)
-                if result is None:
-                    for hook in before_run:
-                        hook()
-                    result = spawner.run(variant.argv, cwd=cfg.cwd, env=cfg.env, timeout=cfg.timeout,
-                                         show_output=show_output)
-                if result.spawner_rss_kib is not None and result.spawner_rss_kib > (floor or 0):
-                    if floor is None:  # recorded at once: an interrupted collection has it too
-                        writer.update_meta(spawner_rss_kib=result.spawner_rss_kib)
-                    floor = result.spawner_rss_kib
-                run_index = 0 if is_warmup else next_run[name]
-                record: dict[str, Any] = {
-                    "variant": name,
-                    "run": run_index,
-                    "order": order,
-                    "warmup": is_warmup,
-                    "traced": False,
-                    **result.record(),
-                }
-                # hooks: the place where an orchestrator or tracer adds to each run
-                stages: list[dict[str, Any]] = []
-                ctx = RunContext(variant, run_index, order, is_warmup, result, cfg.cwd, cfg.env)
-                for hook in after_run:
-                    extra = _extras(hook(ctx))
-                    record.update(extra.columns)
-                    stages.extend(extra.stages)
-                writer.add_run(record)
-                if stages:
-                    writer.add_stages(stages)
-                order += 1
-                if not is_warmup:
-                    next_run[name] += 1
-                bar.update(1)
-                if fail_fast and not result.ok:
-                    stopped = (
-                        f"--fail-fast: variant {name!r} run {run_index or '(warm-up)'} "
-                        f"{result.status}" + (f" with exit code {result.exit_code}"
-                                              if result.exit_code is not None else "")
-                        + (f" ({result.error})" if result.error else "")
-                    )
-                    break
-            if floor is not None:
-                writer.update_meta(spawner_rss_kib=floor)
-            if stopped is None:
-                collection = Collection(writer, spawner, cfg.variants, cfg.cwd, cfg.env,
-                                        cfg.timeout, cfg.seed, prepare=cfg.prepare, next_order=order)
-                for hook in after_collection:
-                    hook(collection)
-    except KeyboardInterrupt:
-        bar.close()
-        dataset = writer.close(complete=False)
-        raise CollectionInterrupted(dataset) from None
-    except BaseException:
-        bar.close()
-        writer.close(complete=False)
-        raise
-    bar.close()
-    if stopped is not None:
-        writer.update_meta(stopped=stopped)
-    return writer.close(complete=True)
+
+
+class _Loop:
+    """The timed runs, one after another in the planned order, each journaled before the next."""
+
+    def __init__(self, cfg: _Settings, writer: DatasetWriter, spawner: Spawner, hooks: _Hooks,
+                 show_output: bool) -> None:
+        self.cfg, self.writer, self.spawner, self.hooks = cfg, writer, spawner, hooks
+        self.show_output = show_output
+        self.by_name = {v.name: v for v in cfg.variants}
+        self.next_run = {name: writer.next_run(name) for name in self.by_name}
+        self.order = writer.next_order
+        self.floor: int | None = None  # the spawner's own RSS, the floor under max_rss_kib
+
+    def run(self, plan: list[tuple[str, bool]], bar: Any, *, fail_fast: bool) -> str | None:
+        """Run the plan; returns why it stopped early (``--fail-fast``), or None."""
+        for name, is_warmup in plan:
+            bar.set_postfix_str(name, refresh=False)
+            run_index, result = self.one(self.by_name[name], is_warmup)
+            bar.update(1)
+            if fail_fast and not result.ok:
+                return (
+                    f"--fail-fast: variant {name!r} run {run_index or '(warm-up)'} "
+                    f"{result.status}" + (f" with exit code {result.exit_code}"
+                                          if result.exit_code is not None else "")
+                    + (f" ({result.error})" if result.error else "")
+                )
+        if self.floor is not None:
+            self.writer.update_meta(spawner_rss_kib=self.floor)
+        return None
+
+    def spawn(self, variant: Variant) -> RunResult:
+        """The prepare command (untimed), then the timed command unless prepare failed."""
+        cfg = self.cfg
+        if cfg.prepare is not None:
+            prep = self.spawner.run(cfg.prepare, cwd=cfg.cwd, env=cfg.env, timeout=cfg.timeout,
+                                    show_output=self.show_output)
+            if not prep.ok:
+                return _prepare_failed(prep)
+        for hook in self.hooks.before_run:
+            hook()
+        return self.spawner.run(variant.argv, cwd=cfg.cwd, env=cfg.env, timeout=cfg.timeout,
+                                show_output=self.show_output)
+
+    def one(self, variant: Variant, is_warmup: bool) -> tuple[int, RunResult]:
+        """One run: spawn, let the hooks add to its row, journal it."""
+        result = self.spawn(variant)
+        if result.spawner_rss_kib is not None and result.spawner_rss_kib > (self.floor or 0):
+            if self.floor is None:  # recorded at once: an interrupted collection has it too
+                self.writer.update_meta(spawner_rss_kib=result.spawner_rss_kib)
+            self.floor = result.spawner_rss_kib
+        run_index = 0 if is_warmup else self.next_run[variant.name]
+        record: dict[str, Any] = {
+            "variant": variant.name,
+            "run": run_index,
+            "order": self.order,
+            "warmup": is_warmup,
+            "traced": False,
+            **result.record(),
+        }
+        stages: list[dict[str, Any]] = []
+        ctx = RunContext(variant, run_index, self.order, is_warmup, result, self.cfg.cwd,
+                         self.cfg.env)
+        for hook in self.hooks.after_run:  # where an orchestrator or a recorder adds to the run
+            extra = _extras(hook(ctx))
+            record.update(extra.columns)
+            stages.extend(extra.stages)
+        self.writer.add_run(record)
+        if stages:
+            self.writer.add_stages(stages)
+        self.order += 1
+        if not is_warmup:
+            self.next_run[variant.name] += 1
+        return run_index, result
