@@ -260,75 +260,53 @@ def run_demo(
     config = config or DemoConfig()
     config.validate()
     echo = echo or _echo
-
-
     started = time.monotonic()
     out = Path(out).resolve()
     prepare_out(out)
     workdir = out / "work"
     workdir.mkdir()
     argvs = demo_commands(config, workdir)
-    commands = {name: shlex.join(argv) for name, argv in argvs.items()}
-    trace_runs = config.trace_runs
-    untraced_reason = "" if trace_runs else "--trace-runs 0"
-    if trace_runs and shutil.which("strace") is None:
-        echo("perfkit demo: strace is not installed, so the traced pass (exact manifest-write "
-             "counts) is skipped; install it (e.g. apt-get install strace) to see them")
-        trace_runs, untraced_reason = 0, "strace is not installed"
-
+    trace_runs, untraced_reason = _traced_runs(config, echo)
     echo(f"perfkit demo: measuring examples/pipeline baseline vs candidate into {out}")
     tracing = {"trace_writes": {"manifest": MANIFEST_GLOB}, "trace_runs": trace_runs}
-    dataset = measure(
-        argvs,
-        out=out / "dataset",
-        runs=config.runs,
-        warmup=config.warmup,
-        seed=config.seed,
-        cwd=workdir,
-        progress=progress,
-        after_run=[_stages_hook(workdir)],
-        **(tracing if trace_runs else {}),
-    )
-    counts = manifest_writes(dataset.runs)
+    dataset = measure(argvs, out=out / "dataset", runs=config.runs, warmup=config.warmup,
+                      seed=config.seed, cwd=workdir, progress=progress,
+                      after_run=[_stages_hook(workdir)], **(tracing if trace_runs else {}))
     # The fix is judged on both things it is for: wall time, and (when traced) manifest writes.
     targets = ("wall_s", "manifest_writes") if "manifest_writes" in dataset.runs.columns else ("wall_s",)
-
-    report_html = summary_md = verdict_json = None
-    if report:
-
-        echo("perfkit demo: writing the comparison report (papermill)")
-        files = write_report(
-            out / "dataset",
-            out=out / "report",
-            parameters={
-                "title": "perfkit demo: manifest persisted per stage instead of per step",
-                "metrics": list(targets),
-            },
-        )
-        overall, exit_code = files.overall, files.exit_code
-        report_html, summary_md, verdict_json = files.html, files.summary, files.verdict
     # The report's defaults (bootstrap seed included), so that the table agrees with the report;
     # the printed table keeps the target, the guardrails and the few counters the fix is about.
-    info = [
-        c for c in DEMO_INFO
-        if c in dataset.runs.columns and dataset.runs[c].notna().any() and c not in targets
-    ]
+    info = [c for c in DEMO_INFO
+            if c in dataset.runs.columns and dataset.runs[c].notna().any() and c not in targets]
     result_cmp = compare(dataset, targets=targets, info=info)
-    if not report:
-        overall, exit_code = result_cmp.overall, result_cmp.exit_code
-    return DemoResult(
-        out=out,
-        dataset=out / "dataset",
-        config=config,
-        commands=commands,
-        overall=overall,
-        exit_code=exit_code,
-        report_html=report_html,
-        summary_md=summary_md,
-        verdict_json=verdict_json,
-        manifest_writes=counts,
-        traced=bool(trace_runs),
-        untraced_reason=untraced_reason,
-        summary_lines=text_export.lines(result_cmp),
-        seconds=time.monotonic() - started,
+    result = DemoResult(
+        out=out, dataset=out / "dataset", config=config,
+        commands={name: shlex.join(argv) for name, argv in argvs.items()},
+        overall=result_cmp.overall, exit_code=result_cmp.exit_code,
+        report_html=None, summary_md=None, verdict_json=None,
+        manifest_writes=manifest_writes(dataset.runs), traced=bool(trace_runs),
+        untraced_reason=untraced_reason, summary_lines=text_export.lines(result_cmp),
+        seconds=0.0,
     )
+    if report:
+        echo("perfkit demo: writing the comparison report (papermill)")
+        files = write_report(out / "dataset", out=out / "report", parameters={
+            "title": "perfkit demo: manifest persisted per stage instead of per step",
+            "metrics": list(targets),
+        })
+        result.overall, result.exit_code = files.overall, files.exit_code
+        result.report_html, result.summary_md, result.verdict_json = (
+            files.html, files.summary, files.verdict)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _traced_runs(config: DemoConfig, echo: Callable[[str], None]) -> tuple[int, str]:
+    """How many traced runs the demo makes, and why none when it makes none."""
+    if not config.trace_runs:
+        return 0, "--trace-runs 0"
+    if shutil.which("strace") is None:
+        echo("perfkit demo: strace is not installed, so the traced pass (exact manifest-write "
+             "counts) is skipped; install it (e.g. apt-get install strace) to see them")
+        return 0, "strace is not installed"
+    return config.trace_runs, ""

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from perfkit.data.schema import TRACE_COLUMNS
+from perfkit.data.schema import comparable_rows
 from perfkit.errors import UsageError
 
 #: Robust CV above which a variant's runs are called noisy (pyperf warns at a 10 % std dev too).
@@ -88,20 +88,9 @@ class Diagnostic:
         }
 
 
-def is_trace_metric(metric: str) -> bool:
-    """True for the exact file-operation counters that only a traced pass fills."""
-    return metric in TRACE_COLUMNS or metric.endswith("_writes")
-
-
 def measured_rows(runs: pd.DataFrame, metric: str, *, ok_only: bool = True) -> pd.DataFrame:
-    """The rows of ``runs`` whose ``metric`` values may be compared (see the module docstring)."""
-    keep = ~runs["warmup"].astype(bool) if "warmup" in runs.columns else pd.Series(True, runs.index)
-    if "traced" in runs.columns:
-        traced = runs["traced"].astype(bool)
-        keep &= traced if is_trace_metric(metric) else ~traced
-    if ok_only and "status" in runs.columns:
-        keep &= (runs["status"] == "ok").fillna(False).astype(bool)
-    return runs[keep]
+    """The rows of ``runs`` whose ``metric`` values may be compared: :func:`comparable_rows`."""
+    return comparable_rows(runs, metric, ok_only=ok_only)
 
 
 def measured_values(runs: pd.DataFrame, metric: str) -> tuple[np.ndarray, np.ndarray]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from perfkit.data.schema import timed_rows
 from perfkit.errors import UsageError
 
 #: I/O and file-operation counters worth a panel each, in display order (present ones are used).
@@ -93,9 +94,7 @@ def stage_shares(stages: pd.DataFrame, runs: pd.DataFrame | None = None) -> pd.D
     total = st.groupby(key)["duration_s"].sum().rename("total_s")
     if runs is not None and "wall_s" in runs.columns:
         # stages belong to timed runs: a traced run is numbered apart and may share a run number
-        r = runs[~runs["traced"].astype(bool)] if "traced" in runs.columns else runs
-        if "warmup" in r.columns:
-            r = r[~r["warmup"].astype(bool)]
+        r = timed_rows(runs)
         wall = r.assign(variant=r["variant"].astype(str)).set_index(key)["wall_s"].dropna()
         wall = wall[~wall.index.duplicated()]
         total = wall.reindex(total.index).fillna(total).where(lambda s: s > 0, total)

@@ -46,7 +46,7 @@ from perfkit.analysis.stats import (
     runs_needed,
     wilson_interval,
 )
-from perfkit.data.schema import metric_columns
+from perfkit.data.schema import metric_columns, timed_rows
 from perfkit.errors import EXIT_CODES, UsageError
 
 #: Version of the JSON document :meth:`Comparison.to_dict` returns.
@@ -497,8 +497,7 @@ def _data_warnings(cfg: _Plan, table: pd.DataFrame, min_runs: int) -> list[Diagn
 
 def _success_row(b_rows: pd.DataFrame, c_rows: pd.DataFrame, confidence: float) -> dict[str, Any]:
     def counts(rows: pd.DataFrame) -> tuple[int, int, str]:
-        if "traced" in rows.columns:
-            rows = rows[~rows["traced"].astype(bool)]
+        rows = timed_rows(rows)  # a traced run's outcome is under the tracer: not counted
         status = rows["status"].astype("string").fillna("error") if "status" in rows.columns \
             else pd.Series(["ok"] * len(rows))
         n = len(status)

@@ -8,6 +8,7 @@ import sys
 from perfkit.cli._common import pairs
 from perfkit.collect.measure import CollectionInterrupted, measure
 from perfkit.collect.trace import format_traced
+from perfkit.data.schema import timed_rows
 from perfkit.errors import EXIT_INTERRUPTED, EXIT_NOT_SHOWN, EXIT_OK, UsageError
 from perfkit.present.summary import format_summary, measure_warnings, summarize
 
@@ -70,7 +71,7 @@ def _cmd_measure(args: argparse.Namespace) -> int:
     if stopped:
         print(f"perfkit: stopped by {stopped}", file=sys.stderr)
         return EXIT_NOT_SHOWN
-    timed = dataset.runs[~dataset.runs["warmup"] & ~dataset.runs["traced"]]
+    timed = timed_rows(dataset.runs)
     never_ok = [v for v, ok in (timed["status"] == "ok").groupby(timed["variant"]).any().items() if not ok]
     if never_ok:
         print(f"perfkit: no successful run of {', '.join(never_ok)}", file=sys.stderr)

@@ -87,8 +87,45 @@ STATUSES = ("ok", "failed", "timeout", "error")
 #: Columns that identify a run or describe it; everything numeric beyond these is a metric.
 ID_COLUMNS = ("variant", "run", "order", "warmup", "traced", "started_at", "status", "exit_code")
 
-#: Metrics where a smaller value is better (all of perfkit's built-in ones are).
-LOWER_IS_BETTER = True
+
+
+def _flag(runs: pd.DataFrame, column: str) -> pd.Series:
+    """A boolean column as a plain bool Series (False where the table lacks it or it is null)."""
+    if column not in runs.columns:
+        return pd.Series(False, index=runs.index)
+    return runs[column].astype("boolean").fillna(False).astype(bool)
+
+
+def is_trace_metric(metric: str) -> bool:
+    """True for the exact file-operation counters that only a traced pass fills."""
+    return metric in TRACE_COLUMNS or metric.endswith("_writes")
+
+
+def timed_rows(runs: pd.DataFrame) -> pd.DataFrame:
+    """The timed runs: neither warm-ups nor traced runs, whatever their status."""
+    return runs[~_flag(runs, "warmup") & ~_flag(runs, "traced")]
+
+
+def comparable_rows(runs: pd.DataFrame, metric: str | None = None, *,
+                    ok_only: bool = True) -> pd.DataFrame:
+    """The rows whose ``metric`` values a statistic, a chart or a verdict may use — the one rule.
+
+    Never warm-ups (their state is not the steady one). The traced runs for a count that only a
+    traced pass records (:func:`is_trace_metric`, or a metric no timed run has a value of); the
+    timed runs otherwise (a traced run's timings are perturbed by the tracer). With ``ok_only``
+    (the default) only runs that ended ``ok``: a failed run's time measures the failure.
+    """
+    keep = ~_flag(runs, "warmup")
+    traced = _flag(runs, "traced")
+    use_traced = metric is not None and (
+        is_trace_metric(metric)
+        or (metric in runs.columns and traced.any()
+            and not runs.loc[keep & ~traced, metric].notna().any())
+    )
+    keep &= traced if use_traced else ~traced
+    if ok_only and "status" in runs.columns:
+        keep &= (runs["status"] == "ok").fillna(False).astype(bool)
+    return runs[keep]
 
 
 def _coerce(df: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataFrame:
@@ -97,7 +134,7 @@ def _coerce(df: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataFrame:
         if name not in df.columns:
             df[name] = pd.Series(pd.NA if dtype not in ("bool",) else False, index=df.index)
         if dtype.startswith("datetime64"):
-            df[name] = pd.to_datetime(df[name], utc=True, format="ISO8601")
+            df[name] = pd.to_datetime(df[name], utc=True, format="ISO8601").astype(dtype)
         elif dtype == "bool":
             df[name] = df[name].fillna(False).astype(bool)
         elif dtype in ("int64",):

@@ -30,6 +30,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from perfkit.data.schema import comparable_rows
 from perfkit.errors import UsageError
 
 RENDERER = "perfkit"
@@ -153,16 +154,8 @@ def _ordered_variants(runs: pd.DataFrame, variants: Sequence[str] | None) -> lis
 
 
 def _comparable(runs: pd.DataFrame, metric: str | None = None) -> pd.DataFrame:
-    """The runs a comparison uses for ``metric``: no warm-ups; timed runs, or for a count that
-    only a traced pass records (``manifest_writes``, ``fs_renames``…) the traced runs."""
-    keep = ~runs["warmup"].astype(bool) if "warmup" in runs.columns else pd.Series(True, runs.index)
-    if "traced" in runs.columns:
-        traced = runs["traced"].astype(bool)
-        timed = keep & ~traced
-        if metric is not None and metric in runs.columns and not runs.loc[timed, metric].notna().any():
-            return runs[keep & traced]
-        keep = timed
-    return runs[keep]
+    """The runs a comparison uses for ``metric``: :func:`perfkit.data.schema.comparable_rows`."""
+    return comparable_rows(runs, metric)
 
 
 def _need(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:

@@ -16,6 +16,7 @@ from tabulate import tabulate
 if TYPE_CHECKING:
     from perfkit.analysis.diagnostics import Diagnostic
 from perfkit.analysis.diagnostics import diagnose
+from perfkit.data.schema import timed_rows
 
 
 def _mad(values: np.ndarray) -> float:
@@ -43,7 +44,7 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
     rows = []
     if runs.empty:
         return pd.DataFrame(columns=["variant", "n", "n_ok", "n_failed"])
-    timed = runs[~runs["warmup"].astype(bool) & ~runs["traced"].astype(bool)]
+    timed = timed_rows(runs)
     order = list(runs.sort_values("order")["variant"].drop_duplicates())
     for variant in order:
         sub = timed[timed["variant"] == variant]
@@ -159,7 +160,7 @@ def measure_warnings(runs: pd.DataFrame, *, metric: str = "wall_s", min_runs: in
     lines = []
     if runs.empty:
         return lines
-    timed = runs[~runs["warmup"].astype(bool) & ~runs["traced"].astype(bool)]
+    timed = timed_rows(runs)
     for variant, sub in timed.groupby("variant", sort=False):
         bad = sub[sub["status"] != "ok"]
         if len(bad):

@@ -194,7 +194,8 @@ def test_compare_hosts():
     assert "hostname ci-1 vs ci-2" in d.message and "kernel 6.1 vs 6.8" in d.message
     assert "CPU" not in d.message
     # flat records and missing fields
-    assert compare_hosts({"hostname": "x"}, {"hostname": "y"}) is not None
+    different = compare_hosts({"hostname": "x"}, {"hostname": "y"})
+    assert different is not None and different.kind == "different-hosts" and "x vs y" in different.message
     assert compare_hosts({"hostname": "x"}, {}) is None
 
 

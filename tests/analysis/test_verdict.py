@@ -301,7 +301,13 @@ def test_warnings_surface_with_hints():
 
 def test_seeded_reproducible():
     runs = make(change=0.15, cv=0.10, seed=4)
-    pd.testing.assert_frame_equal(run(runs, seed=3).table, run(runs, seed=3).table)
+    first = run(runs, seed=3).table
+    pd.testing.assert_frame_equal(first, run(runs, seed=3).table)
+    # and the seed is used: another seed moves the bootstrap interval (not the point estimate)
+    other = run(runs, seed=4).table
+    row = first["metric"] == "wall_s"
+    assert first.loc[row, "change"].item() == other.loc[row, "change"].item()
+    assert first.loc[row, "ci_low"].item() != other.loc[row, "ci_low"].item()
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,58 @@
+"""perfkit.cli: the command's skeleton — subcommands registered in order, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from perfkit import cli, errors
+from perfkit._version import __version__
+from perfkit.cli import COMMANDS, build_parser, main
+
+
+def test_every_subcommand_is_registered_in_the_order_of_the_data():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    assert list(sub.choices)[: len(COMMANDS)] == [m.__name__.rsplit(".", 1)[1] for m in COMMANDS]
+
+
+@pytest.mark.parametrize("command", [m.__name__.rsplit(".", 1)[1] for m in COMMANDS])
+def test_each_subcommand_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--help"])
+    assert exit_.value.code == 0
+    assert f"usage: perfkit {command}" in capsys.readouterr().out
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.strip() == f"perfkit {__version__}"
+
+
+def test_an_unknown_command_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["nope"])
+    assert exit_.value.code == errors.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "perfkit: error: argument COMMAND: invalid choice: 'nope'" in err
+
+
+def test_a_perfkit_error_is_one_line_and_exit_2(tmp_path, capsys):
+    code = main(["compare", str(tmp_path / "missing")])
+    err = capsys.readouterr().err
+    assert code == errors.EXIT_USAGE
+    assert err.count("\n") == 1 and err.startswith("perfkit: error: ") and "no such dataset" in err
+
+
+def test_exit_codes_are_defined_once():
+    assert errors.EXIT_CODES == {"cleared": 0, "not-shown": 1, "regressed": 3}
+    assert not hasattr(cli, "EXIT_OK")  # the CLI uses perfkit.errors', it defines none of its own
+
+
+def test_python_dash_m_perfkit_runs_the_cli():
+    out = subprocess.run([sys.executable, "-m", "perfkit", "--version"], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == f"perfkit {__version__}"
