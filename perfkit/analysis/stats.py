@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -82,6 +82,8 @@ class ChangeInterval:
     note: str
     p_value: float
     confidence: float
+    #: the bootstrap replicates behind the interval (None for exact and undefined changes)
+    distribution: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def half_width(self) -> float:
@@ -192,7 +194,7 @@ def change_interval(
         return ChangeInterval(change=_exact_change(sb, sc), ci_low=math.nan, ci_high=math.nan,
                               method="undefined", note="no finite interval", **common)
     return ChangeInterval(change=_exact_change(sb, sc), ci_low=lo, ci_high=hi, method=used,
-                          note=note, **common)
+                          note=note, distribution=np.asarray(dist, dtype=float), **common)
 
 
 def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -243,37 +245,22 @@ def runs_needed(
 def bootstrap_distribution(
     baseline: Any, candidate: Any, *, statistic: str = "median", n_resamples: int = 10_000,
     seed: int = 0,
-) -> Any:
-    """Bootstrap replicates of ``1 − S(candidate)/S(baseline)`` (each sample resampled on its own).
+) -> np.ndarray:
+    """The bootstrap replicates of ``1 − S(candidate)/S(baseline)`` behind :func:`change_interval`'s
+    interval (same generator, seed and resampling): the histogram a report draws.
 
-    Draws exactly as :func:`perfkit.analysis.stats.change_interval` does (same generator, seed and
-    resampling), so the histogram is the distribution behind the reported interval. A metric
-    constant in both samples gives its exact change. Returns a numpy array of the finite
-    replicates (a histogram cannot show the ``-inf`` of a resample whose baseline is 0).
+    A change that is exact (constant in both samples) gives that one value; an undefined one
+    (a single run, a baseline of 0) none. Only finite replicates are returned (a histogram cannot
+    show the ``-inf`` of a resample whose baseline is 0).
     """
-    from scipy import stats as sstats
-
-
     b = np.asarray(baseline, dtype=float)
     c = np.asarray(candidate, dtype=float)
-    f = _STAT_FUNCS[statistic]
     if b.size == 0 or c.size == 0:
         return np.array([], dtype=float)
-    if np.ptp(b) == 0 and np.ptp(c) == 0:
-        sb, sc = float(f(b)), float(f(c))
-        exact = 0.0 if sb == sc else (1 - sc / sb if sb else -np.inf)
-        return np.full(1, exact)
-
-    if min(b.size, c.size) < 2:
-        return np.array([], dtype=float)  # change_interval gives no interval either
-
-    def ratio_change(x, y, axis=-1):
-        sx, sy = f(x, axis=axis), f(y, axis=axis)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = 1.0 - sy / sx
-        return np.where((sx == 0) & (sy == 0), 0.0, out)  # as change_interval does
-
-    res = sstats.bootstrap((b, c), ratio_change, n_resamples=int(n_resamples), method="percentile",
-                           vectorized=True, paired=False, rng=np.random.default_rng(seed))
-    dist = np.asarray(res.bootstrap_distribution, dtype=float)
-    return dist[np.isfinite(dist)]
+    ci = change_interval(b, c, statistic=statistic, n_resamples=n_resamples, seed=seed,
+                         method="percentile")
+    if ci.method == "exact":
+        return np.full(1, ci.change)
+    if ci.distribution is None:
+        return np.array([], dtype=float)
+    return ci.distribution[np.isfinite(ci.distribution)]

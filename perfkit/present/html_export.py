@@ -4,6 +4,10 @@ nbconvert's ``lab`` template loads require.js, MathJax and the vega stack from a
 ``perfkit_report`` template extends it and inlines vl-convert's vega bundle once instead, so the
 page renders with no network at all. :func:`network_references` lists whatever a page would
 still fetch (the tests assert it is nothing).
+
+papermill, nbformat, nbconvert, jupyter_client and vl_convert are imported inside the functions
+that use them: together they cost a few hundred milliseconds, which every ``perfkit`` command
+(``perfkit --help`` included) would otherwise pay at start-up.
 """
 
 from __future__ import annotations

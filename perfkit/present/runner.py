@@ -4,6 +4,10 @@
 (papermill itself accepts misspelt parameter names silently: :func:`check_parameters` refuses
 them first); a failing cell raises :class:`~perfkit.errors.NotebookError` after the executed copy
 is saved. :func:`find_data` resolves a dataset path the way the notebooks do.
+
+papermill, nbformat, nbconvert, jupyter_client and vl_convert are imported inside the functions
+that use them: together they cost a few hundred milliseconds, which every ``perfkit`` command
+(``perfkit --help`` included) would otherwise pay at start-up.
 """
 
 from __future__ import annotations
