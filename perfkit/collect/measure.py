@@ -14,6 +14,7 @@ the timed runs, with the writer still open (a traced pass adds its runs there).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import shlex
@@ -272,9 +273,16 @@ def measure(
         bar.close()
         dataset = writer.close(complete=False)
         raise CollectionInterrupted(dataset) from None
-    except BaseException:
+    except BaseException as exc:
         bar.close()
-        writer.close(complete=False)
+        try:
+            kept = writer.close(complete=False)
+            note = (f"kept {len(kept.runs)} finished runs in {kept.path} "
+                    "(marked incomplete; perfkit.load reads them)")
+        except Exception:  # noqa: BLE001 - the folder itself failed: say where the runs are
+            note = f"the runs that finished are in {writer.folder}/runs.jsonl"
+        with contextlib.suppress(AttributeError, TypeError):
+            exc.perfkit_kept = note
         raise
     bar.close()
     if stopped is not None:
