@@ -499,6 +499,9 @@ class DatasetWriter:
         try:
             failure = self._close_journals()
             if not complete:  # already on the way out of an error: keep what can be kept
+                for name in (RUNS_JOURNAL, STAGES_JOURNAL):  # a line cut by a full disk
+                    with contextlib.suppress(OSError):
+                        repair_journal(self.folder / name)
                 with contextlib.suppress(OSError, DatasetError):
                     self.update_meta(interrupted_at=dt.datetime.now(dt.timezone.utc))
                 return load_folder(self.folder)
