@@ -345,7 +345,7 @@ def load_folder(folder: str | os.PathLike) -> Dataset:
     return Dataset(runs=runs, stages=stages, meta=meta, path=folder)
 
 
-def _write_parquet_atomic(frame: pd.DataFrame, path: Path) -> None:
+def write_parquet_atomic(frame: pd.DataFrame, path: Path) -> None:
     """Parquet via a temporary file and a rename: a full disk never leaves a truncated table."""
     tmp = path.with_name(path.name + ".tmp")
     try:
@@ -361,8 +361,8 @@ def _rewrite_parquet(folder: Path, runs: pd.DataFrame, stages: pd.DataFrame) -> 
     """Replace unreadable Parquet tables by the journal's, if no one else is writing the folder."""
     try:
         with dataset_lock(folder):
-            _write_parquet_atomic(runs, folder / RUNS_PARQUET)
-            _write_parquet_atomic(stages, folder / STAGES_PARQUET)
+            write_parquet_atomic(runs, folder / RUNS_PARQUET)
+            write_parquet_atomic(stages, folder / STAGES_PARQUET)
     except (DatasetError, OSError, ValueError):
         pass  # read-only, full, or being written: the journal still serves every read
 
@@ -509,8 +509,8 @@ class DatasetWriter:
                 raise failure
             runs = runs_frame(_read_journal(self.folder / RUNS_JOURNAL))
             stages = stages_frame(_read_journal(self.folder / STAGES_JOURNAL))
-            _write_parquet_atomic(runs, self.folder / RUNS_PARQUET)
-            _write_parquet_atomic(stages, self.folder / STAGES_PARQUET)
+            write_parquet_atomic(runs, self.folder / RUNS_PARQUET)
+            write_parquet_atomic(stages, self.folder / STAGES_PARQUET)
             self.meta.pop("interrupted_at", None)  # an appended-to collection is whole again
             self.update_meta(complete=True, finished_at=dt.datetime.now(dt.timezone.utc))
             return load_folder(self.folder)
