@@ -22,7 +22,7 @@ from perfkit.analysis.verdict import DEFAULT_GUARDRAILS, compare
 from perfkit.data.sources import load, pick_variant
 from perfkit.present import charts
 from perfkit.present.export import markdown as markdown_export
-from perfkit.present.markup import as_html, escape, md_escape, meta_rows, table_html
+from perfkit.present.markup import as_html, escape, md_escape, meta_rows, shorten, table_html
 from perfkit.present.runner import find_data
 
 #: GitHub refuses pull-request comments over 65,536 characters; stay clearly below.
@@ -131,7 +131,8 @@ class ComparisonReport:
         head = {"cleared": "Cleared", "regressed": "Regressed", "not-shown": "Not shown"}.get(
             r.overall, r.overall)
         return (
-            f"{head}: {r.candidate!r} against {r.baseline!r}, target {low:.0%}–{high:.0%} better — "
+            f"{head}: {shorten(r.candidate)!r} against {shorten(r.baseline)!r}, "
+            f"target {low:.0%}–{high:.0%} better — "
             + "; ".join(parts) + f"; {guard_text}."
         )
 
@@ -285,7 +286,7 @@ class ComparisonReport:
     # -- files ----------------------------------------------------------------------------------
     def summary_markdown(self, limit: int = SUMMARY_LIMIT) -> str:
         """The verdict and table for a pull-request comment: text and tables only, < ``limit``."""
-        head = [f"## {md_escape(self.title)}", ""] if self.title else []
+        head = [f"## {md_escape(shorten(self.title, 300))}", ""] if self.title else []
         head += [md_escape(self.answer()), ""]
         budget = limit - len("\n".join(head)) - 1
         body = "\n".join(markdown_export.lines(self.result, limit=budget))

@@ -137,7 +137,7 @@ def test_compare_report_writes_every_file(compare_report):
     assert verdict["settings"]["target"] == [0.05, 0.15]
     summary = files.summary.read_text()
     assert len(summary.encode()) < 64 * 1024
-    assert files.overall in summary and "| wall_s" in summary
+    assert files.overall in summary and "| wall\\_s" in summary
     assert "<script>" not in summary  # markdown renders inline HTML: it must be escaped
 
 
