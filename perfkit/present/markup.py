@@ -63,6 +63,18 @@ def _escape_line_start(match: re.Match) -> str:
 SHOWN_CHARS = 120
 
 
+def display_label(name: Any, limit: int = SHOWN_CHARS) -> str:
+    """A variant name fit for a report: itself up to ``limit`` characters, else its start, its
+    length and a hash of the whole (two long names that share a start stay apart)."""
+    import hashlib
+
+    text = "" if name is None else str(name)
+    if len(text) <= limit:
+        return text
+    digest = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{text[: limit - 40]}… ({len(text):,} characters, #{digest})"
+
+
 def shorten(text: Any, limit: int = SHOWN_CHARS) -> str:
     """``text`` cut to about ``limit`` characters, saying how long it was (a 100 kB variant name
     must not crowd the table out of a 64 KB pull-request comment)."""
