@@ -43,7 +43,7 @@ from typing import Any
 import pandas as pd
 
 from perfkit.data.schema import SCHEMA_VERSION, runs_frame, stages_frame
-from perfkit.errors import DatasetError, FailedError, describe_os_error
+from perfkit.errors import DatasetError, FailedError, PerfkitError, describe_os_error
 
 META = "meta.json"
 RUNS_JOURNAL = "runs.jsonl"
@@ -502,7 +502,7 @@ class DatasetWriter:
                 for name in (RUNS_JOURNAL, STAGES_JOURNAL):  # a line cut by a full disk
                     with contextlib.suppress(OSError):
                         repair_journal(self.folder / name)
-                with contextlib.suppress(OSError, DatasetError):
+                with contextlib.suppress(OSError, PerfkitError):  # a full disk: meta stays
                     self.update_meta(interrupted_at=dt.datetime.now(dt.timezone.utc))
                 return load_folder(self.folder)
             if failure is not None:
