@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -148,3 +149,18 @@ def test_traced_pass_streams_stderr_instead_of_holding_it(tmp_path):
     assert status == "ok", proc.stderr
     assert int(grew_kib) < 50_000  # 200 MB of stderr held would grow it by over 195,000 KiB
     assert tail.strip() == repr("last words\n")
+
+
+@pytest.mark.slow
+def test_soak_memory_stays_flat_and_no_descriptor_leaks(tmp_path):
+    """A short benchmarks/soak.py (the long one: 5,000 runs)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    try:
+        import soak
+    finally:
+        sys.path.pop(0)
+    result = soak.soak(600, tmp_path / "ds")
+    assert result["runs"] == 600
+    assert result["fds_after"] == result["fds_before"]  # spawner pipes, journals, lock: closed
+    assert result["fds_during_max"] <= result["fds_before"] + 8
+    assert result["rss_growth_kib"] < 8 * 1024  # nothing kept per run (a row is ~1 KiB)
