@@ -207,7 +207,8 @@ def two_writers_case(base: Path) -> dict:
     go = case / "go"
     first = subprocess.Popen(
         [*PERFKIT, "measure", "--out", str(out), "--runs", "50", "--no-progress",
-         f"--variant=a=echo a >> {counter}; while [ ! -e {go} ]; do sleep 0.01; done # {marker}"],
+         f"--variant=a=echo a >> {counter}; i=0; while [ ! -e {go} ] && [ $i -lt 6000 ]; "
+         f"do sleep 0.01; i=$((i+1)); done # {marker}"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     _wait_for_first_run(first, counter)

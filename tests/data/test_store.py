@@ -122,20 +122,22 @@ def test_the_lock_is_released_when_the_writer_closes_even_after_an_error(tmp_pat
 def test_two_concurrent_measure_commands_on_one_folder_one_is_refused(tmp_path):
     out = tmp_path / "ds"
     go = tmp_path / "go"  # the first collection's runs wait for it: it is surely still running
-    wait = f"while [ ! -e {go} ]; do sleep 0.02; done"
+    wait = f"i=0; while [ ! -e {go} ] && [ $i -lt 3000 ]; do sleep 0.02; i=$((i+1)); done"
     first = subprocess.Popen(
         [*PERFKIT, "measure", "--out", str(out), "--runs", "40", "--no-progress",
          "--variant", f"a={wait}", "--variant", f"b={wait}"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not (out / store.LOCK).exists() or not (out / store.LOCK).read_text().strip():
-        assert time.monotonic() < deadline and first.poll() is None
-        time.sleep(0.05)
-    second = subprocess.run(
-        [*PERFKIT, "measure", "--out", str(out), "--append", "--runs", "5", "--no-progress",
-         "--variant", "c=true"], capture_output=True, text=True, timeout=60)
-    go.touch()
-    first.communicate(timeout=120)
+    try:
+        deadline = time.monotonic() + 60
+        while not (out / store.LOCK).exists() or not (out / store.LOCK).read_text().strip():
+            assert time.monotonic() < deadline and first.poll() is None
+            time.sleep(0.05)
+        second = subprocess.run(
+            [*PERFKIT, "measure", "--out", str(out), "--append", "--runs", "5", "--no-progress",
+             "--variant", "c=true"], capture_output=True, text=True, timeout=60)
+    finally:
+        go.touch()
+        first.communicate(timeout=120)
     assert second.returncode == 2
     lines = second.stderr.strip().splitlines()
     assert len(lines) == 1 and f"pid {first.pid}" in lines[0], second.stderr
