@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from perfkit import fmt
 from perfkit.data.schema import comparable_rows
 from perfkit.errors import UsageError
 
@@ -136,43 +137,40 @@ def robust_cv(values: np.ndarray) -> float:
     return float(MAD_TO_SD * np.median(np.abs(x - med)) / abs(med))
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.4g}"
-
-
 def _check_variant(variant: str, metric: str, v: np.ndarray, o: np.ndarray, min_runs: int):
-    out: list[Diagnostic] = []
-    n = v.size
-    if n < min_runs:
-        out.append(
-            Diagnostic(
-                "too-few-runs",
-                variant,
-                metric,
-                (f"{variant}: only {n} measured run{'s' if n != 1 else ''} of {metric} "
-                 if n else f"{variant}: no successful measured runs of {metric} ")
-                + f"(at least {min_runs} recommended)",
-                "collect more runs per variant; intervals from few runs are wide",
-            )
-        )
-    if n < 2:
+    """Every check of one variant's values ``v`` (in execution order ``o``) of one metric."""
+    out = _too_few(variant, metric, v.size, min_runs)
+    if v.size < 2:
         return out
-    cv = robust_cv(v)
-    if np.isfinite(cv) and cv > HIGH_SPREAD_CV:
-        out.append(
-            Diagnostic(
-                "high-spread",
-                variant,
-                metric,
-                f"{variant}: {metric} varies a lot between runs (robust CV {cv:.0%}, "
-                f"above {HIGH_SPREAD_CV:.0%})",
-                "a noisy machine? close other programs, or collect more runs",
-            )
-        )
-    if n < MIN_RUNS_FOR_SHAPE:
+    out += _spread(variant, metric, v)
+    if v.size < MIN_RUNS_FOR_SHAPE:
         return out
+    first = _first_run(variant, metric, v)
+    return out + first + _drift(variant, metric, v, o) + _outliers(variant, metric, v,
+                                                                   skip_first=bool(first))
 
-    first_flagged = False
+
+def _too_few(variant: str, metric: str, n: int, min_runs: int) -> list[Diagnostic]:
+    if n >= min_runs:
+        return []
+    seen = (f"{variant}: only {n} measured run{'s' if n != 1 else ''} of {metric} "
+            if n else f"{variant}: no successful measured runs of {metric} ")
+    return [Diagnostic("too-few-runs", variant, metric, seen + f"(at least {min_runs} recommended)",
+                       "collect more runs per variant; intervals from few runs are wide")]
+
+
+def _spread(variant: str, metric: str, v: np.ndarray) -> list[Diagnostic]:
+    cv = robust_cv(v)
+    if not (np.isfinite(cv) and cv > HIGH_SPREAD_CV):
+        return []
+    return [Diagnostic("high-spread", variant, metric,
+                       f"{variant}: {metric} varies a lot between runs (robust CV {cv:.0%}, "
+                       f"above {HIGH_SPREAD_CV:.0%})",
+                       "a noisy machine? close other programs, or collect more runs")]
+
+
+def _first_run(variant: str, metric: str, v: np.ndarray) -> list[Diagnostic]:
+    """The first measured run far above the others (modified z of it against the rest)."""
     rest = v[1:]
     rest_med = np.median(rest)
     rest_mad = np.median(np.abs(rest - rest_med))
@@ -183,60 +181,50 @@ def _check_variant(variant: str, metric: str, v: np.ndarray, o: np.ndarray, min_
         z_first = (v[0] - rest_med) / (MEANAD_TO_SD * mean_ad) if mean_ad > 0 else (
             np.inf if v[0] > rest_med else 0.0
         )
-    if z_first > OUTLIER_Z:
-        first_flagged = True
-        out.append(
-            Diagnostic(
-                "first-run",
-                variant,
-                metric,
-                f"{variant}: the first measured run's {metric} ({_fmt(v[0])}) is far above the "
-                f"others (median {_fmt(rest_med)})",
-                "cold caches or lazy start-up? add warm-up runs (--warmup)",
-            )
-        )
+    if z_first <= OUTLIER_Z:
+        return []
+    return [Diagnostic("first-run", variant, metric,
+                       f"{variant}: the first measured run's {metric} ({fmt.num(v[0])}) is far "
+                       f"above the others (median {fmt.num(rest_med)})",
+                       "cold caches or lazy start-up? add warm-up runs (--warmup)")]
 
-    if np.ptp(v) > 0 and np.ptp(o) > 0:
-        from scipy import stats  # imported here: scipy.stats costs ~1 s at startup
 
-        rho, p = stats.spearmanr(o, v)
-        if np.isfinite(p) and p < DRIFT_ALPHA:
-            slope, intercept, *_ = stats.theilslopes(v, o)
-            med = np.median(v)
-            fitted = slope * (o[-1] - o[0])
-            share = fitted / abs(med) if med != 0 else np.inf
-            if abs(share) > DRIFT_MATERIAL:
-                direction = "grows" if fitted > 0 else "shrinks"
-                out.append(
-                    Diagnostic(
-                        "drift",
-                        variant,
-                        metric,
-                        f"{variant}: {metric} {direction} with run order "
-                        f"(by {abs(share):.0%} of its median across the collection; "
-                        f"Spearman rho {rho:.2f}, p={p:.2g})",
-                        "state accumulating between runs? use --prepare to reset it, "
-                        "or more warm-up runs",
-                    )
-                )
+def _drift(variant: str, metric: str, v: np.ndarray, o: np.ndarray) -> list[Diagnostic]:
+    """A monotone trend with run order (Spearman), material by a Theil–Sen fit."""
+    if not (np.ptp(v) > 0 and np.ptp(o) > 0):
+        return []
+    from scipy import stats  # imported here: scipy.stats costs ~1 s at startup
 
-    z = modified_z(v)
-    flagged = np.abs(z) > OUTLIER_Z
-    if first_flagged:
-        flagged[0] = False
+    rho, p = stats.spearmanr(o, v)
+    if not (np.isfinite(p) and p < DRIFT_ALPHA):
+        return []
+    slope, intercept, *_ = stats.theilslopes(v, o)
+    med = np.median(v)
+    fitted = slope * (o[-1] - o[0])
+    share = fitted / abs(med) if med != 0 else np.inf
+    if abs(share) <= DRIFT_MATERIAL:
+        return []
+    direction = "grows" if fitted > 0 else "shrinks"
+    return [Diagnostic("drift", variant, metric,
+                       f"{variant}: {metric} {direction} with run order "
+                       f"(by {abs(share):.0%} of its median across the collection; "
+                       f"Spearman rho {rho:.2f}, p={p:.2g})",
+                       "state accumulating between runs? use --prepare to reset it, "
+                       "or more warm-up runs")]
+
+
+def _outliers(variant: str, metric: str, v: np.ndarray, *, skip_first: bool) -> list[Diagnostic]:
+    flagged = np.abs(modified_z(v)) > OUTLIER_Z
+    if skip_first:
+        flagged[0] = False  # already said by the first-run check
     k = int(flagged.sum())
-    if k:
-        out.append(
-            Diagnostic(
-                "outliers",
-                variant,
-                metric,
-                f"{variant}: {k} of {n} runs of {metric} {'is an outlier' if k == 1 else 'are outliers'} "
-                f"(modified z-score above {OUTLIER_Z})",
-                "interference from other programs? look at those runs, or collect more runs",
-            )
-        )
-    return out
+    if not k:
+        return []
+    return [Diagnostic("outliers", variant, metric,
+                       f"{variant}: {k} of {v.size} runs of {metric} "
+                       f"{'is an outlier' if k == 1 else 'are outliers'} "
+                       f"(modified z-score above {OUTLIER_Z})",
+                       "interference from other programs? look at those runs, or collect more runs")]
 
 
 def diagnose(

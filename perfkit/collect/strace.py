@@ -303,114 +303,132 @@ def parse_strace(
     ``cwd`` is the working directory the traced command started in (relative globs are matched
     against paths relative to it). Pure: no file system access.
     """
-    root_cwd = os.path.normpath(os.fspath(cwd))
-    globs = GlobSet(dict(write_globs or {}), root_cwd)
-    counts = TraceCounts(writes={label: 0 for label in globs.globs})
-    cwds: dict[int, _Cwd] = {}
-    pending: dict[int, str] = {}
-    cloning: dict[int, str] = {}  # pid → args of its clone/fork still in flight
-
-    def cwd_of(pid: int) -> _Cwd:
-        cell = cwds.get(pid)
-        if cell is None:
-            # first line of a new process: its parent's clone has not returned yet in the log
-            parent = next((p for p in reversed(cloning) if p != pid), None)
-            base = cwds[parent].path if parent is not None and parent in cwds else root_cwd
-            cell = cwds[pid] = _Cwd(base)
-        return cell
-
-    def resolve(pid: int, dirarg: str | None, path: str) -> str | None:
-        if os.path.isabs(path):
-            return os.path.normpath(path)
-        if dirarg is None or dirarg.startswith("AT_FDCWD"):
-            base = _annotation(dirarg) if dirarg else None
-            base = base or cwd_of(pid).path
-        else:
-            base = _annotation(dirarg)
-            if base is None:
-                counts.unresolved += 1
-                return None
-        return os.path.normpath(os.path.join(base, path))
-
-    def record(pid: int, syscall: str, op: str, path: str | None) -> None:
-        labels = tuple(globs.labels_of(path)) if path is not None else ()
-        for label in labels:
-            counts.writes[label] += 1
-        counts.ops.append(FileOp(pid, syscall, op, path, labels))
-
+    parser = _Parser(os.path.normpath(os.fspath(cwd)), GlobSet(dict(write_globs or {}),
+                                                              os.path.normpath(os.fspath(cwd))))
     for line in text.splitlines():
+        call = parser.join(line)
+        if call is not None:
+            parser.handle(*call)
+    return parser.counts
+
+
+class _Parser:
+    """The state of one log: working directories per process, calls cut in two, the counts."""
+
+    def __init__(self, root_cwd: str, globs: GlobSet) -> None:
+        self.root_cwd = root_cwd
+        self.globs = globs
+        self.counts = TraceCounts(writes={label: 0 for label in globs.globs})
+        self.cwds: dict[int, _Cwd] = {}
+        self.pending: dict[int, str] = {}  # pid → first half of a call cut by another's output
+        self.cloning: dict[int, str] = {}  # pid → args of its clone/fork still in flight
+
+    def join(self, line: str) -> tuple[int, str, list[str], int | None] | None:
+        """(pid, syscall, args, return value) of a whole call, rejoining ``<unfinished ...>`` and
+        ``<... resumed>`` halves per pid; None for a half, a signal line or an unparsable one."""
         m = _LINE.match(line)
-        if m:
-            pid, body = int(m.group(1)), m.group(2)
-        else:  # a single process traced without a pid prefix
-            pid, body = 0, line
+        pid, body = (int(m.group(1)), m.group(2)) if m else (0, line)  # 0: one process, no prefix
         if body.startswith(("---", "+++")) or not body:
-            continue
+            return None
         resumed = _RESUMED.match(body)
         if resumed:
-            head = pending.pop(pid, None)
+            head = self.pending.pop(pid, None)
             if head is None:
-                continue  # the first half was before the log started: nothing to rejoin
+                return None  # the first half was before the log started: nothing to rejoin
             body = head + resumed.group(2)
         elif body.endswith(_UNFINISHED):
             head = body[: -len(_UNFINISHED)]
-            pending[pid] = head
+            self.pending[pid] = head
             if head.startswith(("clone", "fork", "vfork")):
-                cloning[pid] = head
-            continue
+                self.cloning[pid] = head
+            return None
         parsed = _split_call(body)
         if parsed is None:
-            continue
+            return None
         name, args, tail = parsed
-        ret = _ret_value(tail)
-        cloning.pop(pid, None)
+        self.cloning.pop(pid, None)
         # Any AT_FDCWD<path> tells us this process's working directory for free.
-        for arg in args[:1]:
-            if arg.startswith("AT_FDCWD<"):
-                cwd_of(pid).path = _annotation(arg) or cwd_of(pid).path
+        if args and args[0].startswith("AT_FDCWD<"):
+            self.cwd_of(pid).path = _annotation(args[0]) or self.cwd_of(pid).path
+        return pid, name, args, _ret_value(tail)
+
+    def cwd_of(self, pid: int) -> _Cwd:
+        cell = self.cwds.get(pid)
+        if cell is None:
+            # first line of a new process: its parent's clone has not returned yet in the log
+            parent = next((p for p in reversed(self.cloning) if p != pid), None)
+            base = self.cwds[parent].path if parent is not None and parent in self.cwds else (
+                self.root_cwd)
+            cell = self.cwds[pid] = _Cwd(base)
+        return cell
+
+    def resolve(self, pid: int, dirarg: str | None, path: str) -> str | None:
+        if os.path.isabs(path):
+            return os.path.normpath(path)
+        if dirarg is None or dirarg.startswith("AT_FDCWD"):
+            base = (_annotation(dirarg) if dirarg else None) or self.cwd_of(pid).path
+        else:
+            base = _annotation(dirarg)
+            if base is None:
+                self.counts.unresolved += 1
+                return None
+        return os.path.normpath(os.path.join(base, path))
+
+    def record(self, pid: int, syscall: str, op: str, path: str | None) -> None:
+        labels = tuple(self.globs.labels_of(path)) if path is not None else ()
+        for label in labels:
+            self.counts.writes[label] += 1
+        self.counts.ops.append(FileOp(pid, syscall, op, path, labels))
+
+    def handle(self, pid: int, name: str, args: list[str], ret: int | None) -> None:
+        """Count one successful call."""
         if ret is None or ret < 0:
-            continue
+            return
         if name in ("open", "openat", "openat2", "creat"):
-            if name == "open":
-                dirarg, patharg, flags = None, args[0], args[1] if len(args) > 1 else ""
-            elif name == "creat":
-                dirarg, patharg, flags = None, args[0], "O_CREAT|O_WRONLY|O_TRUNC"
-            else:
-                dirarg, patharg = args[0], args[1]
-                flags = args[2] if len(args) > 2 else ""
-            if not any(f in flags for f in _WRITE_FLAGS):
-                continue
-            raw = _string_arg(patharg)
-            path = resolve(pid, dirarg, raw) if raw is not None else None
-            if path is not None and path.startswith(_PSEUDO_FS):
-                continue
-            counts.opens_write += 1
-            record(pid, name, "open_write", path)
+            self.open(pid, name, args)
         elif name in ("rename", "renameat", "renameat2"):
-            if name == "rename":
-                dirarg, patharg = None, args[1]
-            else:
-                dirarg, patharg = args[2], args[3]
+            dirarg, patharg = (None, args[1]) if name == "rename" else (args[2], args[3])
             raw = _string_arg(patharg)
-            counts.renames += 1
-            record(pid, name, "rename", resolve(pid, dirarg, raw) if raw is not None else None)
+            self.counts.renames += 1
+            self.record(pid, name, "rename",
+                        self.resolve(pid, dirarg, raw) if raw is not None else None)
         elif name in ("fsync", "fdatasync"):
-            counts.fsyncs += 1
-            counts.ops.append(FileOp(pid, name, "fsync", _annotation(args[0]) if args else None))
+            self.counts.fsyncs += 1
+            self.counts.ops.append(FileOp(pid, name, "fsync", _annotation(args[0]) if args else None))
         elif name == "chdir":
             raw = _string_arg(args[0]) if args else None
             if raw is not None:
-                cwd_of(pid).path = os.path.normpath(os.path.join(cwd_of(pid).path, raw))
+                cell = self.cwd_of(pid)
+                cell.path = os.path.normpath(os.path.join(cell.path, raw))
         elif name == "fchdir":
             target = _annotation(args[0]) if args else None
             if target:
-                cwd_of(pid).path = target
+                self.cwd_of(pid).path = target
         elif name in ("clone", "clone3", "fork", "vfork"):
-            child = ret
-            parent_cell = cwd_of(pid)
-            shares_fs = "CLONE_FS" in "".join(args)
-            if child not in cwds:
-                cwds[child] = parent_cell if shares_fs else _Cwd(parent_cell.path)
-            elif shares_fs:
-                cwds[child] = parent_cell
-    return counts
+            self.fork(pid, ret, args)
+
+    def open(self, pid: int, name: str, args: list[str]) -> None:
+        if name == "open":
+            dirarg, patharg, flags = None, args[0], args[1] if len(args) > 1 else ""
+        elif name == "creat":
+            dirarg, patharg, flags = None, args[0], "O_CREAT|O_WRONLY|O_TRUNC"
+        else:
+            dirarg, patharg = args[0], args[1]
+            flags = args[2] if len(args) > 2 else ""
+        if not any(f in flags for f in _WRITE_FLAGS):
+            return
+        raw = _string_arg(patharg)
+        path = self.resolve(pid, dirarg, raw) if raw is not None else None
+        if path is not None and path.startswith(_PSEUDO_FS):
+            return
+        self.counts.opens_write += 1
+        self.record(pid, name, "open_write", path)
+
+    def fork(self, pid: int, child: int, args: list[str]) -> None:
+        """A new process inherits its parent's working directory (shares it with CLONE_FS)."""
+        parent_cell = self.cwd_of(pid)
+        shares_fs = "CLONE_FS" in "".join(args)
+        if child not in self.cwds:
+            self.cwds[child] = parent_cell if shares_fs else _Cwd(parent_cell.path)
+        elif shares_fs:
+            self.cwds[child] = parent_cell
