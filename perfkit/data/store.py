@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import json
 import math
 import os
+import stat
 import threading
 import warnings
 from collections.abc import Iterable, Mapping
@@ -120,10 +122,27 @@ def write_json_atomic(path: Path, obj: Any) -> None:
         raise
 
 
+def read_regular(path: Path, *, probe: bool = False) -> bytes:
+    """The bytes of ``path``, which must be a regular file: opened without blocking (a FIFO
+    named ``runs.jsonl`` must not hang a load), checked with ``fstat``. ``probe``: check only."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        if probe:
+            return b""
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def read_meta(folder: Path) -> dict[str, Any]:
     path = Path(folder) / META
     try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
+        meta = json.loads(read_regular(path).decode("utf-8"))
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -146,8 +165,7 @@ def _read_journal(path: Path) -> list[dict[str, Any]]:
     warning naming its line number: it never makes any other line unreadable.
     """
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
+        data = read_regular(path)
     except FileNotFoundError:
         return []
     except OSError as exc:
@@ -239,8 +257,11 @@ def load_folder(folder: str | os.PathLike) -> Dataset:
     runs = stages = None
     if parquet_ok:
         try:
+            read_regular(folder / RUNS_PARQUET, probe=True)
             runs = runs_frame(pd.read_parquet(folder / RUNS_PARQUET))
             stages_path = folder / STAGES_PARQUET
+            if stages_path.exists():
+                read_regular(stages_path, probe=True)
             stages = stages_frame(pd.read_parquet(stages_path) if stages_path.exists() else [])
         except (OSError, ValueError, TypeError, KeyError) as exc:
             if not (folder / RUNS_JOURNAL).exists():

@@ -172,3 +172,18 @@ def test_a_full_disk_during_measure_is_one_line_exit_4_and_keeps_the_finished_ru
     assert not kept.complete
     meta = json.loads((out / store.META).read_text())
     assert meta["variants"]["a"]["command"] == "true"
+
+
+def test_a_fifo_named_runs_jsonl_is_refused_not_waited_for(tmp_path):
+    folder = tmp_path / "ds"
+    interrupted(folder, 2)
+    (folder / store.RUNS_JOURNAL).unlink()
+    os.mkfifo(folder / store.RUNS_JOURNAL)
+    code = ("import sys; from perfkit.data.sources import load\n"
+            "from perfkit.errors import DatasetError\n"
+            "try:\n    load(sys.argv[1])\nexcept DatasetError as exc:\n    print('refused:', exc)")
+    proc = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.stdout.startswith("refused:") and "not a regular file" in proc.stdout, proc.stderr
+    with pytest.raises(DatasetError, match="not a regular file"):
+        store.DatasetWriter(folder, {}, append=True)
