@@ -13,6 +13,7 @@ May import: every layer below (:mod:`perfkit.present`, :mod:`perfkit.analysis`,
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import warnings
 
@@ -60,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     previous = warnings.showwarning
     warnings.showwarning = _one_line_warning
+    # SIGTERM (a CI job cancelled, a container stopped) ends a command like Ctrl-C: the journal
+    # closed, the collection marked incomplete, one line saying what was kept
+    old_term = signal.getsignal(signal.SIGTERM)
+    if old_term is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         return int(args.func(args) or 0)
     except PerfkitError as exc:
@@ -76,3 +82,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     finally:
         warnings.showwarning = previous
+        if old_term is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, old_term)
+
+
+def _terminated(signum, frame) -> None:
+    raise KeyboardInterrupt

@@ -156,3 +156,24 @@ def test_interrupted_ingest_and_measure_never_print_a_traceback(tmp_path):
     assert not Path("/proc/perfkit-cannot-write-here").exists()
     with pytest.raises(Exception):
         load("/proc/perfkit-cannot-write-here")
+
+
+def test_sigterm_during_measure_closes_the_journal_and_says_what_was_kept(tmp_path):
+    import json
+    import signal
+
+    out = tmp_path / "ds"
+    proc = subprocess.Popen([sys.executable, "-m", "perfkit", "measure", "--out", str(out),
+                             "--runs", "500", "--no-progress", "--variant", "a=sleep 0.01"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (out / "runs.jsonl").exists() or not (out / "runs.jsonl").stat().st_size:
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == errors.EXIT_INTERRUPTED
+    assert err.count("\n") == 1 and err.startswith("perfkit: interrupted: kept "), err
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["interrupted_at"] and not meta["complete"]
+    assert len(load(out).runs) >= 1
