@@ -271,7 +271,7 @@ def measure(
         workspaces reads each variant's runs from its own workspace (variants it does not
         name get no orchestrator columns).
     ``trace_writes``, ``trace_runs``
-        after the timed runs, ``trace_runs`` (default 1 when ``trace_writes`` is given, else 0)
+        after the timed runs, ``trace_runs`` (default 3 when ``trace_writes`` is given — the fewest a verdict takes — else 0)
         extra runs per variant under strace, rows with ``traced=True`` and exact counts:
         ``<label>_writes`` for each ``label: glob`` of ``trace_writes`` (globs relative to
         ``cwd``), ``fs_opens_write``, ``fs_renames``, ``fs_fsyncs`` (see :mod:`perfkit.collect.trace`).
@@ -288,7 +288,7 @@ def measure(
         hooks.before_run.append(watcher.before_run)
         hooks.after_run.append(watcher)
     if trace_runs is None:
-        trace_runs = 1 if trace_writes else 0
+        trace_runs = 3 if trace_writes else 0
     if trace_runs or trace_writes:
         hooks.after_collection.append(TracedPass(trace_writes, trace_runs))
     meta = _meta(cfg, shell)
