@@ -145,7 +145,7 @@ def test_the_pull_request_workflow_fails_on_exit_4():
     assert "steps.report.outputs.exit-code != '4'" in text
 
 
-def test_interrupted_ingest_and_measure_never_print_a_traceback(tmp_path):
+def test_ingest_into_a_folder_it_cannot_create_is_one_line(tmp_path):
     ws = tmp_path / "ws"
     (ws / ".runs").mkdir(parents=True)
     proc = subprocess.run([sys.executable, "-m", "perfkit", "ingest", str(ws), "--out",
