@@ -20,6 +20,7 @@ from tabulate import tabulate
 
 from perfkit import fmt
 from perfkit.analysis.reliability import run_outcomes, stage_reliability
+from perfkit.data.manifest_shapes import manifest_shapes, shape_consistency
 from perfkit.data.orchestrator import read_orchestrator
 from perfkit.data.sources import is_dataset, load
 from perfkit.errors import DatasetError, UsageError
@@ -44,6 +45,7 @@ class ReliabilityReport:
     stages: pd.DataFrame  # stage_reliability()
     runs: pd.DataFrame  # run_outcomes()
     source: str = ""
+    manifests: pd.DataFrame | None = None  # shape_consistency() of a workspace's run manifests
 
     def rows(self, limit: int | None = LIMIT) -> list[list[str]]:
         s = self.stages if limit is None else self.stages.head(limit)
@@ -74,8 +76,16 @@ class ReliabilityReport:
                 f"({_interval(worst['bad_rate'], worst['bad_low'], worst['bad_high'])}, "
                 "95 % Wilson interval).")
 
+    def _manifest_lines(self) -> list[str]:
+        if self.manifests is None or self.manifests.empty:
+            return []
+        return [f"run manifests of {r.variant}: {r.structures} structure"
+                f"{'s' if r.structures != 1 else ''} across {r.runs} runs "
+                f"({'consistent' if r.consistent else 'INCONSISTENT'}; {r.contents} distinct "
+                "after masking volatile values)" for r in self.manifests.itertuples()]
+
     def text(self) -> str:
-        parts = [self.headline(), ""]
+        parts = [self.headline(), *self._manifest_lines(), ""]
         if len(self.runs):
             parts += [tabulate(self._run_rows(), headers=self.RUN_HEADERS, disable_numparse=True),
                       ""]
@@ -87,7 +97,8 @@ class ReliabilityReport:
         def esc(rows):
             return [[md_escape(c) for c in row] for row in rows]
 
-        parts = ["### Reliability", "", md_escape(self.headline()), ""]
+        parts = ["### Reliability", "", md_escape(self.headline()), "",
+                 *[f"- {md_escape(line)}" for line in self._manifest_lines()], ""]
         if len(self.runs):
             parts += [tabulate(esc(self._run_rows()), headers=self.RUN_HEADERS,
                                tablefmt="github", disable_numparse=True), ""]
@@ -101,8 +112,10 @@ class ReliabilityReport:
             return [{k: (None if isinstance(v, float) and math.isnan(v) else v)
                      for k, v in rec.items()} for rec in df.to_dict("records")]
 
+        manifests = records(self.manifests) if self.manifests is not None else []
         return json.dumps({"source": self.source, "runs": records(self.runs),
-                           "stages": records(self.stages)}, indent=2, default=str)
+                           "stages": records(self.stages), "manifests": manifests},
+                          indent=2, default=str)
 
     def render(self, fmt_name: str) -> str:
         if fmt_name not in FORMATS:
@@ -132,5 +145,7 @@ def reliability(source: str | os.PathLike) -> ReliabilityReport:
         return from_tables(data.runs, data.stages, str(source))
     if (path / ".runs").is_dir() or path.name == ".runs":
         data = read_orchestrator(path)
-        return from_tables(data.runs, data.stages, str(source))
+        report = from_tables(data.runs, data.stages, str(source))
+        report.manifests = shape_consistency(manifest_shapes(data))
+        return report
     raise DatasetError(f"{source}: neither a perfkit dataset nor an orchestrator workspace")
