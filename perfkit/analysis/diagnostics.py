@@ -70,6 +70,7 @@ class Diagnostic:
     """One warning: what was seen (``message``) and what to try (``hint``).
 
     ``kind`` is one of ``too-few-runs``, ``high-spread``, ``first-run``, ``drift``, ``outliers``,
+    ``not-interleaved``,
     ``different-hosts``. ``variant`` and ``metric`` are ``None`` where they do not apply.
     """
 
@@ -336,3 +337,33 @@ def compare_hosts(meta_a: Mapping[str, Any], meta_b: Mapping[str, Any]) -> Diagn
         "baseline and candidate were measured on different machines: " + "; ".join(diffs),
         "timings across machines are not comparable; measure both variants on one host",
     )
+
+
+def interleaving(baseline: pd.DataFrame, candidate: pd.DataFrame, *, same_dataset: bool
+                 ) -> Diagnostic | None:
+    """A ``not-interleaved`` warning when the two variants did not run in shared rounds.
+
+    ``perfkit measure`` runs variants round by round (the ``round`` column), so that a machine
+    that drifts — another job starts, a disk fills — slows both alike. Runs from two datasets, from
+    an import (no rounds), or one variant after the other share no rounds: drift then lands in
+    the change itself, and an interval that assumes independent runs is too narrow.
+    """
+    hint = ("measure both variants in one `perfkit measure` run (interleaved rounds), so that "
+            "machine drift hits both alike")
+    if not same_dataset:
+        return Diagnostic("not-interleaved", None, None,
+                          "baseline and candidate come from two collections: their runs were not "
+                          "interleaved, so drift between the collections is part of the change",
+                          hint)
+    rounds_b = set(baseline["round"].dropna()) if "round" in baseline.columns else set()
+    rounds_c = set(candidate["round"].dropna()) if "round" in candidate.columns else set()
+    if rounds_b and rounds_c and len(rounds_b & rounds_c) >= 0.5 * min(len(rounds_b), len(rounds_c)):
+        return None
+    if "order" in baseline.columns and "order" in candidate.columns and not rounds_b | rounds_c:
+        ob, oc = baseline["order"].dropna(), candidate["order"].dropna()
+        apart = len(ob) and len(oc) and (ob.max() < oc.min() or oc.max() < ob.min())
+        if not apart:
+            return None  # no rounds recorded (an import), but the runs alternate
+    return Diagnostic("not-interleaved", None, None,
+                      "the variants ran one after the other, not in shared rounds: drift of the "
+                      "machine during the collection is part of the change", hint)
