@@ -46,8 +46,8 @@ def fold_path(path: str) -> str:
 
     >>> fold_path(".runs/t-1/cli/2026-11-29T01-02-03-123Z-ab12cd34/manifest.json")
     '.runs/t-1/cli/<run>/manifest.json'
-    >>> fold_path("/tmp/tmpk2j3_x/out/1732842123.json")
-    '/tmp/<tmp>/out/<ts>.json'
+    >>> fold_path("out/tmpk2j3_x/1732842123.json")
+    'out/<tmp>/<ts>.json'
     """
     text = str(path).replace("\\", "/")
     out = []
