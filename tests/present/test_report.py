@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import browser  # tests/present/browser.py: headless Chromium, network blocked
 import nbformat
 import pytest
 
@@ -137,7 +138,9 @@ def test_compare_report_writes_every_file(compare_report):
     assert verdict["settings"]["target"] == [0.05, 0.15]
     summary = files.summary.read_text()
     assert len(summary.encode()) < 64 * 1024
-    assert files.overall in summary and "| wall_s" in summary
+    assert files.overall.upper() in summary.splitlines()[2] and "`wall\\_s`" in summary
+    # one verdict line, a short table, the rest folded
+    assert summary.count(files.overall.upper()) == 1 and "<details>" in summary
     assert "<script>" not in summary  # markdown renders inline HTML: it must be escaped
 
 
@@ -190,6 +193,24 @@ def test_compare_html_draws_its_charts_in_a_browser_without_network(compare_repo
     assert shot.exists() and shot.stat().st_size > 50_000  # a page with drawings, not a blank one
 
 
+def test_compare_html_answers_on_the_first_screen(compare_report):
+    """At 1400 px wide, the badge and every target and guardrail line sit in the first 900 px;
+    a screenshot goes to the test artifacts ($PERFKIT_TEST_ARTIFACTS)."""
+    boxes = browser.positions(compare_report.html, [".perfkit-badge", ".perfkit-line.perfkit-target",
+                                                     ".perfkit-line.perfkit-guardrail", "h2"])
+    assert len(boxes[".perfkit-badge"]) == 1
+    roles = [m["role"] for m in json.loads(compare_report.verdict.read_text())["metrics"]]
+    assert len(boxes[".perfkit-line.perfkit-target"]) == roles.count("target") >= 1
+    assert len(boxes[".perfkit-line.perfkit-guardrail"]) == roles.count("guardrail") >= 1
+    for sel in (".perfkit-badge", ".perfkit-line.perfkit-target", ".perfkit-line.perfkit-guardrail"):
+        for left, top, width, height in boxes[sel]:
+            assert top + height <= 900 and width > 0, (sel, top, height)
+    # the answer comes before every section heading but the title
+    assert sum(1 for b in boxes["h2"] if b[1] < boxes[".perfkit-badge"][0][1]) <= 1
+    png = browser.screenshot(compare_report.html, browser.artifacts_dir() / "compare-report.png")
+    assert png.stat().st_size > 50_000
+
+
 @pytest.fixture(scope="module")
 def hotspots_report(tmp_path_factory):
     """The real command in a subprocess, as CI runs it (a workspace's dataset, another title)."""
@@ -204,6 +225,12 @@ def hotspots_report(tmp_path_factory):
     assert "IPKernelApp" not in done.stderr  # the kernel's own chatter stays out of the terminal
     return report.ReportFiles(out=out, notebook=out / "report.ipynb", html=out / "report.html",
                               summary=out / "summary.md", verdict=None, exit_code=done.returncode)
+
+
+def test_hotspots_report_screenshot(hotspots_report):
+    page = hotspots_report.html
+    png = browser.screenshot(page, browser.artifacts_dir() / "hotspots-report.png")
+    assert png.stat().st_size > 50_000
 
 
 def test_hotspots_report(hotspots_report):
