@@ -47,11 +47,13 @@ def pct(x: Any, *, digits: int = 1) -> str:
     scaled = round(value * 100, digits)
     # a change that is tiny but not zero (17,365 -> 17,373 is 0.046 %) gets the digits it needs,
     # up to four, so that it never reads "0.0 %" next to a verdict that says it moved
-    while scaled == 0 and value != 0 and digits < 4:
-        digits += 1
-        scaled = round(value * 100, digits)
+    more = digits
+    while scaled == 0 and value != 0 and more < 4:
+        more += 1
+        scaled = round(value * 100, more)
     if scaled == 0:
         return f"{0:.{digits}f} %"
+    digits = more
     sign = "+" if scaled > 0 else "−"
     return f"{sign}{abs(scaled):.{digits}f} %"
 

@@ -5,13 +5,20 @@ from __future__ import annotations
 import argparse
 
 from perfkit.analysis.verdict import compare
-from perfkit.cli._common import add_comparison_options, parse_band, parse_guardrails
+from perfkit.cli._common import (
+    add_comparison_options,
+    add_export_options,
+    export_targets,
+    parse_band,
+    parse_guardrails,
+)
 from perfkit.data.sources import load, pick_variant
 from perfkit.present import export
 
 
 def _run_compare(args: argparse.Namespace) -> int:
 
+    exports = export_targets(args)  # a bad path fails before the bootstrap
     first = load(args.dataset)
     second = load(args.dataset2) if args.dataset2 else None
     baseline = pick_variant(first, args.baseline, "baseline")
@@ -26,6 +33,8 @@ def _run_compare(args: argparse.Namespace) -> int:
         statistic=args.statistic, **kwargs,
     )
     print(export.render(result, args.format))
+    for fmt, path, option in exports:
+        export.write(result, fmt, path, option)
     return result.exit_code
 
 
@@ -46,4 +55,5 @@ def add_parser(sub) -> None:
     p.add_argument("--format", choices=tuple(export.FORMATS), default="text",
                    help="output: a text table (default), markdown for a pull request, the "
                    "verdict as JSON, or the table as CSV")
+    add_export_options(p, "the comparison (csv: the table; json: the verdict)")
     p.set_defaults(func=_run_compare)

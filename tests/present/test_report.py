@@ -355,3 +355,66 @@ def test_growth_charts_skip_sizes_that_barely_move():
     assert not hotspots_view._varies(pd.Series([13024.0, 13025.0, 13025.0]))  # a byte in 13 KB
     assert not hotspots_view._varies(pd.Series([5.0, None]))
     assert hotspots_view._varies(pd.Series([0.0, 0.0, 1.0]))
+
+
+def test_report_out_refuses_a_folder_it_did_not_make(tmp_path, capsys):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("the user's own file")
+    from perfkit.cli import main
+
+    code = main(["report", str(DATA / "demo-fix"), "--out", str(mine), "--resamples", "200"])
+    err = capsys.readouterr().err
+    assert code == 2 and "folder is not empty and was not made by perfkit report" in err
+    assert len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]  # nothing written
+    # a new folder, an empty one, and a previous report's folder are fine
+    for folder in (tmp_path / "new", tmp_path / "empty"):
+        if folder.name == "empty":
+            folder.mkdir()
+        report.prepare_out(folder)
+        assert (folder / report.MARKER).exists()
+    (tmp_path / "new" / "report.html").write_text("old")
+    report.prepare_out(tmp_path / "new")  # made by a report: written again
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(UsageError, match="not a folder"):
+        report.prepare_out(blocker)
+
+
+def test_pr_summary_is_one_verdict_line_a_short_table_and_a_link():
+    rep = compare_view.comparison(DATA / "demo-fix", resamples=300)
+    text = rep.summary_markdown(report_url="https://example.test/runs/1 (x)")
+    lines = text.splitlines()
+    assert lines[0].startswith("✅ **CLEARED**") and text.count("CLEARED") == 1
+    table = [ln for ln in lines[: lines.index("<details><summary>Reasons, advice, settings, "
+                                               "other metrics</summary>")] if ln.startswith("|")]
+    assert len(table) == 2 + 4  # header, rule, two targets, two guardrails
+    assert "[Full report](https://example.test/runs/1%20%28x%29)" in text or \
+        "[Full report](https://example.test/runs/1%20(x%29)" in text
+    assert "increase" in text and "</details>" in text
+    assert "Full report" not in rep.summary_markdown()  # no URL given: no link
+
+
+def test_one_sign_convention_for_a_guardrail_and_digits_for_tiny_changes():
+    rep = compare_view.comparison(DATA / "demo-fix", resamples=300)
+    row = rep.result.row("max_rss_kib")
+    shown = rep._display(("guardrail",)).set_index("metric").loc["max_rss_kib"]
+    # the table shows the increase and its interval, as the reason does
+    increase = f"{fmt.pct(-row['ci_high'])} to {fmt.pct(-row['ci_low'])}"
+    assert shown["95% interval"] == increase
+    assert shown["change"] == f"increase {fmt.pct(-row['change'])}"
+    assert any(increase in reason for reason in rep.result.reasons)
+    doc = json.loads(rep.verdict_json())
+    rec = next(m for m in doc["metrics"] if m["metric"] == "max_rss_kib")
+    assert rec["increase"] == -rec["change"] and rec["increase_ci_low"] == -rec["ci_high"]
+    # 17,365 -> 17,373 is 0.046 % more: never "+0.0 %" beside a verdict that says it moved
+    assert fmt.pct(1 - 17373 / 17365) == "−0.05 %" and fmt.pct(0.0) == "0.0 %"
+    assert fmt.pct(1e-9) == "0.0 %"  # beyond four digits it is zero for a reader
+
+
+def test_no_bootstrap_chart_for_exact_counts():
+    rep = compare_view.comparison(DATA / "demo-fix", resamples=300)
+    assert rep.result.row("manifest_writes")["method"] == "exact"
+    assert len(rep.target_charts("manifest_writes")) == 1  # every run, no distribution
+    assert len(rep.target_charts("wall_s")) == 2
