@@ -140,8 +140,12 @@ def _renderer(spec: dict[str, Any], **_: Any) -> dict[str, str]:
     }
 
 
-def use_offline_renderer() -> None:
+def use_offline_renderer(interactive: bool = False) -> None:
     """Show altair charts offline and deterministically (see the module docstring).
+
+    ``interactive=True`` (for a live JupyterLab kernel, never for nbval or a report) also puts
+    the vega bundle into the notebook once, so each chart's static SVG is replaced by vega's own
+    drawing, with tooltips — still with no network. The default keeps outputs small and stable.
 
     Also lifts altair's 5000-row limit: perfkit's chart data are small by construction (the
     bootstrap distribution is binned before it is charted), and a long history must not fail.
@@ -149,6 +153,12 @@ def use_offline_renderer() -> None:
     alt.renderers.register(RENDERER, _renderer)
     alt.renderers.enable(RENDERER)
     alt.data_transformers.disable_max_rows()
+    if interactive:
+        from IPython.display import HTML, display
+
+        from perfkit.present.html_export import _vega_bundle
+
+        display(HTML(f"<script>{_vega_bundle()}</script>"))
 
 
 # --------------------------------------------------------------------------- helpers
