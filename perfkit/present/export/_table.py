@@ -56,8 +56,10 @@ def rows(result: Comparison, roles: Sequence[str]) -> list[list[str]]:
         else:
             b, c = fmt.num(r.baseline), fmt.num(r.candidate)
         ch, ci = row_cells(r)
+        # an info row's p-value is Holm-adjusted over every info row (what its verdict used)
+        p = r.p_holm if r.role == "info" else r.p_value
         out.append([r.metric, r.role, f"{r.n_baseline}/{r.n_candidate}", b, c, ch, ci,
-                    r.verdict, r.method, fmt.p_value(r.p_value)])
+                    r.verdict, r.method, fmt.p_value(p)])
     return out
 
 
