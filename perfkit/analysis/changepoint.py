@@ -19,9 +19,9 @@ exceedances already rules the candidate out (so a quiet segment costs one batch,
 Every permutation comes from one seeded generator: the same series gives the same answer.
 
 **Cost.** One test is ``O(P n²)``, vectorised: the distance matrices of a batch of permutations
-are built at once, and for every ``τ`` the three sums come from prefix sums — the row sums give
-``Σ_{i<τ} Σ_j d`` and the column sums of the upper triangle give ``Σ_{i<k<τ} d`` — so all ``τ``
-cost ``O(n)`` after the matrix. A series longer than ``window`` is searched in windows of that
+are built at once (each pair once), and for every ``τ`` the three sums come from prefix sums — the
+row sums give ``Σ_{i<τ} Σ_j d`` and the sums over earlier points give ``Σ_{i<k<τ} d`` — so all
+``τ`` cost ``O(n)`` after the distances. A series longer than ``window`` is searched in windows of that
 length overlapping by half (as Otava does, so that cost grows linearly with the history); a step
 is found in every window that holds it well inside, and duplicates within ``min_size`` commits
 are merged (the lowest p-value, then the largest ``Q``, wins).
@@ -29,6 +29,7 @@ are merged (the lowest p-value, then the largest ``Q``, wins).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,7 +44,8 @@ PERMUTATIONS = 199
 WINDOW = 200
 #: Smallest segment on either side of a change point.
 MIN_SIZE = 5
-_BATCH = 40
+#: Permutations of the first batch (a quiet segment usually stops after it), then of each next one.
+_FIRST_BATCH, _BATCH = 16, 64
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,19 @@ class ChangePoint:
     q: float
 
 
+@functools.lru_cache(maxsize=8)
+def _pairs(n: int):
+    """Index pairs ``(later, earlier)`` of ``n`` points, grouped by ``later`` (1, 2, … n−1), the
+    order that groups them by ``earlier`` instead, and where each group starts."""
+    later, earlier = np.tril_indices(n, -1)
+    by_earlier = np.argsort(earlier, kind="stable")
+    k = np.arange(1, n)
+    starts_later = k * (k - 1) // 2
+    counts = n - 1 - np.arange(n - 1)
+    starts_earlier = np.concatenate([[0], np.cumsum(counts)[:-1]]) if n > 1 else np.zeros(0, int)
+    return later, earlier, by_earlier, starts_later, starts_earlier
+
+
 def energy_q(batch: np.ndarray, min_size: int = MIN_SIZE, exponent: float = 1.0) -> np.ndarray:
     """``Q(τ)`` for every row of ``batch`` (shape ``(B, n)``) and every ``τ``.
 
@@ -64,11 +79,16 @@ def energy_q(batch: np.ndarray, min_size: int = MIN_SIZE, exponent: float = 1.0)
     """
     batch = np.atleast_2d(np.asarray(batch, dtype=float))
     n = batch.shape[1]
-    d = np.abs(batch[:, :, None] - batch[:, None, :])
+    later, earlier, by_earlier, starts_later, starts_earlier = _pairs(n)
+    d = np.abs(batch[:, later] - batch[:, earlier])        # each pair once, grouped by `later`
     if exponent != 1.0:
-        d = d ** exponent
-    rows = d.sum(axis=2)                                   # Σ_j d(z_i, z_j)
-    upper = np.triu(d, 1).sum(axis=1)                      # column k: Σ_{i<k} d(z_i, z_k)
+        d **= exponent
+    upper = np.zeros((batch.shape[0], n))
+    below = np.zeros((batch.shape[0], n))
+    if n > 1:
+        upper[:, 1:] = np.add.reduceat(d, starts_later, axis=1)           # Σ_{i<k} d(z_i, z_k)
+        below[:, :-1] = np.add.reduceat(d[:, by_earlier], starts_earlier, axis=1)  # Σ_{j>k}
+    rows = upper + below                                   # Σ_j d(z_k, z_j)
     tau = np.arange(n + 1, dtype=float)
     m = n - tau
     head = np.zeros((batch.shape[0], n + 1))
@@ -99,7 +119,7 @@ def _test_segment(z: np.ndarray, *, alpha: float, permutations: int, min_size: i
     allowed = alpha * (permutations + 1) - 1               # exceedances that still give p ≤ alpha
     exceed, done = 0, 0
     while done < permutations:
-        size = min(_BATCH, permutations - done)
+        size = min(_BATCH if done else _FIRST_BATCH, permutations - done)
         perms = rng.permuted(np.broadcast_to(z, (size, z.size)), axis=1)
         best = energy_q(perms, min_size, exponent).max(axis=1)
         exceed += int(np.count_nonzero(best >= observed * (1 - 1e-12)))

@@ -34,7 +34,6 @@ import pandas as pd
 
 from perfkit.analysis.changepoint import ALPHA, PERMUTATIONS, WINDOW, e_divisive, refine
 from perfkit.analysis.stats import change_interval
-from perfkit.data.schema import is_trace_metric
 from perfkit.errors import UsageError
 
 #: Default regression threshold: a worsening of at least 5 %.
@@ -254,7 +253,7 @@ def _movers(table: pd.DataFrame, key: str, value: str, before: set, after: set,
     return tuple(out[:top])
 
 
-def _explain(step: Step, commits: list[str], runs: pd.DataFrame, stages: pd.DataFrame,
+def _explain(step: Step, commits: list[str], counts: pd.DataFrame, stages: pd.DataFrame,
              span: int) -> Step:
     before = set(commits[max(0, step.index - span):step.index])
     after = set(commits[step.index:step.index + span])
@@ -262,11 +261,10 @@ def _explain(step: Step, commits: list[str], runs: pd.DataFrame, stages: pd.Data
     if not stages.empty and "duration_s" in stages.columns:
         ok = stages[stages["status"].fillna("") == "ok"] if "status" in stages else stages
         stage_movers = _movers(ok, "stage", "duration_s", before, after)
-    counters = [c for c in runs.columns if is_trace_metric(c) and runs[c].notna().any()]
+    counters = [c for c in counts.columns if c != "commit" and counts[c].notna().any()]
     file_movers = ()
     if counters:
-        traced = runs[runs["traced"].fillna(False).astype(bool)] if "traced" in runs else runs
-        long = traced.melt(id_vars=["commit"], value_vars=counters, var_name="counter",
+        long = counts.melt(id_vars=["commit"], value_vars=counters, var_name="counter",
                            value_name="n").dropna()
         long["n"] = long["n"].astype(float)
         file_movers = _movers(long, "counter", "n", before, after)
@@ -288,7 +286,7 @@ def check_history(history, *, names: list[str] | None = None, metrics: list[str]
         raise UsageError(f"`--last` must be at least {MIN_COMMITS}, not {last}")
     checks = []
     for name in names or available:
-        runs, stages = history.runs(name), history.stages(name)
+        context: list = []  # stages and counters, read once and only when a step needs them
         for metric in metrics or history.metrics(name):
             series = history.series(name, metric)
             if last is not None:
@@ -302,7 +300,9 @@ def check_history(history, *, names: list[str] | None = None, metrics: list[str]
                     series["value"].to_numpy(float), commits, metric=metric,
                     threshold=threshold, seed=seed, **options)
                 span = options.get("span", SPAN)
-                check.steps = [_explain(s, commits, runs, stages, span) for s in steps]
+                if steps and not context:
+                    context[:] = [history.counters(name), history.stages(name)]
+                check.steps = [_explain(s, commits, *context, span) for s in steps]
             checks.append(check)
     return HistoryCheck(checks=checks, threshold=threshold, seed=seed)
 

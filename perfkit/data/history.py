@@ -37,7 +37,7 @@ from typing import Any
 
 import pandas as pd
 
-from perfkit.data.schema import ID_COLUMNS, is_trace_metric, metric_columns
+from perfkit.data.schema import ID_COLUMNS, is_trace_metric
 from perfkit.data.store import Dataset
 from perfkit.errors import DatasetError, UsageError
 
@@ -49,6 +49,13 @@ ENV_VAR = "PERFKIT_HISTORY"
 #: Columns the store adds to every row.
 EXTRA_COLUMNS = ("commit", "branch", "commit_time", "added_at", "sequence", "dataset_id", "host")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_NUMERIC = re.compile(r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|"
+                      r"UBIGINT|FLOAT|DOUBLE|DECIMAL)")
+
+
+def _ident(name: str) -> str:
+    """A column name as a quoted SQL identifier (a column from data may hold any character)."""
+    return '"' + str(name).replace('"', '""') + '"'
 
 
 def default_dir() -> Path:
@@ -177,7 +184,8 @@ class History:
             con.execute(
                 f"CREATE VIEW t AS SELECT * FROM read_parquet('{pattern}', hive_partitioning = "
                 "true, union_by_name = true, hive_types = {'benchmark': 'VARCHAR'})")
-            return con.execute(sql, params or []).df()
+            # through Arrow: DuckDB's own .df() trips a pandas deprecation warning
+            return con.sql(sql, params=params or None).to_arrow_table().to_pandas()
         except Exception as exc:  # duckdb's errors share no public base class worth naming
             if type(exc).__module__.startswith("duckdb"):
                 raise DatasetError(f"{self.path}: cannot read the history ({exc})") from None
@@ -205,11 +213,35 @@ class History:
         return self._query("stages", "SELECT * FROM t WHERE benchmark = ? "
                            "ORDER BY commit_time, sequence", [name])
 
+    def columns(self) -> dict[str, str]:
+        """Every column of the runs files (their union) and its DuckDB type."""
+        described = self._query("runs", "DESCRIBE t")
+        if described.empty:
+            return {}
+        return dict(zip(described["column_name"], described["column_type"]))
+
     def metrics(self, name: str) -> list[str]:
-        """The metrics benchmark ``name`` has values of."""
-        runs = self.runs(name)
-        cols = [c for c in metric_columns(runs) if c not in EXTRA_COLUMNS and c != "benchmark"]
-        return [c for c in cols if runs[c].notna().any()]
+        """The metrics benchmark ``name`` has values of (numeric columns, ids left out)."""
+        self._require(name)
+        skip = set(ID_COLUMNS) | set(EXTRA_COLUMNS) | {"benchmark"}
+        numeric = [c for c, kind in self.columns().items()
+                   if c not in skip and _NUMERIC.match(kind)]
+        if not numeric:
+            return []
+        counts = self._query("runs", "SELECT " + ", ".join(
+            f"count({_ident(c)}) AS {_ident(c)}" for c in numeric)
+            + " FROM t WHERE benchmark = ?", [name])
+        return [c for c in numeric if int(counts[c].iloc[0]) > 0]
+
+    def counters(self, name: str) -> pd.DataFrame:
+        """``commit`` and the exact counters of the traced runs of benchmark ``name``."""
+        self._require(name)
+        names = [c for c in self.columns() if is_trace_metric(c)]
+        if not names:
+            return pd.DataFrame(columns=["commit"])
+        return self._query("runs", 'SELECT "commit", ' + ", ".join(map(_ident, names))
+                           + " FROM t WHERE benchmark = ? AND coalesce(traced, false) "
+                           "AND NOT coalesce(warmup, false) AND status = 'ok'", [name])
 
     def commits(self, name: str) -> pd.DataFrame:
         """The commits of benchmark ``name`` in history order, with their run counts."""
@@ -226,20 +258,19 @@ class History:
         Rows follow :func:`perfkit.data.schema.comparable_rows`: no warm-ups, only runs that
         ended ok, traced runs for exact counters and timed runs for everything else.
         """
-        if metric in ID_COLUMNS or metric in EXTRA_COLUMNS or not _NAME.match(metric):
-            raise UsageError(f"`--metric` {metric!r} is not a metric")
         known = self.metrics(name)
         if metric not in known:
             raise UsageError(f"`--metric` {metric!r} is not a metric of benchmark {name!r} "
                              f"(it has: {', '.join(known)})")
         traced = "true" if is_trace_metric(metric) else "false"
+        col = _ident(metric)
         return self._query("runs", f"""
             SELECT "commit", min(commit_time) AS commit_time, min(sequence) AS sequence,
-                   median("{metric}") AS value, quantile_cont("{metric}", 0.25) AS q1,
-                   quantile_cont("{metric}", 0.75) AS q3, count("{metric}") AS n
+                   median({col}) AS value, quantile_cont({col}, 0.25) AS q1,
+                   quantile_cont({col}, 0.75) AS q3, count({col}) AS n
             FROM t WHERE benchmark = ? AND NOT coalesce(warmup, false)
                  AND coalesce(traced, false) = {traced} AND status = 'ok'
-                 AND "{metric}" IS NOT NULL
+                 AND {col} IS NOT NULL
             GROUP BY "commit" ORDER BY commit_time, sequence""", [name])
 
     def _require(self, name: str) -> None:
