@@ -19,6 +19,7 @@ Parquet layout (written as 100 files of 100 commits, the layout a compaction wou
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -148,15 +149,16 @@ def scale() -> dict:
             "variant": "main", "run": range(1, 31), "order": range(1, 31), "status": "ok",
             "wall_s": rng.lognormal(0.1, 0.02, 30)}))
         history = open_history(root)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         history.add(ds, "scale", commit="c10000", when="2021-02-20")
-        add_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        add_s, add_cpu = time.perf_counter() - t0, time.process_time() - c0
+        t0, c0 = time.perf_counter(), time.process_time()
         result = check_history(history, names=["scale"], metrics=["wall_s"])
-        check_s = time.perf_counter() - t0
+        check_s, check_cpu = time.perf_counter() - t0, time.process_time() - c0
         steps = [(s.index, s.commit_after, round(s.change, 4)) for s in result.checks[0].steps]
     return {"commits": 10_001, "runs_per_commit": 30, "columns": 25, "generate_s": generated,
-            "add_s": add_s, "check_one_metric_s": check_s, "steps_found": steps,
+            "add_s": add_s, "add_cpu_s": add_cpu, "check_one_metric_s": check_s,
+            "check_one_metric_cpu_s": check_cpu, "load_average_1min": os.getloadavg()[0], "steps_found": steps,
             "true_step_at": 7_000}
 
 
