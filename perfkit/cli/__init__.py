@@ -15,12 +15,12 @@ import argparse
 import sys
 
 from perfkit._version import __version__
-from perfkit.cli import compare, demo, ingest, measure, reliability, report
+from perfkit.cli import compare, demo, history, ingest, measure, reliability, report
 from perfkit.cli._common import Parser
 from perfkit.errors import EXIT_INTERRUPTED, EXIT_USAGE, PerfkitError
 
 #: The subcommands, in the order of the data's way.
-COMMANDS = (measure, ingest, compare, report, reliability, demo)
+COMMANDS = (measure, ingest, compare, report, reliability, history, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
