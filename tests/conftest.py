@@ -68,3 +68,32 @@ def orchestrator_bin(orchestrator_install) -> Path:
     exe = orchestrator_install / "node_modules" / ".bin" / "codex-orchestrator"
     assert exe.exists(), f"npm installed the orchestrator but {exe} is missing"
     return exe
+
+
+@pytest.fixture
+def make_history_dataset(tmp_path):
+    """A factory of small real dataset folders for the history tests: ``make(name, level, ...)``
+    writes ``runs`` timed runs of wall time ``level`` (lognormal, CV 3 %, seeded by ``seed``), one
+    traced run with ``writes`` manifest writes, and two stages per run (``build`` scaling with
+    ``level``)."""
+    import numpy as np
+    import pandas as pd
+
+    from perfkit.data.store import save
+
+    def make(name: str, level: float = 1.0, *, seed: int = 0, runs: int = 6, writes: int = 3,
+             stage: str = "build", variant: str = "main"):
+        rng = np.random.default_rng(seed)
+        rows = [dict(variant=variant, run=j + 1, order=j + 1, status="ok",
+                     wall_s=float(level * rng.lognormal(0, 0.03)), max_rss_kib=1000 + seed)
+                for j in range(runs)]
+        rows.append(dict(variant=variant, run=runs + 1, order=runs + 1, status="ok", traced=True,
+                         wall_s=2 * level, manifest_writes=writes, fs_fsyncs=2))
+        stages = ([dict(variant=variant, run=j + 1, stage=stage, duration_s=0.5 * level,
+                        status="ok") for j in range(runs)]
+                  + [dict(variant=variant, run=j + 1, stage="test", duration_s=0.2, status="ok")
+                     for j in range(runs)])
+        return save(tmp_path / "datasets" / name, pd.DataFrame(rows), pd.DataFrame(stages),
+                    {"host": {"cpu": "test"}})
+
+    return make

@@ -31,6 +31,7 @@ from perfkit.analysis.diagnostics import (
     Diagnostic,
     compare_hosts,
     diagnose,
+    interleaving,
     measured_values,
 )
 from perfkit.analysis.multiplicity import judge_info
@@ -57,7 +58,7 @@ from perfkit.analysis.vocabulary import (  # re-exported: the verdict's words
     TARGET_VERDICTS,  # noqa: F401
     UNDEFINED,
 )
-from perfkit.data.schema import is_count, metric_columns
+from perfkit.data.schema import is_count, metric_columns, timed_rows
 from perfkit.errors import EXIT_CODES, UsageError
 
 #: The most bootstrap resamples a comparison takes (100 times the default; more only costs time
@@ -501,11 +502,14 @@ def _data_warnings(cfg: _Plan, table: pd.DataFrame, min_runs: int) -> list[Diagn
     exact = set(table.loc[table["method"] == "exact", "metric"])
     judged = [m for m in (*cfg.targets, *cfg.margins)
               if m in table["metric"].values and m not in exact]
-    if cfg.cand_runs is cfg.base_runs:
+    same = cfg.cand_runs is cfg.base_runs
+    order = interleaving(timed_rows(cfg.b_rows), timed_rows(cfg.c_rows), same_dataset=same)
+    if same:
         both_rows = pd.concat([cfg.b_rows, cfg.c_rows])
-        return diagnose(both_rows, metric=judged, min_runs=min_runs,
-                        variants=[cfg.baseline, cfg.candidate])
-    warns = diagnose(cfg.b_rows, metric=judged, min_runs=min_runs, variants=[cfg.baseline]) + \
+        warns = diagnose(both_rows, metric=judged, min_runs=min_runs,
+                         variants=[cfg.baseline, cfg.candidate])
+        return warns + ([order] if order is not None else [])
+    warns = ([order] if order is not None else []) + diagnose(cfg.b_rows, metric=judged, min_runs=min_runs, variants=[cfg.baseline]) + \
         diagnose(cfg.c_rows, metric=judged, min_runs=min_runs, variants=[cfg.candidate])
     host = compare_hosts(cfg.base_meta, cfg.cand_meta)
     if host is not None:

@@ -18,12 +18,12 @@ import sys
 import warnings
 
 from perfkit._version import __version__
-from perfkit.cli import compare, demo, ingest, measure, report
+from perfkit.cli import compare, demo, history, ingest, measure, reliability, report
 from perfkit.cli._common import Parser
 from perfkit.errors import EXIT_FAILED, EXIT_INTERRUPTED, PerfkitError, describe_os_error
 
 #: The subcommands, in the order of the data's way.
-COMMANDS = (measure, ingest, compare, report, demo)
+COMMANDS = (measure, ingest, compare, report, reliability, history, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,7 +58,13 @@ def failure_line(exc: BaseException) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    # hyperfine's `-n a 'cmd a' -n b 'cmd b'`: argparse takes the positional commands once, so the
+    # ones after a later option come back unrecognised; a command that accepts more takes them
+    if extra and getattr(args, "more_commands", False) and not any(e.startswith("-") for e in extra):
+        args.commands = [*args.commands, *extra]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     previous = warnings.showwarning
     warnings.showwarning = _one_line_warning
     # SIGTERM (a CI job cancelled, a container stopped) ends a command like Ctrl-C: the journal

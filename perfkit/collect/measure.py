@@ -389,11 +389,14 @@ class _Loop:
         self.next_run = {name: writer.next_run(name) for name in self.by_name}
         self.order = writer.next_order
         self.floor: int | None = None  # the spawner's own RSS, the floor under max_rss_kib
+        self.round = 0  # the round of the run being made (every variant runs once a round)
 
     def run(self, plan: list[tuple[str, bool]], bar: Any, *, fail_fast: bool) -> str | None:
         """Run the plan; returns why it stopped early (``--fail-fast``), or None."""
-        for name, is_warmup in plan:
+        first_round, per_round = self.writer.next_round, len(self.by_name)
+        for position, (name, is_warmup) in enumerate(plan):
             bar.set_postfix_str(name, refresh=False)
+            self.round = first_round + position // per_round
             run_index, result = self.one(self.by_name[name], is_warmup)
             bar.update(1)
             if fail_fast and not result.ok:
@@ -432,6 +435,7 @@ class _Loop:
             "variant": variant.name,
             "run": run_index,
             "order": self.order,
+            "round": self.round,
             "warmup": is_warmup,
             "traced": False,
             **result.record(),

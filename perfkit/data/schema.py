@@ -7,6 +7,9 @@ runs — one row per process run
     variant            str       label of the command/configuration
     run                int       1-based index within the variant (warm-ups excluded; 0 for warm-ups)
     order              int       global execution order over all variants (drift analysis)
+    round              Int64     the round of an interleaved collection (every variant ran once in
+                                 it, in a seeded order); null where there were no rounds (imports,
+                                 traced runs)
     warmup             bool      warm-up run: kept, flagged, left out of comparisons
     traced             bool      made under a syscall tracer: counts exact, timings not comparable
     started_at         datetime  UTC
@@ -38,6 +41,7 @@ RUNS_COLUMNS: dict[str, str] = {
     "variant": "string",
     "run": "int64",
     "order": "int64",
+    "round": "Int64",
     "warmup": "bool",
     "traced": "bool",
     "started_at": "datetime64[ns, UTC]",
@@ -86,7 +90,8 @@ STAGES_COLUMNS: dict[str, str] = {
 STATUSES = ("ok", "failed", "timeout", "error")
 
 #: Columns that identify a run or describe it; everything numeric beyond these is a metric.
-ID_COLUMNS = ("variant", "run", "order", "warmup", "traced", "started_at", "status", "exit_code")
+ID_COLUMNS = ("variant", "run", "order", "round", "warmup", "traced", "started_at", "status",
+              "exit_code")
 
 
 

@@ -26,6 +26,7 @@ from perfkit.data.sources import load_source
 from perfkit.present import charts
 from perfkit.present.compare_view import SUMMARY_LIMIT
 from perfkit.present.markup import as_html, escape, md_escape, meta_rows, shorten, table_html
+from perfkit.present.reliability_view import from_tables
 from perfkit.present.runner import find_data
 
 
@@ -126,6 +127,17 @@ class HotspotsReport:
             "r": s["r"].map(fmt.ratio),
         })
         return as_html(table_html(df))
+
+    def reliability(self) -> Any:
+        """Failure modes per stage (failed, timed out, unfinished, retried; Wilson intervals),
+        worst first: :class:`perfkit.present.reliability_view.ReliabilityReport`."""
+        return from_tables(self.runs, self.stages, self.source)
+
+    def reliability_section(self) -> list[Any]:
+        """The "Reliability" section: the per-stage table ranked by failure rate."""
+        if self.stages is None or self.stages.empty:
+            return [as_html("<p>These runs record no stages.</p>")]
+        return [self.reliability().html()]
 
     def metadata(self) -> Any:
 

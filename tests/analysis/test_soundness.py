@@ -103,3 +103,34 @@ def test_a_a_with_twenty_info_rows_reads_a_change_rarely():
         called += bool(res.table.loc[res.table["role"] == "info", "verdict"]
                        .isin(["better", "worse"]).any())
     assert called / trials <= 0.12, called
+
+
+def test_runs_not_interleaved_are_warned_about():
+    rng = np.random.default_rng(5)
+    base = {"wall_s": list(np.exp(rng.normal(0, 0.1, 10)))}
+    cand = {"wall_s": list(np.exp(rng.normal(-0.15, 0.1, 10)))}
+    interleaved = table({"baseline": base, "candidate": cand})  # alternating order, no rounds
+    kinds = {w.kind for w in compare(interleaved, n_resamples=200).warnings}
+    assert "not-interleaved" not in kinds
+    apart = interleaved.copy()
+    apart.loc[apart["variant"] == "candidate", "order"] += 100  # one variant after the other
+    warned = [w for w in compare(apart, n_resamples=200).warnings if w.kind == "not-interleaved"]
+    assert len(warned) == 1 and "one after the other" in warned[0].message
+    rounds = interleaved.assign(round=pd.array((interleaved["order"] + 1) // 2, dtype="Int64"))
+    assert "not-interleaved" not in {w.kind for w in compare(rounds, n_resamples=200).warnings}
+    split = compare(interleaved[interleaved["variant"] == "baseline"], "baseline", "candidate",
+                    candidate_runs=interleaved[interleaved["variant"] == "candidate"],
+                    n_resamples=200)
+    assert "two collections" in next(w.message for w in split.warnings if w.kind == "not-interleaved")
+
+
+def test_measure_records_the_round_of_every_run(tmp_path):
+    from perfkit.collect.measure import measure
+
+    ds = measure({"a": "true", "b": "true"}, out=tmp_path / "ds", runs=3, warmup=1, seed=1,
+                 progress=False)
+    runs = ds.runs.sort_values("order")
+    assert runs["round"].tolist() == [1, 1, 2, 2, 3, 3, 4, 4]  # a warm-up round, then 3 rounds
+    again = measure({"a": "true", "b": "true"}, out=tmp_path / "ds", runs=1, progress=False,
+                    append=True)
+    assert again.runs.sort_values("order")["round"].tolist()[-2:] == [5, 5]
