@@ -120,6 +120,10 @@ def rank_test(baseline: np.ndarray, candidate: np.ndarray) -> float:
         return float(_scipy_stats().mannwhitneyu(b, c, alternative="two-sided").pvalue)
 
 
+#: Resampled values held at once by a bootstrap (20 M floats: 160 MB).
+_BOOTSTRAP_CELLS = 20_000_000
+
+
 def change_interval(
     baseline,
     candidate,
@@ -187,9 +191,14 @@ def change_interval(
     used = method.lower()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        # resamples of both samples at once cost n_resamples × (n_b + n_c) floats: past
+        # _BOOTSTRAP_CELLS they are drawn in batches (memory bounded; the default never batches,
+        # so seeded results stay as they were)
+        cells = int(n_resamples) * (len(b) + len(c))
+        batch = None if cells <= _BOOTSTRAP_CELLS else max(1, _BOOTSTRAP_CELLS // (len(b) + len(c)))
         res = _scipy_stats().bootstrap(
             (b, c), ratio_change, n_resamples=int(n_resamples), method=method,
-            confidence_level=confidence, vectorized=True, paired=False, rng=rng,
+            confidence_level=confidence, vectorized=True, paired=False, rng=rng, batch=batch,
         )
     lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
     dist = res.bootstrap_distribution

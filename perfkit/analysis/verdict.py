@@ -61,6 +61,10 @@ from perfkit.analysis.vocabulary import (  # re-exported: the verdict's words
 from perfkit.data.schema import is_count, metric_columns, timed_rows
 from perfkit.errors import EXIT_CODES, UsageError
 
+#: The most bootstrap resamples a comparison takes (100 times the default; more only costs time
+#: and memory: the interval's Monte Carlo error is already far below its width).
+MAX_RESAMPLES = 1_000_000
+
 #: Version of the JSON document :meth:`Comparison.to_dict` returns.
 JSON_SCHEMA = "perfkit.compare/1"
 
@@ -356,12 +360,17 @@ def _compare_iv(runs, candidate_runs, baseline, candidate, targets, target, guar
     base_meta = dict(meta) if meta is not None else base_meta
     cand_meta = dict(candidate_meta) if candidate_meta is not None else cand_meta
     low, high = _band(target)
-    if not 0 < confidence < 1:
+    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) \
+            or not 0 < confidence < 1:
         raise UsageError(f"`confidence` must lie strictly between 0 and 1, not {confidence!r}")
-    if statistic not in STATISTICS:
+    if not isinstance(statistic, str) or statistic not in STATISTICS:
         raise UsageError(f"`statistic` must be one of {', '.join(STATISTICS)}, not {statistic!r}")
-    if isinstance(n_resamples, bool) or int(n_resamples) < 100:
-        raise UsageError(f"`n_resamples` must be at least 100, not {n_resamples!r}")
+    if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) \
+            or not 100 <= n_resamples <= MAX_RESAMPLES:
+        raise UsageError(f"`n_resamples` (--resamples) must be a whole number from 100 to "
+                         f"{MAX_RESAMPLES:,}, not {n_resamples!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
+        raise UsageError(f"`seed` (--seed) must be a whole number from 0 to 2**63-1, not {seed!r}")
     targets = [targets] if isinstance(targets, str) else list(targets)
     if not targets:
         raise UsageError("`targets`: name at least one target metric")

@@ -3,7 +3,8 @@
 Each subcommand is a module of this package with ``add_parser(subparsers)``, which registers its
 parser and sets ``func`` (the handler, which returns the exit code); :data:`COMMANDS` lists them in
 the order ``perfkit --help`` shows. Exit codes (:mod:`perfkit.errors`): 0 success (compare/report:
-cleared), 1 not shown, 2 usage or input error, 3 regressed or a guardrail broken, 130 interrupted.
+cleared), 1 not shown, 2 usage or input error, 3 regressed or a guardrail broken, 4 perfkit failed
+(any exception escaping a command: one line, never a traceback), 130 interrupted.
 
 May import: every layer below (:mod:`perfkit.present`, :mod:`perfkit.analysis`,
 :mod:`perfkit.collect`, :mod:`perfkit.data`); nothing imports the CLI.
@@ -12,12 +13,14 @@ May import: every layer below (:mod:`perfkit.present`, :mod:`perfkit.analysis`,
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import warnings
 
 from perfkit._version import __version__
 from perfkit.cli import compare, demo, history, ingest, measure, reliability, report
 from perfkit.cli._common import Parser
-from perfkit.errors import EXIT_INTERRUPTED, EXIT_USAGE, PerfkitError
+from perfkit.errors import EXIT_FAILED, EXIT_INTERRUPTED, PerfkitError, describe_os_error
 
 #: The subcommands, in the order of the data's way.
 COMMANDS = (measure, ingest, compare, report, reliability, history, demo)
@@ -33,6 +36,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    text = " ".join(str(message).split())
+    print(f"perfkit: warning: {text}", file=sys.stderr if file is None else file)
+
+
+def failure_line(exc: BaseException) -> str:
+    """One line for an exception that escaped a command: what happened and what was kept."""
+    if isinstance(exc, OSError):
+        what = describe_os_error(exc)
+    elif isinstance(exc, MemoryError):
+        what = "out of memory"
+    elif isinstance(exc, RecursionError):
+        what = "input nested too deeply"
+    else:
+        text = " ".join(str(exc).split())[:300]
+        what = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    kept = getattr(exc, "perfkit_kept", None)
+    return f"perfkit: failed: {what}" + (f"; {kept}" if kept else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
@@ -42,11 +65,32 @@ def main(argv: list[str] | None = None) -> int:
         args.commands = [*args.commands, *extra]
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    previous = warnings.showwarning
+    warnings.showwarning = _one_line_warning
+    # SIGTERM (a CI job cancelled, a container stopped) ends a command like Ctrl-C: the journal
+    # closed, the collection marked incomplete, one line saying what was kept
+    old_term = signal.getsignal(signal.SIGTERM)
+    if old_term is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         return int(args.func(args) or 0)
     except PerfkitError as exc:
-        print(f"perfkit: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        kind = "failed" if exc.exit_code == EXIT_FAILED else "error"
+        text = " ".join(str(exc).split()) if "\n" in str(exc) else str(exc)
+        kept = getattr(exc, "perfkit_kept", None)
+        print(f"perfkit: {kind}: {text}" + (f"; {kept}" if kept else ""), file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         print("perfkit: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - the promise: one line and exit 4, never a traceback
+        print(failure_line(exc), file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        warnings.showwarning = previous
+        if old_term is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, old_term)
+
+
+def _terminated(signum, frame) -> None:
+    raise KeyboardInterrupt

@@ -44,6 +44,7 @@ def _cmd_measure(args: argparse.Namespace) -> int:
             orchestrator_root=args.orchestrator_root,
             trace_writes=trace_writes or None,
             trace_runs=args.trace_runs,
+            allow_changed_command=args.allow_changed_command,
             after_run=[parameter_hook(parameters)] if any(parameters.values()) else (),
         )
     except CollectionInterrupted as exc:
@@ -110,6 +111,9 @@ def add_parser(sub) -> None:
                    help="split COMMAND with shlex and spawn it directly (no /bin/sh -c)")
     p.add_argument("--fail-fast", action="store_true", help="stop at the first run that is not ok")
     p.add_argument("--append", action="store_true", help="add runs to an existing dataset in DIR")
+    p.add_argument("--allow-changed-command", action="store_true",
+                   help="with --append: allow a variant name the dataset has with another "
+                   "command (the old commands are kept in meta.json as previous_commands)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument("--show-output", action="store_true",
                    help="let the commands write to the terminal (default: /dev/null)")

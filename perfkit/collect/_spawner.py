@@ -45,6 +45,7 @@ DEFAULT_SIGNALS = tuple(
     if hasattr(signal, name)
 )
 PR_SET_CHILD_SUBREAPER = 36
+MAX_POLL_MS = 3_600_000  # one hour: poll()'s timeout is a C int of milliseconds
 
 
 class Interrupted(Exception):
@@ -129,7 +130,8 @@ def wait_exit(pid, deadline):
                 left = deadline - time.perf_counter()
                 if left <= 0:
                     return exited(pid)
-                if poller.poll(max(1, int(left * 1000 + 0.999))):
+                # poll() takes a C int of milliseconds: wait in bounded slices
+                if poller.poll(max(1, min(MAX_POLL_MS, int(left * 1000 + 0.999)))):
                     return True
         finally:
             os.close(fd)
@@ -371,7 +373,21 @@ def serve(rfd, wfd):
             req = json.loads(line)
             if "env" in req:
                 env = req["env"]
-            out = measure(req, env, subreaper, devnull_actions)
+            try:
+                out = measure(req, env, subreaper, devnull_actions)
+            except Interrupted:
+                raise
+            except Exception as exc:  # never die with a command running: kill it, say why
+                kill_tree(None, None)
+                for pid in children() or ():
+                    kill(pid)
+                    try:
+                        os.waitpid(pid, 0)
+                    except ChildProcessError:
+                        pass
+                out = {"status": "error", "started_at": time.time(),
+                       "error": "perfkit's spawner failed (%s: %s); the run was killed"
+                       % (type(exc).__name__, exc)}
             out["spawner_rss_kib"] = own_rss_kib()
             os.write(wfd, (json.dumps(out) + "\n").encode())
     except Interrupted:

@@ -14,6 +14,7 @@ the timed runs, with the writer still open (a traced pass adds its runs there).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import shlex
@@ -34,11 +35,11 @@ from perfkit.collect.hooks import (
     RunExtras,
     Variant,
 )
-from perfkit.collect.process import RunResult, Spawner
+from perfkit.collect.process import MAX_TIMEOUT_S, RunResult, Spawner
 from perfkit.collect.schedule import schedule
 from perfkit.collect.trace import TracedPass
 from perfkit.collect.watchers import RunFolderWatcher, VariantRunFolderWatcher
-from perfkit.data.store import Dataset, DatasetWriter
+from perfkit.data.store import META, Dataset, DatasetWriter, read_meta
 from perfkit.errors import UsageError
 
 Command = str | Sequence[str]
@@ -94,6 +95,35 @@ def _argv(command: Command, *, shell: bool, what: str) -> tuple[tuple[str, ...],
     return argv, shlex.join(argv)
 
 
+#: The longest variant name: it heads tables and charts; a name is a label, not a document.
+MAX_NAME_CHARS = 200
+#: The longest command (or argument): Linux refuses a single argument over 128 KiB at exec.
+MAX_COMMAND_CHARS = 100_000
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    """``text`` for a one-line message: printable, and shortened."""
+    short = text if len(text) <= limit else text[:limit] + "…"
+    return ascii(short) if not short.isprintable() else repr(short)
+
+
+def _check_text(value: str, what: str, *, limit: int, newlines: bool) -> None:
+    """One line for a string perfkit cannot store or show: not UTF-8, control characters, too long."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise UsageError(f"{what}: not valid UTF-8 (character {exc.start + 1} of "
+                         f"{_shown(value)}); perfkit stores text as UTF-8") from None
+    if len(value) > limit:
+        raise UsageError(f"{what}: {len(value):,} characters, over the limit of {limit:,}")
+    allowed = "\t\n\r" if newlines else ""
+    for position, char in enumerate(value):
+        code = ord(char)
+        if (code < 32 or 0x7F <= code < 0xA0) and char not in allowed:
+            raise UsageError(f"{what}: a control character {char!r} at position {position + 1} "
+                             f"of {_shown(value)}")
+
+
 def _measure_iv(
     variants: Mapping[str, Command],
     runs: int,
@@ -112,9 +142,12 @@ def _measure_iv(
     for name, command in variants.items():
         if not isinstance(name, str) or not name.strip():
             raise UsageError(f"--variant: empty variant name in {name!r}")
-        if name != name.strip() or any(c in name for c in "\n\r\t"):
+        _check_text(name, "--variant: the name", limit=MAX_NAME_CHARS, newlines=False)
+        if name != name.strip():
             raise UsageError(f"--variant {name!r}: a name has no surrounding spaces or control characters")
         argv, text = _argv(command, shell=shell, what=f"--variant {name}")
+        for arg in argv:
+            _check_text(arg, f"--variant {name}: the command", limit=MAX_COMMAND_CHARS, newlines=True)
         clean.append(Variant(name=name, command=text, argv=argv, shell=shell and isinstance(command, str)))
     for label, value, low in (("--runs", runs, 1), ("--warmup", warmup, 0)):
         if isinstance(value, bool) or not isinstance(value, int):
@@ -126,12 +159,15 @@ def _measure_iv(
     if timeout is not None:
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
             raise UsageError(f"--timeout must be a number of seconds, not {timeout!r}")
-        if not math.isfinite(timeout) or timeout <= 0:
-            raise UsageError(f"--timeout must be a positive number of seconds, not {timeout}")
+        if not math.isfinite(timeout) or timeout <= 0 or timeout > MAX_TIMEOUT_S:
+            raise UsageError(f"--timeout must be a positive number of seconds, at most "
+                             f"{MAX_TIMEOUT_S:g} (7 days), not {timeout:g}")
         timeout = float(timeout)
     prepare_argv = prepare_text = None
     if prepare is not None:
         prepare_argv, prepare_text = _argv(prepare, shell=shell, what="--prepare")
+        for arg in prepare_argv:
+            _check_text(arg, "--prepare", limit=MAX_COMMAND_CHARS, newlines=True)
     cwd_text = None
     if cwd is not None:
         path = Path(cwd)
@@ -151,6 +187,8 @@ def _measure_iv(
                 raise UsageError(f"--env {key!r}: a variable name is non-empty, without '=' or NUL")
             if not isinstance(value, str) or "\0" in value:
                 raise UsageError(f"--env {key}: the value must be a string without NUL")
+            _check_text(key, "--env: the name", limit=MAX_COMMAND_CHARS, newlines=False)
+            _check_text(value, f"--env {key}", limit=MAX_COMMAND_CHARS, newlines=True)
             env_given[key] = value
     return _Settings(
         variants=clean,
@@ -208,6 +246,7 @@ def measure(
     trace_writes: Mapping[str, str] | None = None,
     trace_runs: int | None = None,
     before_run: Sequence[Callable[[], None]] = (),
+    allow_changed_command: bool = False,
 ) -> Dataset:
     """Measure each variant ``runs`` times (after ``warmup`` runs), interleaved, into ``out``.
 
@@ -252,7 +291,10 @@ def measure(
         trace_runs = 3 if trace_writes else 0
     if trace_runs or trace_writes:
         hooks.after_collection.append(TracedPass(trace_writes, trace_runs))
-    writer = DatasetWriter(out, _meta(cfg, shell), append=append,
+    meta = _meta(cfg, shell)
+    if append:
+        _changed_commands(out, meta, allow=allow_changed_command)
+    writer = DatasetWriter(out, meta, append=append,
                            fsync_interval_s=JOURNAL_FSYNC_INTERVAL_S)
     plan = schedule([v.name for v in cfg.variants], runs=cfg.runs, warmup=cfg.warmup, seed=cfg.seed)
     bar = tqdm(total=len(plan), desc="perfkit measure", unit="run", file=sys.stderr,
@@ -272,14 +314,40 @@ def measure(
         bar.close()
         dataset = writer.close(complete=False)
         raise CollectionInterrupted(dataset) from None
-    except BaseException:
+    except BaseException as exc:
         bar.close()
-        writer.close(complete=False)
+        try:
+            kept = writer.close(complete=False)
+            note = (f"kept {len(kept.runs)} finished runs in {kept.path} "
+                    "(marked incomplete; perfkit.load reads them)")
+        except Exception:  # noqa: BLE001 - the folder itself failed: say where the runs are
+            note = f"the runs that finished are in {writer.folder}/runs.jsonl"
+        with contextlib.suppress(AttributeError, TypeError):
+            exc.perfkit_kept = note
         raise
     bar.close()
     if stopped is not None:
         writer.update_meta(stopped=stopped)
     return writer.close(complete=True)
+
+
+def _changed_commands(out: str | os.PathLike, meta: dict[str, Any], *, allow: bool) -> None:
+    """``--append`` under a variant name the dataset has with another command: refused (two
+    commands' runs would be compared as one), unless ``allow``; then the old commands are kept
+    in ``previous_commands``."""
+    if not (Path(out) / META).is_file():
+        return
+    old_variants = read_meta(Path(out)).get("variants", {})
+    for name, entry in meta["variants"].items():
+        before = old_variants.get(name)
+        if not isinstance(before, dict) or before.get("command") in (None, entry["command"]):
+            continue
+        if not allow:
+            raise UsageError(
+                f"--variant {_shown(name)}: --append with another command than the dataset's "
+                f"({_shown(before['command'])} there, {_shown(entry['command'])} now); use a new "
+                "variant name, or pass --allow-changed-command to mix the two")
+        entry["previous_commands"] = [*before.get("previous_commands", []), before["command"]]
 
 
 @dataclass

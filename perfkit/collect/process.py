@@ -68,6 +68,10 @@ RUSAGE_COLUMNS = ("blk_in", "blk_out", "minflt", "majflt", "nvcsw", "nivcsw")
 
 _SPAWNER = Path(__file__).with_name("_spawner.py")
 
+#: The longest timeout of a run: 7 days (a longer one is a typo, and past ~24 days poll()'s
+#: millisecond counter would overflow).
+MAX_TIMEOUT_S = 7 * 24 * 3600.0
+
 
 @dataclass
 class RunResult:
@@ -200,6 +204,10 @@ class Spawner:
     ) -> RunResult:
         """Measure one run of ``argv`` (see :func:`run_once`)."""
         argv = [os.fspath(a) for a in argv]
+        if timeout is not None and not (isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
+                                        and 0 < timeout <= MAX_TIMEOUT_S):
+            raise MeasureError(f"timeout must be a number of seconds in (0, {MAX_TIMEOUT_S:g}], "
+                               f"not {timeout!r}")
         full_env = dict(os.environ if env is None else env)
         started = dt.datetime.now(dt.timezone.utc)
         if not argv:

@@ -244,7 +244,9 @@ def _ret_value(tail: str) -> int | None:
     m = _RET.match(tail)
     if not m or m.group(1) == "?":
         return None
-    return int(m.group(1), 0)
+    text = m.group(1)
+    # strace prints decimal (a leading zero included, in a cut line) or 0x… hexadecimal
+    return int(text, 16) if text.lower().startswith("0x") else int(text, 10)
 
 
 @dataclass(frozen=True)

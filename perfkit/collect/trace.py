@@ -23,6 +23,11 @@ from perfkit.collect.schedule import schedule
 from perfkit.collect.strace import TRACED_SYSCALLS, GlobSet, TraceCounts, parse_strace
 from perfkit.errors import TracerMissing, UsageError
 
+#: The longest timeout of a traced run (as of a timed run: 7 days).
+MAX_TRACE_TIMEOUT_S = 7 * 24 * 3600.0
+#: How much of a traced run's stderr is kept (for the error message of a run that failed).
+STDERR_TAIL_BYTES = 64 * 1024
+
 STRACE_INSTALL_HINT = (
     "strace not found: install it with `apt-get install strace` (Debian/Ubuntu), "
     "`dnf install strace` (Fedora/RHEL) or `apk add strace` (Alpine)"
@@ -77,37 +82,42 @@ def trace_run(
     """
     if not argv:
         raise UsageError("`argv` must name a command")
-    if timeout is not None and timeout <= 0:
-        raise UsageError(f"`timeout` must be positive, not {timeout!r}")
+    if timeout is not None and not (0 < timeout <= MAX_TRACE_TIMEOUT_S):
+        raise UsageError(f"`timeout` must be positive and at most {MAX_TRACE_TIMEOUT_S:g} s, "
+                         f"not {timeout!r}")
     workdir = os.path.abspath(os.fspath(cwd) if cwd is not None else os.getcwd())
     GlobSet(dict(write_globs or {}), workdir)  # validate labels before running anything
     with tempfile.TemporaryDirectory(prefix="perfkit-trace-") as tmp:
         log = Path(tmp) / "strace.log"
         cmd = strace_argv(log, list(argv))
         t0 = time.perf_counter()
-        try:
-            proc = subprocess.Popen(
-                cmd,
-                cwd=workdir,
-                env=dict(env) if env is not None else None,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                start_new_session=True,  # one process group: a timeout kills the whole tree
-            )
-        except OSError as exc:
-            raise TracerMissing(f"cannot start strace ({exc.strerror})") from None
-        status = "ok"
-        try:
-            _, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        # stderr (the command's and strace's) goes to a file, read back by its tail: a command
+        # writing gigabytes costs disk, not perfkit's memory, and a daemon holding the stream
+        # open cannot keep perfkit waiting for its end.
+        with open(Path(tmp) / "stderr", "w+b") as err_file:
             try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            _, err = proc.communicate()
-            status = "timeout"
-        wall = time.perf_counter() - t0
+                proc = subprocess.Popen(
+                    cmd,
+                    cwd=workdir,
+                    env=dict(env) if env is not None else None,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=err_file,
+                    start_new_session=True,  # one process group: a timeout kills the whole tree
+                )
+            except OSError as exc:
+                raise TracerMissing(f"cannot start strace ({exc.strerror})") from None
+            status = "ok"
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                _kill_traced_tree(proc)
+                status = "timeout"
+            except BaseException:  # Ctrl-C: nothing of the traced run outlives perfkit
+                _kill_traced_tree(proc)
+                raise
+            wall = time.perf_counter() - t0
+            err = _tail(err_file, STDERR_TAIL_BYTES)
         text = log.read_text(encoding="utf-8", errors="surrogateescape") if log.exists() else ""
         if keep_log is not None:
             Path(keep_log).write_text(text, encoding="utf-8", errors="surrogateescape")
@@ -125,6 +135,54 @@ def trace_run(
     counts.wall_s = wall
     counts.stderr = (err or b"").decode("utf-8", "replace")[-2000:]
     return counts
+
+
+def _tail(fh, size: int) -> bytes:
+    fh.seek(0, os.SEEK_END)
+    end = fh.tell()
+    fh.seek(max(0, end - size))
+    return fh.read()
+
+
+def _tracees(tracer: int) -> list[int]:
+    """Every process that ``tracer`` traces (``TracerPid`` in /proc/<pid>/status): with ``-f``,
+    the command and all its descendants, daemonised ones included."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status", "rb") as fh:
+                for line in fh:
+                    if line.startswith(b"TracerPid:"):
+                        if int(line.split()[1]) == tracer:
+                            found.append(int(name))
+                        break
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def _kill_traced_tree(proc: subprocess.Popen) -> None:
+    """SIGKILL everything of a traced run: every tracee of strace (a daemon that left the process
+    group too), their groups, then strace itself; reap strace."""
+    for _ in range(100):  # a tracee may fork while we kill: until none is left
+        pids = _tracees(proc.pid)
+        if not pids:
+            break
+        for pid in pids:
+            for kill in (lambda: os.killpg(os.getpgid(pid), signal.SIGKILL),
+                         lambda: os.kill(pid, signal.SIGKILL)):
+                try:
+                    kill()
+                except OSError:
+                    pass
+        time.sleep(0.01)
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    proc.wait()
 
 
 # --------------------------------------------------------------------------------------------

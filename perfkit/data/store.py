@@ -11,14 +11,27 @@ A dataset is a folder::
 A crash or Ctrl-C loses at most the run in flight: :func:`load` reads whatever a folder holds,
 a finished collection from Parquet and an interrupted one from its journal (a torn last line
 is skipped with a warning).
+
+One writer per dataset: a :class:`DatasetWriter` (a collection, an ingest, an import) holds an
+exclusive ``flock`` on ``.perfkit.lock`` in the folder for its whole life; a second writer is
+refused with the holder's pid. The kernel drops the lock when its holder dies (even by kill -9),
+so a stale lock file is simply taken over. Only the lock holder writes ``meta.json``.
+
+Journal repair: before appending, a torn last line (a write cut short by a crash or a full disk)
+is truncated away, with a warning; a line that cannot be parsed is skipped with a warning and
+never makes the lines before or after it unreadable; a ``runs.parquet`` that cannot be read
+beside an intact journal is rebuilt from the journal.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
 import json
 import math
 import os
+import stat
 import threading
 import warnings
 from collections.abc import Iterable, Mapping
@@ -28,8 +41,9 @@ from typing import Any
 
 import pandas as pd
 
+from perfkit.data.lock import LOCK, dataset_lock  # noqa: F401 - LOCK: part of the folder layout
 from perfkit.data.schema import SCHEMA_VERSION, runs_frame, stages_frame
-from perfkit.errors import DatasetError
+from perfkit.errors import DatasetError, FailedError, PerfkitError, describe_os_error
 
 META = "meta.json"
 RUNS_JOURNAL = "runs.jsonl"
@@ -95,18 +109,40 @@ def dumps(obj: Any) -> str:
 def write_json_atomic(path: Path, obj: Any) -> None:
     """Write ``obj`` as JSON via a temporary file and a rename (never a half-written file)."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(json.dumps(obj, default=_json_default, indent=2))
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(obj, default=_json_default, indent=2))
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def read_regular(path: Path, *, probe: bool = False) -> bytes:
+    """The bytes of ``path``, which must be a regular file: opened without blocking (a FIFO
+    named ``runs.jsonl`` must not hang a load), checked with ``fstat``. ``probe``: check only."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        if probe:
+            return b""
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def read_meta(folder: Path) -> dict[str, Any]:
     path = Path(folder) / META
     try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
+        meta = json.loads(read_regular(path).decode("utf-8"))
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -123,28 +159,81 @@ def read_meta(folder: Path) -> dict[str, Any]:
 
 
 def _read_journal(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
+    """Every whole, parseable JSON-object line of a journal.
+
+    A line that cannot be used (torn by a crash, corrupted, not an object) is skipped with a
+    warning naming its line number: it never makes any other line unreadable.
+    """
+    try:
+        data = read_regular(path)
+    except FileNotFoundError:
         return []
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read the journal ({exc.strerror})") from None
     records: list[dict[str, Any]] = []
-    with open(path, "rb") as fh:
-        lines = fh.read().split(b"\n")
+    lines = data.split(b"\n")
+    bad: list[int] = []
+    torn = False
     for number, raw in enumerate(lines, 1):
         if not raw.strip():
             continue
         try:
             record = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            if number >= len(lines) - 1:  # the last line: a write torn by a crash
-                warnings.warn(
-                    f"{path}: skipped a torn last line (the run in flight when collection stopped)",
-                    stacklevel=3,
-                )
-                continue
-            raise DatasetError(f"{path}:{number}: malformed journal line") from None
+        except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError, huge ints
+            record = None
         if not isinstance(record, dict):
-            raise DatasetError(f"{path}:{number}: journal line is not a JSON object")
+            if number == len(lines):  # no newline after it: a write torn by a crash
+                torn = True
+            else:
+                bad.append(number)
+            continue
         records.append(record)
+    if torn:
+        warnings.warn(
+            f"{path}: skipped a torn last line (the run in flight when collection stopped)",
+            stacklevel=3,
+        )
+    if bad:
+        shown = ", ".join(map(str, bad[:5])) + (" …" if len(bad) > 5 else "")
+        warnings.warn(
+            f"{path}: skipped {len(bad)} malformed journal line(s) (line {shown}); "
+            f"the other {len(records)} were read",
+            stacklevel=3,
+        )
     return records
+
+
+def repair_journal(path: Path) -> int:
+    """Truncate a torn last line (no newline after it) off a journal; return the bytes removed.
+
+    Appending after such a fragment would glue the next run's line onto it and lose both.
+    """
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return 0
+    try:
+        size = os.fstat(fd).st_size
+        if size == 0:
+            return 0
+        if os.pread(fd, 1, size - 1) == b"\n":
+            return 0
+        # find the last newline, reading backwards in blocks
+        end = size
+        keep = 0
+        while end > 0:
+            start = max(0, end - 65536)
+            block = os.pread(fd, end - start, start)
+            at = block.rfind(b"\n")
+            if at >= 0:
+                keep = start + at + 1
+                break
+            end = start
+        os.ftruncate(fd, keep)
+        os.fsync(fd)
+        return size - keep
+    finally:
+        os.close(fd)
 
 
 def is_dataset(folder: str | os.PathLike) -> bool:
@@ -165,21 +254,57 @@ def load_folder(folder: str | os.PathLike) -> Dataset:
         raise DatasetError(f"{folder}: not a perfkit dataset (no {META} or {RUNS_JOURNAL})")
     meta = read_meta(folder)
     parquet_ok = meta.get("complete") and (folder / RUNS_PARQUET).exists()
-    try:
-        if parquet_ok:
+    runs = stages = None
+    if parquet_ok:
+        try:
+            read_regular(folder / RUNS_PARQUET, probe=True)
             runs = runs_frame(pd.read_parquet(folder / RUNS_PARQUET))
             stages_path = folder / STAGES_PARQUET
+            if stages_path.exists():
+                read_regular(stages_path, probe=True)
             stages = stages_frame(pd.read_parquet(stages_path) if stages_path.exists() else [])
-        else:
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            if not (folder / RUNS_JOURNAL).exists():
+                raise DatasetError(f"{folder}: cannot read the runs table ({exc})") from None
+            runs = None
+            why = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            warnings.warn(f"{folder}: {RUNS_PARQUET} is unreadable ({why}); "
+                          "rebuilt from the journal", stacklevel=2)
+    if runs is None:
+        try:
             runs = runs_frame(_read_journal(folder / RUNS_JOURNAL))
             stages = stages_frame(_read_journal(folder / STAGES_JOURNAL))
-    except DatasetError:
-        raise
-    except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise DatasetError(f"{folder}: cannot read the runs table ({exc})") from None
+        except DatasetError:
+            raise
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            raise DatasetError(f"{folder}: cannot read the runs table ({exc})") from None
+        if parquet_ok:
+            _rewrite_parquet(folder, runs, stages)
     if not runs.empty:
         runs = runs.sort_values("order", kind="stable").reset_index(drop=True)
     return Dataset(runs=runs, stages=stages, meta=meta, path=folder)
+
+
+def write_parquet_atomic(frame: pd.DataFrame, path: Path) -> None:
+    """Parquet via a temporary file and a rename: a full disk never leaves a truncated table."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _rewrite_parquet(folder: Path, runs: pd.DataFrame, stages: pd.DataFrame) -> None:
+    """Replace unreadable Parquet tables by the journal's, if no one else is writing the folder."""
+    try:
+        with dataset_lock(folder):
+            write_parquet_atomic(runs, folder / RUNS_PARQUET)
+            write_parquet_atomic(stages, folder / STAGES_PARQUET)
+    except (DatasetError, OSError, ValueError):
+        pass  # read-only, full, or being written: the journal still serves every read
 
 
 class DatasetWriter:
@@ -213,6 +338,25 @@ class DatasetWriter:
             raise DatasetError(f"--out {self.folder}: cannot create folder ({exc.strerror})") from None
         if not os.access(self.folder, os.W_OK | os.X_OK):
             raise DatasetError(f"--out {self.folder}: folder is not writable")
+        self._lock = contextlib.ExitStack()
+        self._lock.enter_context(dataset_lock(self.folder))  # held until close()
+        try:
+            self._open(meta, append)
+        except BaseException:
+            self._lock.close()
+            raise
+
+    def _open(self, meta: Mapping[str, Any], append: bool) -> None:
+        for name in (RUNS_JOURNAL, STAGES_JOURNAL):
+            try:
+                cut = repair_journal(self.folder / name)
+            except OSError as exc:
+                raise DatasetError(f"{self.folder / name}: cannot repair the journal "
+                                   f"({exc.strerror})") from None
+            if cut:
+                warnings.warn(f"{self.folder / name}: truncated a torn last line ({cut} bytes, "
+                              "the run in flight when an earlier collection stopped) before "
+                              "appending", stacklevel=3)
         existing = read_meta(self.folder) if (self.folder / META).exists() else None
         previous = load_folder(self.folder) if is_dataset(self.folder) else None
         if previous is not None and len(previous.runs) and not append:
@@ -258,10 +402,11 @@ class DatasetWriter:
         return int(r["run"].max()) + 1 if len(r) else 1
 
     def _write_meta(self) -> None:
+        # only the lock holder gets here: meta.json has one writer
         try:
             write_json_atomic(self.folder / META, self.meta)
         except OSError as exc:
-            raise DatasetError(f"{self.folder}: cannot write {META} ({exc.strerror})") from None
+            raise FailedError(f"{self.folder}: cannot write {META}: {describe_os_error(exc)}") from None
 
     def _append(self, fh, record: Mapping[str, Any]) -> None:
         fh.write(dumps(_clean(record)) + "\n")
@@ -294,25 +439,56 @@ class DatasetWriter:
         self._write_meta()
 
     def close(self, *, complete: bool = True) -> Dataset:
-        """Close the journals; on a complete collection also write Parquet and mark it done."""
+        """Close the journals; on a complete collection also write Parquet and mark it done.
+
+        The lock is released last, whatever fails on the way (a full disk: the journal keeps
+        every run that finished, and the folder reads as an interrupted collection).
+        """
+        try:
+            failure = self._close_journals()
+            if not complete:  # already on the way out of an error: keep what can be kept
+                for name in (RUNS_JOURNAL, STAGES_JOURNAL):  # a line cut by a full disk
+                    with contextlib.suppress(OSError):
+                        repair_journal(self.folder / name)
+                with contextlib.suppress(OSError, PerfkitError):  # a full disk: meta stays
+                    self.update_meta(interrupted_at=dt.datetime.now(dt.timezone.utc))
+                return load_folder(self.folder)
+            if failure is not None:
+                raise failure
+            runs = runs_frame(_read_journal(self.folder / RUNS_JOURNAL))
+            stages = stages_frame(_read_journal(self.folder / STAGES_JOURNAL))
+            write_parquet_atomic(runs, self.folder / RUNS_PARQUET)
+            write_parquet_atomic(stages, self.folder / STAGES_PARQUET)
+            self.meta.pop("interrupted_at", None)  # an appended-to collection is whole again
+            self.update_meta(complete=True, finished_at=dt.datetime.now(dt.timezone.utc))
+            return load_folder(self.folder)
+        finally:
+            self._lock.close()
+
+    def _close_journals(self) -> OSError | None:
+        """Flush, fsync and close both journals; the first OSError (a full disk) is returned."""
+        failure = None
         with self._sync_lock:
             if self._sync_timer is not None:
                 self._sync_timer.cancel()
                 self._sync_timer = None
             for fh in (self._runs, self._stages):
-                fh.flush()
-                os.fsync(fh.fileno())
-                fh.close()
-        if not complete:
-            self.update_meta(interrupted_at=dt.datetime.now(dt.timezone.utc))
-            return load_folder(self.folder)
-        runs = runs_frame(_read_journal(self.folder / RUNS_JOURNAL))
-        stages = stages_frame(_read_journal(self.folder / STAGES_JOURNAL))
-        runs.to_parquet(self.folder / RUNS_PARQUET, index=False)
-        stages.to_parquet(self.folder / STAGES_PARQUET, index=False)
-        self.meta.pop("interrupted_at", None)  # an appended-to collection is whole again
-        self.update_meta(complete=True, finished_at=dt.datetime.now(dt.timezone.utc))
-        return load_folder(self.folder)
+                if fh.closed:
+                    continue
+                try:
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                except OSError as exc:
+                    failure = failure or exc
+                try:
+                    fh.close()
+                except OSError as exc:
+                    failure = failure or exc
+        return failure
+
+    @property
+    def closed(self) -> bool:
+        return self._runs.closed
 
     def __enter__(self) -> DatasetWriter:
         return self

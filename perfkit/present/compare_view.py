@@ -7,6 +7,7 @@ the report its markdown summary and verdict JSON. The notebook only displays.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from perfkit.present import charts
 from perfkit.present.export import json as json_export
 from perfkit.present.export._table import row_cells
 from perfkit.present.headline import headline_html
-from perfkit.present.markup import as_html, escape, meta_rows, table_html
+from perfkit.present.markup import as_html, display_label, escape, meta_rows, shorten, table_html
 from perfkit.present.pr_summary import pr_summary
 from perfkit.present.runner import find_data
 
@@ -130,7 +131,8 @@ class ComparisonReport:
         head = {"cleared": "Cleared", "regressed": "Regressed", "not-shown": "Not shown"}.get(
             r.overall, r.overall)
         return (
-            f"{head}: {r.candidate!r} against {r.baseline!r}, target {low:.0%}–{high:.0%} better — "
+            f"{head}: {shorten(r.candidate)!r} against {shorten(r.baseline)!r}, "
+            f"target {low:.0%}–{high:.0%} better — "
             + "; ".join(parts) + f"; {guard_text}."
         )
 
@@ -321,6 +323,29 @@ class ComparisonReport:
         return json_export.render(self.result)
 
 
+def _displayable(dataset: Any) -> Any:
+    """The dataset with variant names over :data:`~perfkit.present.markup.SHOWN_CHARS` characters
+    replaced by :func:`~perfkit.present.markup.display_label` (in runs, stages and meta): a report
+    repeats each name in every chart point and table row, and 100 kB names made a 23 MB page
+    that took three minutes. The dataset on disk keeps the names whole."""
+    runs = dataset.runs
+    if runs.empty or "variant" not in runs.columns:
+        return dataset
+    names = runs["variant"].dropna().unique()
+    mapping = {v: display_label(v) for v in names if display_label(v) != v}
+    if not mapping or not dataclasses.is_dataclass(dataset):
+        return dataset
+    changes: dict[str, Any] = {"runs": runs.assign(variant=runs["variant"].replace(mapping))}
+    stages = getattr(dataset, "stages", None)
+    if stages is not None and "variant" in stages.columns:
+        changes["stages"] = stages.assign(variant=stages["variant"].replace(mapping))
+    meta = getattr(dataset, "meta", None)
+    if isinstance(meta, dict) and isinstance(meta.get("variants"), dict):
+        changes["meta"] = {**meta, "variants": {display_label(k): v
+                                                for k, v in meta["variants"].items()}}
+    return dataclasses.replace(dataset, **changes)
+
+
 def default_metrics(*runs: Any) -> list[str]:
     """``wall_s``, plus ``manifest_writes`` when every runs table given has counts in it."""
 
@@ -354,10 +379,11 @@ def comparison(
     judges). ``guardrails=None`` uses compare's default (peak memory within 5 %).
     """
 
-    first = load(find_data(baseline_path))
-    second = load(find_data(candidate_path)) if candidate_path else None
-    base = pick_variant(first, baseline, "baseline")
-    cand = pick_variant(second if second is not None else first, candidate, "candidate")
+    first = _displayable(load(find_data(baseline_path)))
+    second = _displayable(load(find_data(candidate_path))) if candidate_path else None
+    base = pick_variant(first, baseline and display_label(baseline), "baseline")
+    cand = pick_variant(second if second is not None else first,
+                        candidate and display_label(candidate), "candidate")
     if metrics is None:
         metrics = default_metrics(first.runs, (second if second is not None else first).runs)
     result = compare(

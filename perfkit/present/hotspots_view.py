@@ -25,7 +25,7 @@ from perfkit.analysis.hotspots import (
 from perfkit.data.sources import load_source
 from perfkit.present import charts
 from perfkit.present.compare_view import SUMMARY_LIMIT
-from perfkit.present.markup import as_html, escape, md_escape, meta_rows, table_html
+from perfkit.present.markup import as_html, escape, md_escape, meta_rows, shorten, table_html
 from perfkit.present.reliability_view import from_tables
 from perfkit.present.runner import find_data
 
@@ -177,16 +177,16 @@ class HotspotsReport:
         """Top stages and growth for a pull-request comment (text and tables only)."""
 
         s = self.shares().head(15)
-        lines = ([f"## {md_escape(self.title)}", ""] if self.title else []) + [
-            md_escape(self.overview()), ""]
+        lines = ([f"## {md_escape(shorten(self.title, 300))}", ""] if self.title else []) + [
+            md_escape(shorten(self.overview(), 2000)), ""]
         if len(s):
-            rows = [[md_escape(r.title), r.runs, fmt.num(r.median_s), f"{r.share:.1%}",
+            rows = [[md_escape(shorten(r.title)), r.runs, fmt.num(r.median_s), f"{r.share:.1%}",
                      f"{r.share_p25:.1%}–{r.share_p75:.1%}"] for r in s.itertuples()]
             lines += tabulate(rows, headers=["stage", "runs", "median s", "share", "25–75 %"],
                               tablefmt="github", disable_numparse=True).splitlines() + [""]
         g = self.slopes()
         if len(g):
-            rows = [[md_escape(r.variant), r.metric, r.n, fmt.num(r.per_run), fmt.pct(r.growth),
+            rows = [[md_escape(shorten(r.variant)), md_escape(shorten(r.metric)), r.n, fmt.num(r.per_run), fmt.pct(r.growth),
                      fmt.ratio(r.r)] for r in g.itertuples()]
             lines += tabulate(rows, headers=["variant", "metric", "runs", "per run", "first → last",
                                              "r"],

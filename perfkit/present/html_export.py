@@ -69,8 +69,24 @@ def export_html(notebook: Any, output: str | os.PathLike, *, title: str | None =
         nb.metadata["title"] = title  # the template escapes it
     body, _ = exporter.from_notebook_node(nb, resources={"perfkit_vega_js": _vega_bundle()})
     output = Path(output)
-    output.write_text(body, encoding="utf-8")
+    write_text_atomic(output, body)
     return output
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file and a rename: a full disk leaves the old file or none, never a
+    truncated one (a half report.html would look like a whole one)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 class _References(HTMLParser):

@@ -32,9 +32,56 @@ def as_html(text: str) -> Any:
     return HTML(text)
 
 
-def md_escape(text: str) -> str:
-    """Markdown that shows ``text`` literally (a PR comment renders inline HTML and markup)."""
-    return re.sub(r"([\\`*_{}\[\]<>|#!~])", r"\\\1", str(text))
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>|#!~&$])")
+_LINE_START = re.compile(r"^(\s*(?:[-+=]|\d+))(?=[.)]?(?:\s|$))")  # "- x", "1. x", "==="
+_LINE_BREAKS = re.compile(r"[\r\n\t\f\v\u2028\u2029\x85]+")
+
+
+def md_escape(text: Any) -> str:
+    """Markdown that shows ``text`` literally, on one line (a PR comment renders inline HTML,
+    images, links and markup, and turns ``@name`` into a mention that notifies someone).
+
+    Every ASCII punctuation character markdown gives a meaning to is backslash-escaped (``<`` too:
+    an escaped ``<`` never opens an HTML tag such as ``<details>``); a line break becomes a space
+    (it would end a table row or a heading); ``@`` is followed by a zero-width space, which
+    GitHub does not link as a mention.
+    """
+    one_line = _LINE_BREAKS.sub(" ", "" if text is None else str(text))
+    out = _MD_SPECIAL.sub(r"\\\1", one_line).replace("@", "@\u200b")
+    return _LINE_START.sub(_escape_line_start, out, count=1)
+
+
+def _escape_line_start(match: re.Match) -> str:
+    text = match.group(1)
+    if text.strip().isdigit():  # "1." or "1)" opens an ordered list: escape what follows
+        follower = match.string[match.end():match.end() + 1]
+        return text + "\\" if follower and follower in ".)" else text
+    return text[:-1] + "\\" + text[-1]
+
+
+#: Longest data string shown whole in a table, heading or sentence; the rest is cut with a note.
+SHOWN_CHARS = 120
+
+
+def display_label(name: Any, limit: int = SHOWN_CHARS) -> str:
+    """A variant name fit for a report: itself up to ``limit`` characters, else its start, its
+    length and a hash of the whole (two long names that share a start stay apart)."""
+    import hashlib
+
+    text = "" if name is None else str(name)
+    if len(text) <= limit:
+        return text
+    digest = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{text[: limit - 40]}… ({len(text):,} characters, #{digest})"
+
+
+def shorten(text: Any, limit: int = SHOWN_CHARS) -> str:
+    """``text`` cut to about ``limit`` characters, saying how long it was (a 100 kB variant name
+    must not crowd the table out of a 64 KB pull-request comment)."""
+    text = "" if text is None else str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 1]}… ({len(text):,} characters)"
 
 
 def flatten(meta: Mapping[str, Any], prefix: str = "") -> dict[str, str]:

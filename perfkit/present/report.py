@@ -21,7 +21,7 @@ from typing import Any
 from perfkit.errors import UsageError
 from perfkit.present.compare_view import comparison
 from perfkit.present.hotspots_view import hotspots
-from perfkit.present.html_export import export_html
+from perfkit.present.html_export import export_html, write_text_atomic
 from perfkit.present.runner import check_parameters, execute, find_data, notebook_path
 
 
@@ -106,15 +106,15 @@ def report(
     summary_path = out_dir / "summary.md"
     if hotspots_report:
         built = hotspots(params["source"], title=params.get("title", ""))
-        summary_path.write_text(built.summary_markdown(), encoding="utf-8")
+        write_text_atomic(summary_path, built.summary_markdown())
     else:
         keys = {"baseline", "candidate", "metrics", "target", "guardrails", "confidence",
                 "statistic", "seed", "resamples", "title"}
         built = comparison(params["baseline_path"], params["candidate_path"] or None,
                            **{k: v for k, v in params.items() if k in keys})
         verdict_path = out_dir / "verdict.json"
-        verdict_path.write_text(built.verdict_json() + "\n", encoding="utf-8")
-        summary_path.write_text(built.summary_markdown(report_url=report_url), encoding="utf-8")
+        write_text_atomic(verdict_path, built.verdict_json() + "\n")
+        write_text_atomic(summary_path, built.summary_markdown(report_url=report_url))
         overall = built.result.overall
         exit_code = built.result.exit_code
         # the notebook's default names manifest_writes, which not every dataset carries: pass

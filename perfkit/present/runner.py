@@ -75,6 +75,39 @@ def check_parameters(notebook: str | os.PathLike, parameters: Mapping[str, Any])
             f"unknown parameter {', '.join(hints)} for {Path(notebook).name}; "
             f"it takes: {', '.join(sorted(known))}"
         )
+    for name, value in parameters.items():
+        _check_type(name, value, known[name])
+
+
+def _check_type(name: str, value: Any, default_text: str) -> None:
+    """A parameter's value must have the type of the notebook's default (``seed = 0``: a whole
+    number; ``title = ""``: a string); a default of None takes anything (checked later)."""
+    import ast
+    import math
+
+    try:
+        default = ast.literal_eval(default_text)
+    except (ValueError, SyntaxError, RecursionError):
+        return  # an expression (e.g. dict(...)): checked where it is used
+    if default is None:
+        return
+    expected = type(default)
+    if expected is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        kind = "a finite number"
+    elif expected is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        kind = "a whole number"
+    else:
+        ok = isinstance(value, expected)
+        kind = {str: "a string", bool: "true or false", list: "a list", dict: "a mapping",
+                tuple: "a list"}.get(expected, expected.__name__)
+        ok = ok or (expected is tuple and isinstance(value, list))
+    if not ok:
+        shown = repr(value)
+        shown = shown if len(shown) <= 40 else shown[:40] + "…"
+        raise UsageError(f"-p {name}: {shown} is not {kind} (the notebook's default is "
+                         f"{default_text}); NAME=VALUE gives a string, NAME:=JSON a number or list")
 
 
 @contextlib.contextmanager

@@ -346,7 +346,7 @@ def test_formats():
     text = "\n".join(text_export.lines(res))
     assert "NOT-SHOWN" in text and "wall_s" in text and "advice:" in text
     md = "\n".join(markdown_export.lines(res))
-    assert md.startswith("### perfkit") and "| wall_s" in md and "**not-shown**" in md
+    assert md.startswith("### perfkit") and "| wall\\_s" in md and "**not-shown**" in md
     assert len("\n".join(markdown_export.lines(res, limit=1500))) <= 1500
     doc = json.loads(res.to_json())
     assert doc["schema"] == "perfkit.compare/1" and doc["overall"] == "not-shown"

@@ -12,7 +12,8 @@ import pandas as pd
 from perfkit.data.orchestrator.manifest import STATUS_TO_CONTRACT, UNFINISHED_STATUSES
 from perfkit.data.orchestrator.tables import OrchestratorData, read_orchestrator
 from perfkit.data.schema import runs_frame, stages_frame
-from perfkit.data.store import save
+from perfkit.data.store import dataset_lock, is_dataset, load_folder, save, write_parquet_atomic
+from perfkit.errors import DatasetError
 
 
 def to_dataset_tables(data: OrchestratorData) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -87,9 +88,54 @@ def ingest(
             "problems": len(data.problems),
         },
     }
-    dataset = save(out, runs, stages, meta, append=append)
     folder = Path(out)
-    data.artifacts.to_parquet(folder / "artifacts.parquet", index=False)
-    data.problems.to_parquet(folder / "problems.parquet", index=False)
-    data.runs.to_parquet(folder / "orchestrator_runs.parquet", index=False)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatasetError(f"--out {folder}: cannot create folder ({exc.strerror})") from None
+    with dataset_lock(folder):  # one writer from the first read to the last table
+        if append and is_dataset(folder):
+            runs, stages = _only_new_runs(runs, stages, load_folder(folder).runs)
+        dataset = save(out, runs, stages, meta, append=append)
+        for name, table, key in (("artifacts.parquet", data.artifacts, ["path"]),
+                                 ("problems.parquet", data.problems, None),
+                                 ("orchestrator_runs.parquet", data.runs, ["manifest_path"])):
+            _write_table(folder / name, table, key, append=append)
     return data, dataset
+
+
+def _only_new_runs(runs: pd.DataFrame, stages: pd.DataFrame,
+                   previous: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``ingest --append``: drop runs already in the dataset (by run id) and number the rest
+    after it (``order`` and each variant's ``run`` continue), stages renumbered with their run."""
+    if previous.empty:
+        return runs, stages
+    seen = set(previous["run_id"].dropna()) if "run_id" in previous.columns else set()
+    new = runs[~runs["run_id"].isin(seen)].copy()
+    last_run = previous.groupby("variant")["run"].max().to_dict()
+    renumber = {}
+    for variant, group in new.groupby("variant", sort=False):
+        first = int(last_run.get(variant, 0))
+        for offset, old in enumerate(sorted(group["run"]), 1):
+            renumber[(variant, old)] = first + offset
+    new["run"] = [renumber[(v, r)] for v, r in zip(new["variant"], new["run"])]
+    new["order"] = range(int(previous["order"].max()) + 1,
+                         int(previous["order"].max()) + 1 + len(new))
+    kept = stages[~stages["run_id"].isin(seen)].copy() if "run_id" in stages.columns else stages
+    if len(kept):
+        kept["run"] = [renumber.get((v, r), r) for v, r in zip(kept["variant"], kept["run"])]
+    return runs_frame(new), stages_frame(kept)
+
+
+def _write_table(path: Path, table: pd.DataFrame, key: list[str] | None, *, append: bool) -> None:
+    """One of the ingest's extra tables; with ``append``, added to what the folder holds (rows
+    met again replace their old copy), never overwriting it."""
+    if append and path.exists():
+        try:
+            before = pd.read_parquet(path)
+        except (OSError, ValueError):
+            before = None  # unreadable: this ingest's table replaces it
+        if before is not None and len(before):
+            table = pd.concat([before, table], ignore_index=True)
+            table = table.drop_duplicates(subset=key, keep="last", ignore_index=True)
+    write_parquet_atomic(table, path)

@@ -163,7 +163,18 @@ PROBLEM_REASONS = (
     "broken-symlink",  # a symlink whose target does not exist
     "no-manifest",  # a run folder without manifest.json (a run that died before its first write)
     "unreadable",  # any other OS error (permissions, a folder where a file should be, ...)
+    "out-of-range",  # a number or a time perfkit cannot store (10**30, the year 2500)
+    "too-deep",  # JSON nested deeper than a manifest ever is
 )
+
+#: Integers a manifest field may hold (the int64 of the tables).
+_INT64 = (-(2**63), 2**63 - 1)
+
+#: Times perfkit can store (datetime64[ns]): 1678-01-01 to 2262-01-01, in epoch microseconds.
+_US_RANGE = (-9_214_646_400_000_000, 9_214_560_000_000_000)
+
+#: Lone UTF-16 surrogates (``"\ud800"``) decode to strings that cannot be written as UTF-8.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 class _BadManifest(Exception):
@@ -212,7 +223,22 @@ def _epoch_us(value: str | None, field: str) -> int | None:
         raise _BadManifest("bad-timestamp", f"{field} {value!r} is not an ISO 8601 time") from None
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=dt.timezone.utc)
-    return round(stamp.timestamp() * 1_000_000)
+    try:
+        us = round(stamp.timestamp() * 1_000_000)
+    except (OverflowError, ValueError):
+        us = None
+    if us is None or not _US_RANGE[0] <= us <= _US_RANGE[1]:
+        raise _BadManifest("out-of-range",
+                           f"{field} {value[:40]!r} is outside the years 1678-2261 perfkit stores")
+    return us
+
+
+def check_int64(value: int | None, field: str) -> int | None:
+    """``value`` if it fits the tables' int64, else :class:`_BadManifest` ``out-of-range``."""
+    if value is not None and not _INT64[0] <= value <= _INT64[1]:
+        digits = len(str(abs(value)))
+        raise _BadManifest("out-of-range", f"{field} is a {digits}-digit integer (over int64)")
+    return value
 
 
 def _decode_manifest(data: bytes) -> dict:
@@ -223,6 +249,8 @@ def _decode_manifest(data: bytes) -> dict:
         raise _BadManifest("not-utf8", f"byte {exc.start} is not UTF-8") from None
     try:
         obj = json.loads(text)
+    except RecursionError:
+        raise _BadManifest("too-deep", "JSON nested too deeply to read") from None
     except json.JSONDecodeError as exc:
         # A write cut short leaves a prefix of valid JSON: the parser runs off the end, inside a
         # string or inside the last literal/number (``tru``, ``12.``).
@@ -232,15 +260,26 @@ def _decode_manifest(data: bytes) -> dict:
                 "truncated", f"JSON ends early at byte {len(data)} (a crash mid-write?)"
             ) from None
         raise _BadManifest("invalid-json", f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except ValueError as exc:  # an integer of thousands of digits (int_max_str_digits)
+        raise _BadManifest("out-of-range", f"a number perfkit cannot read ({str(exc)[:80]})") from None
+    if _SURROGATE_ESCAPE.search(text):  # rare: then check precisely (a pair is a valid character)
+        try:
+            json.dumps(obj, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise _BadManifest("not-utf8", f"a string holds a lone surrogate "
+                               f"{exc.object[exc.start]!r} (not writable as UTF-8)") from None
+        except (RecursionError, ValueError):
+            raise _BadManifest("too-deep", "JSON nested too deeply to read") from None
     if not isinstance(obj, dict):
         raise _BadManifest("not-an-object", f"top level is a JSON {_type_name(obj)}, not an object")
     version = obj.get("version", None)
     if "version" not in obj:
         raise _BadManifest("missing-field", "missing field 'version'")
-    if version not in SUPPORTED_MANIFEST_VERSIONS or isinstance(version, bool):
+    if type(version) is not int or version not in SUPPORTED_MANIFEST_VERSIONS:
         known = ", ".join(str(v) for v in sorted(SUPPORTED_MANIFEST_VERSIONS))
         raise _BadManifest(
-            "unknown-version", f"manifest version {version!r}; this perfkit reads version {known}"
+            "unknown-version",
+            f"manifest version {repr(version)[:40]}; this perfkit reads version {known}"
         )
     _check_fields(obj, _RUN_SPEC, "")
     _check_fields(obj, _OPTIONAL_RUN_SPEC, "", required=False)
@@ -250,6 +289,8 @@ def _decode_manifest(data: bytes) -> dict:
                 "wrong-type", f"commands[{position}]: is {_type_name(command)}, expected object"
             )
         _check_fields(command, _COMMAND_SPEC, f"commands[{position}]: ")
+        check_int64(command["index"], f"commands[{position}].index")
+        check_int64(command["exit_code"], f"commands[{position}].exit_code")
     return obj
 
 

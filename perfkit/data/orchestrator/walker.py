@@ -25,6 +25,16 @@ def _entry_name(entry: os.DirEntry) -> str:
     return entry.name
 
 
+def _utf8(name: str) -> bool:
+    if name.isascii():
+        return True
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class _Walker:
     """Walks a workspace with os.scandir, collecting rows column-wise (fast to turn into frames).
 
@@ -65,6 +75,10 @@ class _Walker:
         return None
 
     def follow(self, rows: _Rows, entry: os.DirEntry, rel: str) -> bool:
+        if not _utf8(entry.name):  # a name the tables cannot hold (bytes that are not UTF-8)
+            rows.problems.append((rel.encode("utf-8", "backslashreplace").decode("utf-8"),
+                                  "not-utf8", "a file name that is not UTF-8"))
+            return False
         if not entry.is_symlink():
             return True
         verdict = self.link_verdict(entry.path)
@@ -99,7 +113,7 @@ class _Walker:
         # unsorted: the artifacts table is sorted once at the end
         for entry in self.listdir(rows, path, rel, sort=False):
             erel = f"{rel}/{entry.name}"
-            if entry.is_symlink() and not self.follow(rows, entry, erel):
+            if (entry.is_symlink() or not entry.name.isascii()) and not self.follow(rows, entry, erel):
                 continue
             try:
                 if entry.is_dir():  # from the folder listing's d_type: no system call
@@ -116,17 +130,25 @@ class _Walker:
 
     def walk(self) -> None:
         runs_dir = os.path.join(self.root, ".runs")
+        rows = self.rows
+        if os.path.islink(runs_dir):  # .runs itself a symlink: checked like any other
+            verdict = self.link_verdict(runs_dir)
+            if verdict is not None:
+                rows.problems.append((".runs", *verdict))
+                return
         if os.path.isdir(runs_dir):
             runs_rel = ".runs"
         else:  # ROOT may be the .runs folder itself
             runs_dir, runs_rel = self.root, ""
-        rows = self.rows
         for task in self.listdir(rows, runs_dir, runs_rel or "."):
             trel = f"{runs_rel}/{task.name}" if runs_rel else task.name
             if self.follow(rows, task, trel) and self.is_dir(task):
                 self.task(task.name, task.path, trel)
         out_dir = os.path.join(self.root, "out")
-        if self.list_artifacts and runs_rel and os.path.isdir(out_dir):
+        if os.path.islink(out_dir) and self.link_verdict(out_dir) is not None:
+            rows.problems.append(("out", *self.link_verdict(out_dir)))
+            out_dir = ""
+        if self.list_artifacts and runs_rel and out_dir and os.path.isdir(out_dir):
             for task in self.listdir(rows, out_dir, "out"):
                 trel = f"out/{task.name}"
                 if self.follow(rows, task, trel) and self.is_dir(task):
@@ -193,8 +215,9 @@ class _Walker:
     def read_manifest(self, path: str) -> dict:
         try:
             # O_NOFOLLOW: the common case (a plain file) costs one open; a symlink fails with
-            # ELOOP and is checked before it is followed.
-            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+            # ELOOP and is checked before it is followed. O_NONBLOCK: a FIFO named
+            # manifest.json would block open() until a writer comes; fstat then refuses it.
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
         except FileNotFoundError:
             raise _BadManifest("no-manifest", "run folder has no manifest.json") from None
         except OSError as exc:
@@ -204,13 +227,14 @@ class _Walker:
             if verdict is not None:
                 raise _BadManifest(*verdict) from None
             try:
-                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
             except OSError as exc2:
                 raise _BadManifest("unreadable", f"cannot open ({exc2.strerror})") from None
         try:
             st = os.fstat(fd)
             if not stat_mod.S_ISREG(st.st_mode):
-                raise _BadManifest("unreadable", "manifest.json is not a regular file")
+                kind = "a FIFO" if stat_mod.S_ISFIFO(st.st_mode) else "not a regular file"
+                raise _BadManifest("unreadable", f"manifest.json is {kind}; not read")
             if st.st_size > self.max_bytes:
                 raise _BadManifest(
                     "too-large", f"{st.st_size} bytes, over the cap of {self.max_bytes} bytes"

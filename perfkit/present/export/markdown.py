@@ -1,4 +1,9 @@
-"""Markdown fit for a pull-request comment: always under :data:`LIMIT` characters."""
+"""Markdown fit for a pull-request comment: always under :data:`LIMIT` characters.
+
+Every string from data (variant and metric names, reasons, advice, notes) goes through
+:func:`~perfkit.present.markup.md_escape`, shortened with :func:`~perfkit.present.markup.shorten`
+first: a hostile name renders as text, and a long one cannot push the table out of the comment.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from tabulate import tabulate
 
 from perfkit.analysis.verdict import Comparison
 from perfkit.present.export import _table
+from perfkit.present.markup import md_escape, shorten
 
 #: GitHub refuses comments over 65,536 characters.
 LIMIT = 64_000
@@ -13,21 +19,22 @@ LIMIT = 64_000
 
 def lines(result: Comparison, *, limit: int = LIMIT) -> list[str]:
     def md_table(roles):
-        rows = [[x.replace("|", "\\|") for x in row] for row in _table.rows(result, roles)]
+        rows = [[md_escape(shorten(x)) for x in row] for row in _table.rows(result, roles)]
         return tabulate(rows, headers=_table.headers(result), tablefmt="github",
                         disable_numparse=True).splitlines()
 
     head = [
-        f"### perfkit: `{result.candidate}` against `{result.baseline}`: **{result.overall}**",
+        f"### perfkit: {md_escape(shorten(result.candidate))} against "
+        f"{md_escape(shorten(result.baseline))}: **{md_escape(result.overall)}**",
         "",
-        _table.settings_line(result),
+        md_escape(_table.settings_line(result)),
         "",
     ]
     main = md_table(("target", "guardrail"))
     tail: list[str] = []
     for title, items in _table.sections(result):
         if items:
-            tail += ["", f"**{title.capitalize()}**", ""] + [f"- {x}" for x in items]
+            tail += ["", f"**{title.capitalize()}**", ""] + [f"- {md_escape(shorten(x, 600))}" for x in items]
     info = md_table(("info",)) if (result.table["role"] == "info").any() else []
     details = (["", "<details><summary>Other metrics (info)</summary>", ""] + info
                + ["", "</details>"]) if info else []
