@@ -46,6 +46,7 @@ from perfkit.analysis.stats import (
     runs_needed,
     wilson_interval,
 )
+from perfkit.analysis.floors import at_floor_reason, measurable_floor
 from perfkit.data.schema import metric_columns, timed_rows
 from perfkit.errors import EXIT_CODES, UsageError
 
@@ -455,6 +456,8 @@ def _metric_row(cfg: _Plan, metric: str, role: str, warns: list[Diagnostic]) -> 
     if role == "guardrail":
         rec["verdict"] = guardrail_verdict(ci.ci_low, ci.ci_high, margin)
         dist = abs(-ci.change - margin) if rec["verdict"] == "unresolved" else None
+        if _at_floor(cfg, rec, metric, margin, warns):
+            dist = None
     else:
         rec["verdict"] = target_verdict(ci.ci_low, ci.ci_high, cfg.low, cfg.high)
         dist = advice_distance(rec["verdict"], ci.change, cfg.low, cfg.high)
@@ -462,6 +465,19 @@ def _metric_row(cfg: _Plan, metric: str, role: str, warns: list[Diagnostic]) -> 
         need = runs_needed(vb.size, vc.size, ci.half_width, dist)
         rec["runs_needed"] = need if need is not None else pd.NA
     return rec
+
+
+def _at_floor(cfg: _Plan, rec: dict[str, Any], metric: str, margin: float,
+              warns: list[Diagnostic]) -> bool:
+    """A guardrail at the measurable floor (:mod:`perfkit.analysis.floors`): unresolved, with why."""
+    why = at_floor_reason(metric, rec["baseline"], rec["candidate"], margin,
+                          measurable_floor(metric, cfg.base_meta, cfg.cand_meta))
+    if why is None:
+        return False
+    rec.update(verdict="unresolved", note=why)
+    warns.append(Diagnostic("at-floor", None, metric, f"{metric}: {why}",
+                            "compare a metric perfkit can see, or measure with the exec helper (needs cc)"))
+    return True
 
 
 def _overall(t_rows: pd.DataFrame, g_rows: pd.DataFrame) -> str:
