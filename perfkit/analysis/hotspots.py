@@ -241,3 +241,50 @@ def stage_growth_slopes(stage_history: pd.DataFrame) -> pd.DataFrame:
                                      values="duration_s", aggfunc="mean")
     wide.columns = [f"stage {c}" for c in wide.columns]
     return growth_slopes(wide.reset_index(), list(wide.columns))
+
+
+def read_files(folder) -> pd.DataFrame | None:
+    """A dataset's per-file write table (``files.parquet`` of the traced pass), or None."""
+    from pathlib import Path
+
+    from perfkit.data.schema import FILES_PARQUET
+
+    path = Path(folder) / FILES_PARQUET if folder is not None else None
+    return pd.read_parquet(path) if path is not None and path.exists() else None
+
+
+def top_files(files: pd.DataFrame, n: int = 5) -> pd.DataFrame:
+    """The ``n`` file patterns written most per traced run, per variant.
+
+    Columns: variant, pattern, writes_per_run (logical writes: opens for writing + renames
+    onto), write_calls_per_run, bytes_per_run, bytes_per_write (per write call), renames_per_run,
+    fsyncs_per_run, paths_per_run (distinct paths folded into the pattern), process (the command
+    line that wrote most). Means over the variant's traced runs.
+    """
+    if files is None or files.empty:
+        return pd.DataFrame(columns=["variant", "pattern", "writes_per_run", "write_calls_per_run",
+                                     "bytes_per_run", "bytes_per_write", "renames_per_run",
+                                     "fsyncs_per_run", "paths_per_run", "process"])
+    out = []
+    for variant, rows in files.groupby("variant", sort=False):
+        runs = rows["run"].nunique()
+        by = rows.groupby("pattern")
+        table = pd.DataFrame({
+            "writes_per_run": by["writes"].sum() / runs,
+            "write_calls_per_run": by["write_calls"].sum() / runs,
+            "bytes_per_run": by["bytes"].sum() / runs,
+            "renames_per_run": by["renames_onto"].sum() / runs,
+            "fsyncs_per_run": by["fsyncs"].sum() / runs,
+            "paths_per_run": by["path"].nunique() / runs,
+        })
+        table["bytes_per_write"] = (by["bytes"].sum() / by["write_calls"].sum()).where(
+            by["write_calls"].sum() > 0)
+        table["process"] = rows.groupby(["pattern", "process"])["writes"].sum().reset_index() \
+            .sort_values("writes", ascending=False).drop_duplicates("pattern") \
+            .set_index("pattern")["process"]
+        table = table.sort_values(["writes_per_run", "bytes_per_run"], ascending=False).head(n)
+        out.append(table.reset_index().assign(variant=variant))
+    result = pd.concat(out, ignore_index=True)
+    return result[["variant", "pattern", "writes_per_run", "write_calls_per_run", "bytes_per_run",
+                   "bytes_per_write", "renames_per_run", "fsyncs_per_run", "paths_per_run",
+                   "process"]]

@@ -7,7 +7,9 @@ import sys
 
 from perfkit.cli._common import pairs
 from perfkit.collect.measure import CollectionInterrupted, measure
+from perfkit.analysis.hotspots import read_files
 from perfkit.collect.trace import format_traced
+from perfkit.present.hotspots_view import format_top_files
 from perfkit.data.schema import timed_rows
 from perfkit.errors import EXIT_INTERRUPTED, EXIT_NOT_SHOWN, EXIT_OK, UsageError
 from perfkit.present.summary import format_summary, measure_warnings, summarize
@@ -60,6 +62,8 @@ def _cmd_measure(args: argparse.Namespace) -> int:
     for line in format_summary(summarize(dataset.runs), rss_floor_kib=floor):
         print(line)
     for line in format_traced(dataset.runs):
+        print(line)
+    for line in format_top_files(read_files(dataset.path)):
         print(line)
     for line in measure_warnings(dataset.runs):
         print(line, file=sys.stderr)

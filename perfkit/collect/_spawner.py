@@ -3,12 +3,15 @@
 Why a separate process: a child started with ``posix_spawn`` (``vfork`` + ``exec``) records the
 *parent's* peak RSS as its own at ``exec`` (the kernel keeps the pre-exec image's high-water mark
 in the child's ``maxrss``), so a command spawned from perfkit itself — 130 MB with pandas loaded, far
-more in a busy Jupyter kernel — would report that as its peak memory. Spawned from this helper, a
-command's ``max_rss_kib`` has a floor of the helper's own RSS (about 11 MiB, reported with every
-run as ``spawner_rss_kib``) instead.
+more in a busy Jupyter kernel — would report that as its peak memory. This helper in turn starts
+each run through the tiny C exec helper (``_exec_helper.c``, class :class:`Helper`), whose fork
+execs the command from a ~0.5 MiB address space and reports the command's counters; without it
+(no ``cc``), a command's ``max_rss_kib`` has a floor of this helper's own RSS (about 11 MiB).
+The floor in use is reported with every run as ``spawner_rss_kib``.
 
 This file is run as a script (``python -I -S _spawner.py RFD WFD``) and must import nothing but the
-standard library, and as little of it as possible: every module loaded raises that floor.
+standard library, and as little of it as possible: every module loaded raises that floor. It is
+one module for that reason: run with ``-I`` it cannot import a sibling file.
 
 Protocol: one JSON object per line. The client writes a request
 ``{"path", "argv", "cwd", "timeout", "show_output", ["env"]}`` (``env`` only when it changed) and reads

@@ -258,6 +258,12 @@ class Spawner:
         #: why there is no ``cgroup_peak_kib`` (None when there is)
         self.cgroup_reason: str | None = hello.get("cgroup_reason")
 
+    def memory_meta(self) -> dict[str, Any]:
+        """What a dataset's meta records of how memory was measured (and why a column is null)."""
+        return {"exec_helper": self.helper.path is not None,
+                "exec_helper_reason": self.helper.reason,
+                "cgroup_peak_kib_reason": self.cgroup_reason}
+
     def _read(self) -> dict[str, Any]:
         while b"\n" not in self._buf:
             chunk = os.read(self._rfd, 65536)
