@@ -475,6 +475,8 @@ CGROUP_ROOT = "/sys/fs/cgroup"
 def make_cgroup():
     """A directory for this spawner's per-run memory cgroups: (path, None) or (None, reason)."""
     name = "perfkit-spawner-%d" % os.getpid()
+    if os.environ.get("PERFKIT_MEMORY_CGROUP") == "0":
+        return None, "disabled by PERFKIT_MEMORY_CGROUP=0"
     if os.path.exists(os.path.join(CGROUP_V1, "memory.max_usage_in_bytes")):
         base, probe = CGROUP_V1, "memory.max_usage_in_bytes"
     elif os.path.exists(os.path.join(CGROUP_ROOT, "cgroup.controllers")):
