@@ -69,6 +69,8 @@ def stage_shares(stages: pd.DataFrame, runs: pd.DataFrame | None = None) -> pd.D
 
     A stage's share in one run is its ``duration_s`` over the run's ``wall_s`` (when ``runs`` is
     given and has it), else over the sum of the run's stage durations. Warm-up runs are left out.
+    With the runs' wall times, the time outside every stage is a row of its own,
+    ``(outside stages)`` (see :func:`outside_stages`): in an orchestrator, where persistence happens.
 
     Returns one row per stage, largest median share first, with columns
         stage       stage id
@@ -98,6 +100,9 @@ def stage_shares(stages: pd.DataFrame, runs: pd.DataFrame | None = None) -> pd.D
         wall = r.assign(variant=r["variant"].astype(str)).set_index(key)["wall_s"].dropna()
         wall = wall[~wall.index.duplicated()]
         total = wall.reindex(total.index).fillna(total).where(lambda s: s > 0, total)
+        outside = outside_stages(st, wall)
+        if not outside.empty:
+            st = pd.concat([st, outside], ignore_index=True)
     st = st.join(total.rename("total_s"), on=key)
     st["share_run"] = st["duration_s"] / st["total_s"]
     if "title" not in st.columns:
@@ -122,6 +127,44 @@ def stage_shares(stages: pd.DataFrame, runs: pd.DataFrame | None = None) -> pd.D
     return out.sort_values(["share", "stage"], ascending=[False, True], kind="stable").reset_index(
         drop=True
     )[columns]
+
+
+OUTSIDE = "(outside stages)"
+
+
+def _union_s(starts: pd.Series, ends: pd.Series) -> float:
+    """Seconds covered by the union of the intervals [start, end) (overlaps counted once)."""
+    spans = sorted(zip(starts, ends))
+    total, cur_start, cur_end = 0.0, None, None
+    for a, b in spans:
+        if cur_end is None or a > cur_end:
+            if cur_end is not None:
+                total += (cur_end - cur_start).total_seconds()
+            cur_start, cur_end = a, b
+        elif b > cur_end:
+            cur_end = b
+    if cur_end is not None:
+        total += (cur_end - cur_start).total_seconds()
+    return total
+
+
+def outside_stages(stages: pd.DataFrame, wall: pd.Series) -> pd.DataFrame:
+    """Per run, the measured wall time outside every stage: ``wall_s`` minus the union of the
+    stages' spans (``started_at``..``completed_at``; nested and overlapping stages counted once;
+    without timestamps, the sum of durations). Rows shaped like ``stages`` (stage ``(outside
+    stages)``); runs without a wall time are left out."""
+    rows = []
+    has_times = {"started_at", "completed_at"} <= set(stages.columns)
+    for (variant, run), g in stages.groupby(["variant", "run"], sort=False):
+        w = wall.get((variant, run))
+        if w is None or pd.isna(w):
+            continue
+        timed = g.dropna(subset=["started_at", "completed_at"]) if has_times else g.iloc[0:0]
+        covered = (_union_s(timed["started_at"], timed["completed_at"]) if len(timed) == len(g)
+                   else float(g["duration_s"].sum()))
+        rows.append({"variant": variant, "run": run, "stage": OUTSIDE, "title": OUTSIDE,
+                     "duration_s": float(w) - covered})
+    return pd.DataFrame(rows)
 
 
 def io_metrics(runs: pd.DataFrame) -> list[str]:
