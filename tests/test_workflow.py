@@ -176,7 +176,7 @@ def test_the_measure_and_report_lines_run_for_real(tmp_path):
     assert main(report[1:]) in (0, 1, 3)  # a verdict, not an error
     runs = __import__("perfkit").load(tmp_path / "temp" / "perf" / "dataset").runs
     # the candidate pipeline on both sides: once per stage, once at the end
-    assert runs.loc[runs["traced"], "manifest_writes"].tolist() == [4 + 1] * 2
+    assert runs.loc[runs["traced"], "manifest_writes"].tolist() == [4 + 1] * 6  # 3 traced runs per variant (the default)
     out = tmp_path / "temp" / "perf" / "report"
     summary = (out / "summary.md").read_text(encoding="utf-8")
     assert summary.strip() and len(summary.encode()) < 65_536  # fits in a PR comment

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from perfkit import fmt
-from perfkit.data.schema import comparable_rows
+from perfkit.data.schema import comparable_mask, comparable_rows
 from perfkit.errors import UsageError
 
 #: Robust CV above which a variant's runs are called noisy (pyperf warns at a 10 % std dev too).
@@ -58,6 +58,9 @@ MAD_TO_SD = 1.4826
 MODIFIED_Z_K = 0.6745
 #: Consistency constant for the mean absolute deviation (sqrt(pi/2)), used when the MAD is zero.
 MEANAD_TO_SD = 1.253314
+#: Values whose whole range is within this share of their median have no outliers worth a word
+#: (peak RSS that moves by 1.6 % is not "interference from other programs").
+OUTLIER_MIN_RANGE = 0.05
 #: Below this many runs the first-run, drift and outlier checks say nothing (too little to judge).
 MIN_RUNS_FOR_SHAPE = 5
 
@@ -67,6 +70,7 @@ class Diagnostic:
     """One warning: what was seen (``message``) and what to try (``hint``).
 
     ``kind`` is one of ``too-few-runs``, ``high-spread``, ``first-run``, ``drift``, ``outliers``,
+    ``not-interleaved``,
     ``different-hosts``. ``variant`` and ``metric`` are ``None`` where they do not apply.
     """
 
@@ -96,15 +100,12 @@ def measured_rows(runs: pd.DataFrame, metric: str, *, ok_only: bool = True) -> p
 
 def measured_values(runs: pd.DataFrame, metric: str) -> tuple[np.ndarray, np.ndarray]:
     """``(values, order)`` of a metric's measured, non-null runs, sorted by execution order."""
-    rows = measured_rows(runs, metric)
-    values = pd.to_numeric(rows[metric], errors="coerce").astype("float64")
-    order = (
-        pd.to_numeric(rows["order"]).astype("float64")
-        if "order" in rows.columns
-        else pd.Series(np.arange(len(rows), dtype=float), index=rows.index)
-    )
-    mask = values.notna().to_numpy()
-    v, o = values.to_numpy()[mask], order.to_numpy()[mask]
+    mask = comparable_mask(runs, metric)
+    values = pd.to_numeric(runs[metric], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    order = (pd.to_numeric(runs["order"]).to_numpy(dtype="float64") if "order" in runs.columns
+             else np.arange(len(runs), dtype=float))
+    mask &= ~np.isnan(values)
+    v, o = values[mask], order[mask]
     idx = np.argsort(o, kind="stable")
     return v[idx], o[idx]
 
@@ -214,6 +215,9 @@ def _drift(variant: str, metric: str, v: np.ndarray, o: np.ndarray) -> list[Diag
 
 
 def _outliers(variant: str, metric: str, v: np.ndarray, *, skip_first: bool) -> list[Diagnostic]:
+    med = abs(float(np.median(v)))
+    if med > 0 and np.ptp(v) / med < OUTLIER_MIN_RANGE:
+        return []
     flagged = np.abs(modified_z(v)) > OUTLIER_Z
     if skip_first:
         flagged[0] = False  # already said by the first-run check
@@ -302,3 +306,33 @@ def compare_hosts(meta_a: Mapping[str, Any], meta_b: Mapping[str, Any]) -> Diagn
         "baseline and candidate were measured on different machines: " + "; ".join(diffs),
         "timings across machines are not comparable; measure both variants on one host",
     )
+
+
+def interleaving(baseline: pd.DataFrame, candidate: pd.DataFrame, *, same_dataset: bool
+                 ) -> Diagnostic | None:
+    """A ``not-interleaved`` warning when the two variants did not run in shared rounds.
+
+    ``perfkit measure`` runs variants round by round (the ``round`` column), so that a machine
+    that drifts — another job starts, a disk fills — slows both alike. Runs from two datasets, from
+    an import (no rounds), or one variant after the other share no rounds: drift then lands in
+    the change itself, and an interval that assumes independent runs is too narrow.
+    """
+    hint = ("measure both variants in one `perfkit measure` run (interleaved rounds), so that "
+            "machine drift hits both alike")
+    if not same_dataset:
+        return Diagnostic("not-interleaved", None, None,
+                          "baseline and candidate come from two collections: their runs were not "
+                          "interleaved, so drift between the collections is part of the change",
+                          hint)
+    rounds_b = set(baseline["round"].dropna()) if "round" in baseline.columns else set()
+    rounds_c = set(candidate["round"].dropna()) if "round" in candidate.columns else set()
+    if rounds_b and rounds_c and len(rounds_b & rounds_c) >= 0.5 * min(len(rounds_b), len(rounds_c)):
+        return None
+    if "order" in baseline.columns and "order" in candidate.columns and not rounds_b | rounds_c:
+        ob, oc = baseline["order"].dropna(), candidate["order"].dropna()
+        apart = len(ob) and len(oc) and (ob.max() < oc.min() or oc.max() < ob.min())
+        if not apart:
+            return None  # no rounds recorded (an import), but the runs alternate
+    return Diagnostic("not-interleaved", None, None,
+                      "the variants ran one after the other, not in shared rounds: drift of the "
+                      "machine during the collection is part of the change", hint)

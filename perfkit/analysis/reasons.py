@@ -11,8 +11,7 @@ import pandas as pd
 
 from perfkit import fmt
 from perfkit.analysis.floors import AT_FLOOR_NOTE
-
-SUCCESS_METRIC = "success_rate"
+from perfkit.analysis.vocabulary import SUCCESS_METRIC
 
 
 def advice_distance(verdict: str, est: float, low: float, high: float) -> float | None:
@@ -33,6 +32,8 @@ def target_reason(r, low: float, high: float, conf: str) -> str:
     ci = f"{conf} CI {fmt.pct(r.ci_low)} to {fmt.pct(r.ci_high)}" if r.method != "exact" else "exact"
     est = f"change {fmt.pct(r.change)} ({ci})"
     v = r.verdict
+    if v == "insufficient":
+        return f"{r.metric}: too few runs for a verdict ({r.note})"
     if v == "cleared-stretch":
         return f"{r.metric}: cleared the stretch target of {high:.0%}: {est}"
     if v == "cleared":
@@ -49,6 +50,8 @@ def target_reason(r, low: float, high: float, conf: str) -> str:
 
 
 def guardrail_reason(r, conf: str) -> str:
+    if r.verdict == "insufficient":
+        return f"{r.metric}: guardrail not checked, too few runs ({r.note})"
     if r.metric == SUCCESS_METRIC:
         if r.verdict == "held":
             return f"{SUCCESS_METRIC}: held, the candidate failed no more often ({r.note})"
@@ -75,7 +78,10 @@ def advice_lines(table: pd.DataFrame) -> list[str]:
     """Advice for every target and guardrail whose answer is not settled."""
     advice = []
     for r in table[table["role"] != "info"].itertuples():
-        if pd.notna(r.runs_needed):
+        if r.verdict == "insufficient":
+            advice.append(f"{r.metric}: collect at least 3 runs per variant (now {r.n_baseline} "
+                          f"and {r.n_candidate}); no verdict is given on fewer")
+        elif pd.notna(r.runs_needed):
             advice.append(
                 f"{r.metric}: about {int(r.runs_needed)} runs per variant would probably settle "
                 f"it (now {r.n_baseline} and {r.n_candidate}; scaled from the interval's width)"

@@ -125,8 +125,13 @@ def change_interval(
     n_resamples: int = 10_000,
     seed: int | np.random.Generator | None = 0,
     method: str = "BCa",
+    exact: bool = True,
 ) -> ChangeInterval:
-    """Bootstrap interval of ``1 − S(candidate)/S(baseline)``; see the module docstring."""
+    """Bootstrap interval of ``1 − S(candidate)/S(baseline)``; see the module docstring.
+
+    ``exact=False`` (a timing, not a count) never calls a change exact: samples that are constant
+    in both variants then get a zero-width interval with method ``percentile`` and a note.
+    """
     if statistic not in _STAT_FUNCS:
         raise UsageError(f"`statistic` must be one of {', '.join(STATISTICS)}, not {statistic!r}")
     if method not in METHODS:
@@ -143,10 +148,15 @@ def change_interval(
     common = dict(n_baseline=b.size, n_candidate=c.size, baseline=sb, candidate=sc,
                   p_value=p, confidence=confidence)
 
-    if np.ptp(b) == 0 and np.ptp(c) == 0:
+    if np.ptp(b) == 0 and np.ptp(c) == 0 and min(b.size, c.size) >= 2:
         ch = _exact_change(sb, sc)
-        return ChangeInterval(change=ch, ci_low=ch, ci_high=ch, method="exact",
-                              note="constant in both variants", **common)
+        if exact:  # a count that did not vary: no p-value, nothing to resample
+            common["p_value"] = math.nan
+            return ChangeInterval(change=ch, ci_low=ch, ci_high=ch, method="exact",
+                                  note="constant in both variants", **common)
+        return ChangeInterval(change=ch, ci_low=ch, ci_high=ch, method="percentile",
+                              note="identical values in every run: no spread to resample "
+                                   "(a coarse clock?)", **common)
     if min(b.size, c.size) < 2:
         return ChangeInterval(change=_exact_change(sb, sc), ci_low=math.nan, ci_high=math.nan,
                               method="undefined", note="a variant has a single run: no interval",

@@ -26,12 +26,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from perfkit import fmt
 from perfkit.analysis.diagnostics import (
     Diagnostic,
     compare_hosts,
     diagnose,
+    interleaving,
     measured_values,
 )
+from perfkit.analysis.multiplicity import judge_info
 from perfkit.analysis.reasons import (
     advice_distance,
     advice_lines,
@@ -42,37 +45,32 @@ from perfkit.analysis.stats import (
     STATISTICS,
     ChangeInterval,
     change_interval,
-    newcombe_interval,
     runs_needed,
-    wilson_interval,
 )
 from perfkit.analysis.floors import at_floor_reason, measurable_floor
-from perfkit.data.schema import metric_columns, timed_rows
+from perfkit.analysis.success import success_row, success_verdict  # noqa: F401 (re-exported)
+from perfkit.analysis.vocabulary import (  # re-exported: the verdict's words
+    GUARDRAIL_VERDICTS,  # noqa: F401
+    INFO_VERDICTS,  # noqa: F401
+    INSUFFICIENT,
+    MIN_DECISION_RUNS,
+    OVERALL,  # noqa: F401
+    SUCCESS_METRIC,  # noqa: F401
+    TARGET_VERDICTS,  # noqa: F401
+    UNDEFINED,
+)
+from perfkit.data.schema import is_count, metric_columns, timed_rows
 from perfkit.errors import EXIT_CODES, UsageError
 
 #: Version of the JSON document :meth:`Comparison.to_dict` returns.
 JSON_SCHEMA = "perfkit.compare/1"
 
-TARGET_VERDICTS = (
-    "cleared-stretch",
-    "cleared",
-    "improved-unresolved",
-    "improved-below-target",
-    "no-change",
-    "regressed",
-)
-GUARDRAIL_VERDICTS = ("held", "broken", "unresolved")
-#: Verdict of a row whose change cannot be computed (no runs, or a zero baseline that varies).
-UNDEFINED = "undefined"
-OVERALL = ("cleared", "not-shown", "regressed")
-
-SUCCESS_METRIC = "success_rate"
 #: Minimum runs per variant below which diagnose() warns.
 MIN_RUNS = 10
 
 TABLE_COLUMNS = [
     "metric", "role", "n_baseline", "n_candidate", "baseline", "candidate", "change",
-    "ci_low", "ci_high", "verdict", "method", "p_value", "margin", "runs_needed", "note",
+    "ci_low", "ci_high", "verdict", "method", "p_value", "p_holm", "margin", "runs_needed", "note",
 ]
 
 
@@ -113,25 +111,6 @@ def guardrail_verdict(low_ci: float, high_ci: float, margin: float) -> str:
     if inc_low > margin:
         return "broken"
     return "unresolved"
-
-
-def success_verdict(ci_high: float, fail_base: float, fail_cand: float) -> str:
-    """Success-rate guardrail on the interval of the *success* difference (candidate − baseline).
-
-    Broken when that interval lies entirely below 0 (the candidate fails more often, with
-    confidence); held when the candidate failed no more often than the baseline; else unresolved.
-    """
-    if math.isnan(fail_base) or math.isnan(fail_cand) or math.isnan(ci_high):
-        return UNDEFINED
-    if ci_high < 0:
-        return "broken"
-    if fail_cand <= fail_base:
-        return "held"
-    return "unresolved"
-
-
-# --------------------------------------------------------------------------------------------
-# the result
 
 
 def _json_value(v: Any) -> Any:
@@ -310,10 +289,12 @@ def compare(
 
     # table order: targets, guardrails, the success rate (always a guardrail), info rows
     rows = judged(cfg.targets, "target") + judged(list(cfg.margins), "guardrail")
-    rows.append(_success_row(cfg.b_rows, cfg.c_rows, confidence))
+    rows.append(success_row(cfg.b_rows, cfg.c_rows, confidence))
     rows += judged(cfg.info, "info")
 
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    table["p_holm"] = table["p_holm"].astype("float64")
+    judge_info(table, 1 - confidence)
     table["n_baseline"] = table["n_baseline"].astype("int64")
     table["n_candidate"] = table["n_candidate"].astype("int64")
     table["runs_needed"] = table["runs_needed"].astype("Int64")
@@ -449,10 +430,24 @@ def _metric_row(cfg: _Plan, metric: str, role: str, warns: list[Diagnostic]) -> 
         return rec
     ci: ChangeInterval = change_interval(vb, vc, statistic=cfg.statistic,
                                          confidence=cfg.confidence,
-                                         n_resamples=cfg.n_resamples, seed=cfg.seed)
+                                         n_resamples=cfg.n_resamples, seed=cfg.seed,
+                                         exact=is_count(metric))
     rec.update(baseline=ci.baseline, candidate=ci.candidate, change=ci.change,
                ci_low=ci.ci_low, ci_high=ci.ci_high, method=ci.method, p_value=ci.p_value,
                note=ci.note)
+    if role == "info":
+        rec["verdict"] = UNDEFINED  # set by _judge_info once every info row's p-value is known
+        return rec
+    if min(vb.size, vc.size) < MIN_DECISION_RUNS:
+        rec["verdict"] = INSUFFICIENT
+        rec["note"] = (f"{min(vb.size, vc.size)} run(s) in a variant: at least "
+                       f"{MIN_DECISION_RUNS} per variant are needed for a verdict")
+        rec["runs_needed"] = MIN_DECISION_RUNS
+        return rec
+    if role == "target" and ci.ci_high < 0 and len(cfg.targets) > 1:
+        _confirm_regression(cfg, rec, vb, vc)
+        if rec.get("verdict") == "no-change":
+            return rec
     if role == "guardrail":
         rec["verdict"] = guardrail_verdict(ci.ci_low, ci.ci_high, margin)
         dist = abs(-ci.change - margin) if rec["verdict"] == "unresolved" else None
@@ -480,6 +475,21 @@ def _at_floor(cfg: _Plan, rec: dict[str, Any], metric: str, margin: float,
     return True
 
 
+def _confirm_regression(cfg: _Plan, rec: dict[str, Any], vb: np.ndarray, vc: np.ndarray) -> None:
+    """With k targets, a target is called regressed only if its interval at the Bonferroni level
+    (1 − α/k) lies below 0 too, so that an A/A comparison of k targets ends ``regressed`` with
+    probability at most α/2 (the one-sided error of a two-sided interval), whatever k is."""
+    k = len(cfg.targets)
+    level = 1 - (1 - cfg.confidence) / k
+    wide = change_interval(vb, vc, statistic=cfg.statistic, confidence=level,
+                           n_resamples=cfg.n_resamples, seed=cfg.seed)
+    if wide.method == "exact" or wide.ci_high < 0:
+        return  # set by the caller as usual
+    rec["verdict"] = "no-change"
+    rec["note"] = (f"worse at {cfg.confidence:.0%}, but not at the {level:.1%} level that {k} "
+                   f"targets need (upper bound {fmt.pct(wide.ci_high)})")
+
+
 def _overall(t_rows: pd.DataFrame, g_rows: pd.DataFrame) -> str:
     """cleared: every target cleared and every guardrail held; regressed: a target regressed or
     a guardrail broke; otherwise not shown."""
@@ -499,45 +509,16 @@ def _data_warnings(cfg: _Plan, table: pd.DataFrame, min_runs: int) -> list[Diagn
     exact = set(table.loc[table["method"] == "exact", "metric"])
     judged = [m for m in (*cfg.targets, *cfg.margins)
               if m in table["metric"].values and m not in exact]
-    if cfg.cand_runs is cfg.base_runs:
+    same = cfg.cand_runs is cfg.base_runs
+    order = interleaving(timed_rows(cfg.b_rows), timed_rows(cfg.c_rows), same_dataset=same)
+    if same:
         both_rows = pd.concat([cfg.b_rows, cfg.c_rows])
-        return diagnose(both_rows, metric=judged, min_runs=min_runs,
-                        variants=[cfg.baseline, cfg.candidate])
-    warns = diagnose(cfg.b_rows, metric=judged, min_runs=min_runs, variants=[cfg.baseline]) + \
+        warns = diagnose(both_rows, metric=judged, min_runs=min_runs,
+                         variants=[cfg.baseline, cfg.candidate])
+        return warns + ([order] if order is not None else [])
+    warns = ([order] if order is not None else []) + diagnose(cfg.b_rows, metric=judged, min_runs=min_runs, variants=[cfg.baseline]) + \
         diagnose(cfg.c_rows, metric=judged, min_runs=min_runs, variants=[cfg.candidate])
     host = compare_hosts(cfg.base_meta, cfg.cand_meta)
     if host is not None:
         warns.append(host)
     return warns
-
-
-def _success_row(b_rows: pd.DataFrame, c_rows: pd.DataFrame, confidence: float) -> dict[str, Any]:
-    def counts(rows: pd.DataFrame) -> tuple[int, int, str]:
-        rows = timed_rows(rows)  # a traced run's outcome is under the tracer: not counted
-        status = rows["status"].astype("string").fillna("error") if "status" in rows.columns \
-            else pd.Series(["ok"] * len(rows))
-        n = len(status)
-        bad = status[status != "ok"].value_counts()
-        text = ", ".join(f"{int(k)} {s}" for s, k in bad.items()) or "0 failed"
-        return n, int(bad.sum()), text
-
-    nb, fb, tb = counts(b_rows)
-    nc, fc, tc = counts(c_rows)
-    sb = (nb - fb) / nb if nb else math.nan
-    sc = (nc - fc) / nc if nc else math.nan
-    # success difference = −(failure difference): Newcombe on failures, then negate
-    f_lo, f_hi = newcombe_interval(fb, nb, fc, nc, confidence)
-    lo, hi = -f_hi, -f_lo
-    from scipy import stats as sstats  # lazy: see perfkit.analysis.stats._scipy_stats
-
-    p = float(sstats.fisher_exact([[fb, nb - fb], [fc, nc - fc]]).pvalue) if nb and nc else math.nan
-    fr_b = fb / nb if nb else math.nan
-    fr_c = fc / nc if nc else math.nan
-    verdict = success_verdict(hi, fr_b, fr_c)
-    wb, wc = wilson_interval(fb, nb, confidence), wilson_interval(fc, nc, confidence)
-    note = (f"baseline {tb} of {nb} (failure rate CI {wb[0]:.0%}–{wb[1]:.0%}); "
-            f"candidate {tc} of {nc} (CI {wc[0]:.0%}–{wc[1]:.0%})")
-    return {"metric": SUCCESS_METRIC, "role": "guardrail", "n_baseline": nb, "n_candidate": nc,
-            "baseline": sb, "candidate": sc, "change": sc - sb, "ci_low": lo, "ci_high": hi,
-            "verdict": verdict, "method": "newcombe", "p_value": p, "margin": 0.0,
-            "runs_needed": pd.NA, "note": note}

@@ -122,5 +122,5 @@ def add_parser(sub) -> None:
                    "depth) in the traced pass, as column LABEL_writes (repeatable)")
     p.add_argument("--trace-runs", type=int, metavar="K",
                    help="after the timed runs, K runs per variant under strace -f for exact file "
-                   "operation counts (default 1 with --trace-writes, else 0)")
+                   "operation counts (default 3 with --trace-writes: the fewest runs a verdict takes; else 0)")
     p.set_defaults(func=_cmd_measure)

@@ -232,7 +232,7 @@ def measure(
         workspaces reads each variant's runs from its own workspace (variants it does not
         name get no orchestrator columns).
     ``trace_writes``, ``trace_runs``
-        after the timed runs, ``trace_runs`` (default 1 when ``trace_writes`` is given, else 0)
+        after the timed runs, ``trace_runs`` (default 3 when ``trace_writes`` is given — the fewest a verdict takes — else 0)
         extra runs per variant under strace, rows with ``traced=True`` and exact counts:
         ``<label>_writes`` for each ``label: glob`` of ``trace_writes`` (globs relative to
         ``cwd``), ``fs_opens_write``, ``fs_renames``, ``fs_fsyncs`` (see :mod:`perfkit.collect.trace`).
@@ -249,7 +249,7 @@ def measure(
         hooks.before_run.append(watcher.before_run)
         hooks.after_run.append(watcher)
     if trace_runs is None:
-        trace_runs = 1 if trace_writes else 0
+        trace_runs = 3 if trace_writes else 0
     if trace_runs or trace_writes:
         hooks.after_collection.append(TracedPass(trace_writes, trace_runs))
     writer = DatasetWriter(out, _meta(cfg, shell), append=append,
@@ -321,11 +321,14 @@ class _Loop:
         self.next_run = {name: writer.next_run(name) for name in self.by_name}
         self.order = writer.next_order
         self.floor: int | None = None  # the spawner's own RSS, the floor under max_rss_kib
+        self.round = 0  # the round of the run being made (every variant runs once a round)
 
     def run(self, plan: list[tuple[str, bool]], bar: Any, *, fail_fast: bool) -> str | None:
         """Run the plan; returns why it stopped early (``--fail-fast``), or None."""
-        for name, is_warmup in plan:
+        first_round, per_round = self.writer.next_round, len(self.by_name)
+        for position, (name, is_warmup) in enumerate(plan):
             bar.set_postfix_str(name, refresh=False)
+            self.round = first_round + position // per_round
             run_index, result = self.one(self.by_name[name], is_warmup)
             bar.update(1)
             if fail_fast and not result.ok:
@@ -364,6 +367,7 @@ class _Loop:
             "variant": variant.name,
             "run": run_index,
             "order": self.order,
+            "round": self.round,
             "warmup": is_warmup,
             "traced": False,
             **result.record(),

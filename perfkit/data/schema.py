@@ -7,6 +7,9 @@ runs — one row per process run
     variant            str       label of the command/configuration
     run                int       1-based index within the variant (warm-ups excluded; 0 for warm-ups)
     order              int       global execution order over all variants (drift analysis)
+    round              Int64     the round of an interleaved collection (every variant ran once in
+                                 it, in a seeded order); null where there were no rounds (imports,
+                                 traced runs)
     warmup             bool      warm-up run: kept, flagged, left out of comparisons
     traced             bool      made under a syscall tracer: counts exact, timings not comparable
     started_at         datetime  UTC
@@ -42,6 +45,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 SCHEMA_VERSION = 1
@@ -51,6 +55,7 @@ RUNS_COLUMNS: dict[str, str] = {
     "variant": "string",
     "run": "int64",
     "order": "int64",
+    "round": "Int64",
     "warmup": "bool",
     "traced": "bool",
     "started_at": "datetime64[ns, UTC]",
@@ -116,8 +121,27 @@ STAGES_COLUMNS: dict[str, str] = {
 STATUSES = ("ok", "failed", "timeout", "error")
 
 #: Columns that identify a run or describe it; everything numeric beyond these is a metric.
-ID_COLUMNS = ("variant", "run", "order", "warmup", "traced", "started_at", "status", "exit_code")
+ID_COLUMNS = ("variant", "run", "order", "round", "warmup", "traced", "started_at", "status",
+              "exit_code")
 
+
+
+#: Integer counters: a value the program's own behaviour decides (how many writes, bytes, faults),
+#: so that the same value in every run of both variants is an exact comparison. Timings and peak
+#: memory are measurements with noise: never compared exactly, however alike their runs.
+COUNT_COLUMNS = frozenset({
+    "io_rchar", "io_wchar", "io_syscr", "io_syscw", "io_read_bytes", "io_write_bytes",
+    "io_cancelled_write_bytes", "blk_in", "blk_out", "minflt", "majflt", "nvcsw", "nivcsw",
+    *TRACE_COLUMNS,
+})
+#: Suffixes of count columns that are named per collection (``manifest_writes``, the orchestrator
+#: watcher's ``orchestrator_runs``, ``orchestrator_manifest_bytes``…).
+COUNT_SUFFIXES = ("_writes", "_bytes", "_runs", "_problems", "_count")
+
+
+def is_count(metric: str) -> bool:
+    """True for an integer counter declared as a count (see :data:`COUNT_COLUMNS`)."""
+    return metric in COUNT_COLUMNS or metric.endswith(COUNT_SUFFIXES)
 
 
 def _flag(runs: pd.DataFrame, column: str) -> pd.Series:
@@ -137,6 +161,22 @@ def timed_rows(runs: pd.DataFrame) -> pd.DataFrame:
     return runs[~_flag(runs, "warmup") & ~_flag(runs, "traced")]
 
 
+def comparable_mask(runs: pd.DataFrame, metric: str | None = None, *,
+                    ok_only: bool = True) -> np.ndarray:
+    """The rule of :func:`comparable_rows` as a boolean array over ``runs`` (no copy made)."""
+    keep = ~_flag(runs, "warmup").to_numpy()
+    traced = _flag(runs, "traced").to_numpy()
+    use_traced = metric is not None and (
+        is_trace_metric(metric)
+        or (metric in runs.columns and traced.any()
+            and not runs[metric].notna().to_numpy()[keep & ~traced].any())
+    )
+    keep &= traced if use_traced else ~traced
+    if ok_only and "status" in runs.columns:
+        keep &= (runs["status"] == "ok").fillna(False).to_numpy(dtype=bool)
+    return keep
+
+
 def comparable_rows(runs: pd.DataFrame, metric: str | None = None, *,
                     ok_only: bool = True) -> pd.DataFrame:
     """The rows whose ``metric`` values a statistic, a chart or a verdict may use — the one rule.
@@ -146,17 +186,7 @@ def comparable_rows(runs: pd.DataFrame, metric: str | None = None, *,
     timed runs otherwise (a traced run's timings are perturbed by the tracer). With ``ok_only``
     (the default) only runs that ended ``ok``: a failed run's time measures the failure.
     """
-    keep = ~_flag(runs, "warmup")
-    traced = _flag(runs, "traced")
-    use_traced = metric is not None and (
-        is_trace_metric(metric)
-        or (metric in runs.columns and traced.any()
-            and not runs.loc[keep & ~traced, metric].notna().any())
-    )
-    keep &= traced if use_traced else ~traced
-    if ok_only and "status" in runs.columns:
-        keep &= (runs["status"] == "ok").fillna(False).astype(bool)
-    return runs[keep]
+    return runs[comparable_mask(runs, metric, ok_only=ok_only)]
 
 
 def _coerce(df: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataFrame:

@@ -242,6 +242,14 @@ class DatasetWriter:
             return 1
         return int(self.previous.runs["order"].max()) + 1
 
+    @property
+    def next_round(self) -> int:
+        """The first round of this collection: rounds go on across ``--append``."""
+        if self.previous is None or "round" not in self.previous.runs.columns:
+            return 1
+        rounds = self.previous.runs["round"].dropna()
+        return int(rounds.max()) + 1 if len(rounds) else 1
+
     def next_run(self, variant: str, *, traced: bool = False) -> int:
         if self.previous is None or self.previous.runs.empty:
             return 1

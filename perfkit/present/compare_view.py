@@ -30,10 +30,8 @@ SUMMARY_LIMIT = 60_000
 
 
 def _direction(verdict: str) -> str:
-    """An informational row's reading: which way the interval points, with no target implied."""
-    if verdict in ("cleared-stretch", "cleared", "improved-unresolved", "improved-below-target"):
-        return "better"  # the whole interval is above 0
-    return {"no-change": "no clear change", "regressed": "worse"}.get(verdict, "—")
+    """An informational row's reading: which way it went (Holm-adjusted), no target implied."""
+    return {"better": "better", "worse": "worse", "no-change": "no clear change"}.get(verdict, "—")
 
 
 @dataclass

@@ -27,8 +27,10 @@ def rows(result: Comparison, roles: Sequence[str]) -> list[list[str]]:
             b, c, ch = fmt.num(r.baseline), fmt.num(r.candidate), fmt.pct(r.change)
             ci = "exact" if r.method == "exact" else (
                 fmt.MISSING if math.isnan(r.ci_low) else f"{fmt.pct(r.ci_low)} to {fmt.pct(r.ci_high)}")
+        # an info row's p-value is Holm-adjusted over every info row (what its verdict used)
+        p = r.p_holm if r.role == "info" else r.p_value
         out.append([r.metric, r.role, f"{r.n_baseline}/{r.n_candidate}", b, c, ch, ci,
-                    r.verdict, r.method, fmt.p_value(r.p_value)])
+                    r.verdict, r.method, fmt.p_value(p)])
     return out
 
 
