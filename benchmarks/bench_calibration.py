@@ -6,8 +6,11 @@ how often the 95 % interval covers the true change, and the share called at leas
 Uses exactly what ``perfkit.compare`` uses (BCa, median, 95 %, target 10 %-20 %).
 
     python benchmarks/bench_calibration.py [--trials 1000] [--resamples 10000] [--jobs 2]
+        [--statistic median|mean|hl] [--grid default|issue]
 
-Prints a table and writes benchmarks/results/calibration.json.
+``--grid issue`` is the grid of issue 10 for lognormal noise (CV 10 %, n = 8, 12, 25, true change
+0, 5 %, 15 %). Prints a table and writes benchmarks/results/calibration.json (calibration-<grid>-
+<statistic>.json for any other grid or statistic).
 """
 
 from __future__ import annotations
@@ -27,11 +30,13 @@ from _results import write_results  # noqa: E402  (benchmarks/ is on sys.path wh
 from perfkit.analysis.calibration import Cell, simulate, summarise  # noqa: E402
 
 GRID = [Cell(n, cv, ch) for cv in (0.05, 0.15) for n in (10, 20, 30) for ch in (0.0, 0.15, 0.25)]
+ISSUE_GRID = [Cell(n, 0.10, ch) for n in (8, 12, 25) for ch in (0.0, 0.05, 0.15)]
+GRIDS = {"default": GRID, "issue": ISSUE_GRID}
 
 
 def _run(args):
-    cell, trials, resamples = args
-    return summarise(cell, simulate(cell, trials, n_resamples=resamples))
+    cell, trials, resamples, statistic = args
+    return summarise(cell, simulate(cell, trials, n_resamples=resamples, statistic=statistic))
 
 
 def binom_ci(p: float, n: int) -> list[float]:
@@ -45,17 +50,21 @@ def main(argv=None) -> dict:
     ap.add_argument("--trials", type=int, default=1000)
     ap.add_argument("--resamples", type=int, default=10_000)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--statistic", choices=("median", "mean", "hl"), default="median")
+    ap.add_argument("--grid", choices=tuple(GRIDS), default="default")
     a = ap.parse_args(argv)
     t0 = time.perf_counter()
     with ProcessPoolExecutor(a.jobs) as pool:
-        rows = list(pool.map(_run, [(c, a.trials, a.resamples) for c in GRID]))
+        rows = list(pool.map(_run, [(c, a.trials, a.resamples, a.statistic)
+                                    for c in GRIDS[a.grid]]))
     elapsed = time.perf_counter() - t0
     for r in rows:
         r["coverage_ci"] = binom_ci(r["coverage"], r["trials"])
         if r["true_change"] == 0:
             r["false_verdict_ci"] = binom_ci(r["not_no_change"], r["trials"])
 
-    print(f"calibration: {a.trials} trials per cell, {a.resamples} BCa resamples, "
+    print(f"calibration ({a.statistic}, grid {a.grid}): {a.trials} trials per cell, "
+          f"{a.resamples} BCa resamples (none for hl), "
           f"{elapsed:.0f} s on {a.jobs} processes")
     print(f"{'cv':>5} {'n':>3} {'true':>5} {'coverage':>9} {'A/A false':>9} {'>=cleared':>9} "
           f"{'regressed':>9} {'CI width':>8} {'fallback':>8}")
@@ -65,9 +74,11 @@ def main(argv=None) -> dict:
               f"{aa:>9} {r['cleared_or_better']:>9.1%} {r['regressed']:>9.1%} "
               f"{r['median_ci_width']:>8.3f} {r['fallbacks']:>8}")
     out = {"benchmark": "calibration", "trials_per_cell": a.trials, "n_resamples": a.resamples,
-           "statistic": "median", "method": "BCa", "confidence": 0.95, "target": [0.10, 0.20],
+           "statistic": a.statistic, "grid": a.grid,
+           "method": "Moses (exact rank)" if a.statistic == "hl" else "BCa", "confidence": 0.95, "target": [0.10, 0.20],
            "elapsed_s": elapsed, "cells": rows}
-    write_results("calibration.json", out)
+    plain = a.statistic == "median" and a.grid == "default"
+    write_results("calibration.json" if plain else f"calibration-{a.grid}-{a.statistic}.json", out)
     return out
 
 

@@ -34,6 +34,8 @@ def is_missing(x: Any) -> bool:
 def pct(x: Any, *, digits: int = 1) -> str:
     """A change or a share as a signed percentage: ``+15.0 %``, ``−3.2 %``, ``0.0 %``, ``+∞``.
 
+    A nonzero value too small for ``digits`` gets more (``−0.05 %``, not ``0.0 %``).
+
     A value that rounds to zero is ``0.0 %`` (never ``-0.0 %``); an unbounded interval end is
     ``+∞``/``−∞``. The minus is U+2212, as in the rest of perfkit's output.
     """
@@ -43,8 +45,15 @@ def pct(x: Any, *, digits: int = 1) -> str:
     if math.isinf(value):
         return "+∞" if value > 0 else "−∞"
     scaled = round(value * 100, digits)
+    # a change that is tiny but not zero (17,365 -> 17,373 is 0.046 %) gets the digits it needs,
+    # up to four, so that it never reads "0.0 %" next to a verdict that says it moved
+    more = digits
+    while scaled == 0 and value != 0 and more < 4:
+        more += 1
+        scaled = round(value * 100, more)
     if scaled == 0:
         return f"{0:.{digits}f} %"
+    digits = more
     sign = "+" if scaled > 0 else "−"
     return f"{sign}{abs(scaled):.{digits}f} %"
 

@@ -130,6 +130,15 @@ def test_the_comment_is_one_updated_comment():
     upload = _step("Upload the report")
     assert "perf/report" in upload["with"]["path"]
     assert upload["if"] == "always()"
+    # the comment links the artifact itself when upload-artifact gives its URL, else the run
+    assert step["env"]["ARTIFACT_URL"] == "${{ steps.upload.outputs.artifact-url }}"
+    assert upload["id"] == "upload" and "process.env.ARTIFACT_URL" in script
+
+
+def test_the_summary_links_the_run_that_holds_the_report():
+    url = _step("Compare and write the report")["env"]["PERFKIT_REPORT_URL"]
+    assert url == ("${{ github.server_url }}/${{ github.repository }}/actions/runs/"
+                   "${{ github.run_id }}")
 
 
 def _squash(text: str) -> str:
@@ -180,6 +189,7 @@ def test_the_measure_and_report_lines_run_for_real(tmp_path):
     out = tmp_path / "temp" / "perf" / "report"
     summary = (out / "summary.md").read_text(encoding="utf-8")
     assert summary.strip() and len(summary.encode()) < 65_536  # fits in a PR comment
+    assert "<details>" in summary  # one verdict line and a short table; the rest folded
     assert (out / "report.html").stat().st_size > 0
 
 

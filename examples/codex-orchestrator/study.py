@@ -40,7 +40,32 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent.parent))  # run from a checkout without installing perfkit
+ROOT = HERE.parent.parent
+sys.path.insert(0, str(ROOT))  # run from a checkout without installing perfkit
+
+
+def _in_project_env() -> None:
+    """Run under the project's .venv when this Python lacks perfkit's dependencies.
+
+    ``python3 examples/codex-orchestrator/study.py`` with a system Python would stop at
+    ``import pandas`` with a traceback: re-execute with ``.venv/bin/python`` when it exists, or
+    say in one line what to run.
+    """
+    try:
+        import pandas  # noqa: F401
+        import pyarrow  # noqa: F401
+    except ImportError as exc:
+        venv = ROOT / ".venv" / "bin" / "python"
+        if venv.exists() and Path(sys.executable).resolve() != venv.resolve() \
+                and not os.environ.get("PERFKIT_STUDY_REEXEC"):
+            os.environ["PERFKIT_STUDY_REEXEC"] = "1"  # never loop
+            os.execv(str(venv), [str(venv), str(Path(__file__).resolve()), *sys.argv[1:]])
+        sys.exit(f"study.py: this Python lacks {exc.name}; run `python3 dev.py setup` in {ROOT}, "
+                 f"then `{ROOT / '.venv/bin/python'} {' '.join(sys.argv)}`")
+
+
+if __name__ == "__main__":
+    _in_project_env()
 
 import pandas as pd  # noqa: E402
 

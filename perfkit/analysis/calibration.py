@@ -74,6 +74,6 @@ def summarise(cell: Cell, trials: pd.DataFrame) -> dict:
         "not_no_change": float((trials["verdict"] != "no-change").mean()),
         "cleared_or_better": float(trials["verdict"].isin(CLEARED).mean()),
         "regressed": float((trials["verdict"] == "regressed").mean()),
-        "fallbacks": int((trials["method"] != "bca").sum()),
+        "fallbacks": int((~trials["method"].isin(("bca", "moses"))).sum()),
         "median_ci_width": float((trials["ci_high"] - trials["ci_low"]).median()),
     }

@@ -138,7 +138,8 @@ def robust_cv(values: np.ndarray) -> float:
     return float(MAD_TO_SD * np.median(np.abs(x - med)) / abs(med))
 
 
-def _check_variant(variant: str, metric: str, v: np.ndarray, o: np.ndarray, min_runs: int):
+def _check_variant(variant: str, metric: str, v: np.ndarray, o: np.ndarray, min_runs: int,
+                   timeouts: int = 0):
     """Every check of one variant's values ``v`` (in execution order ``o``) of one metric."""
     out = _too_few(variant, metric, v.size, min_runs)
     if v.size < 2:
@@ -147,8 +148,8 @@ def _check_variant(variant: str, metric: str, v: np.ndarray, o: np.ndarray, min_
     if v.size < MIN_RUNS_FOR_SHAPE:
         return out
     first = _first_run(variant, metric, v)
-    return out + first + _drift(variant, metric, v, o) + _outliers(variant, metric, v,
-                                                                   skip_first=bool(first))
+    return out + first + _drift(variant, metric, v, o) + _outliers(
+        variant, metric, v, skip_first=bool(first), timeouts=timeouts)
 
 
 def _too_few(variant: str, metric: str, n: int, min_runs: int) -> list[Diagnostic]:
@@ -214,7 +215,8 @@ def _drift(variant: str, metric: str, v: np.ndarray, o: np.ndarray) -> list[Diag
                        "or more warm-up runs")]
 
 
-def _outliers(variant: str, metric: str, v: np.ndarray, *, skip_first: bool) -> list[Diagnostic]:
+def _outliers(variant: str, metric: str, v: np.ndarray, *, skip_first: bool,
+              timeouts: int = 0) -> list[Diagnostic]:
     med = abs(float(np.median(v)))
     if med > 0 and np.ptp(v) / med < OUTLIER_MIN_RANGE:
         return []
@@ -224,11 +226,37 @@ def _outliers(variant: str, metric: str, v: np.ndarray, *, skip_first: bool) -> 
     k = int(flagged.sum())
     if not k:
         return []
+    hint = "interference from other programs? look at those runs, or collect more runs"
+    if timeouts and bool(np.all(v[flagged] > np.median(v))):
+        # slow runs beside runs stopped at the timeout: the program's own slow tail
+        hint = (f"a slow tail of the program itself ({timeouts} more run"
+                f"{'s' if timeouts != 1 else ''} hit the timeout); `perfkit reliability` "
+                "shows which stage it is in")
     return [Diagnostic("outliers", variant, metric,
                        f"{variant}: {k} of {v.size} runs of {metric} "
                        f"{'is an outlier' if k == 1 else 'are outliers'} "
-                       f"(modified z-score above {OUTLIER_Z})",
-                       "interference from other programs? look at those runs, or collect more runs")]
+                       f"(modified z-score above {OUTLIER_Z})", hint)]
+
+
+def _timeout_count(runs: pd.DataFrame) -> tuple[int, int]:
+    """``(timed out, measured)`` among a variant's measured runs (warm-up and traced left out)."""
+    measured = np.ones(len(runs), dtype=bool)
+    for flag in ("warmup", "traced"):
+        if flag in runs.columns:
+            measured &= ~runs[flag].fillna(False).astype(bool).to_numpy()
+    timed_out = (runs["status"].astype(str) == "timeout").to_numpy() & measured
+    return int(timed_out.sum()), int(measured.sum())
+
+
+def _timeout_tail(variant: str, t: int, n: int) -> list[Diagnostic]:
+    """Measured runs stopped at ``--timeout``: a tail of the program, left out of comparisons."""
+    if not t:
+        return []
+    return [Diagnostic("timeout-tail", variant, None,
+                       f"{variant}: {t} of {n} runs hit the timeout — a slow tail of the "
+                       "program (their times are cut at the limit and left out of comparisons)",
+                       "`perfkit reliability` shows the stage each stopped in; raise --timeout "
+                       "to measure the tail")]
 
 
 def diagnose(
@@ -241,7 +269,8 @@ def diagnose(
     """Warnings with hints about each variant's measured runs of ``metric`` (one name or several).
 
     Ignores warm-up, failed/timed-out runs, and traced runs (untraced runs for trace counters).
-    Returns a list of :class:`Diagnostic`, ordered by metric, then variant, then check.
+    Returns a list of :class:`Diagnostic`, ordered by metric, then variant, then check; then one
+    ``timeout-tail`` per variant whose measured runs hit the timeout (a tail, not interference).
     """
     metrics = [metric] if isinstance(metric, str) else list(metric)
     for m in metrics:
@@ -252,11 +281,13 @@ def diagnose(
     if variants is None:
         variants = list(pd.unique(runs.sort_values("order")["variant"])) if len(runs) else []
     out: list[Diagnostic] = []
+    counts = {variant: (_timeout_count(runs[runs["variant"] == variant])
+                        if "status" in runs.columns else (0, 0)) for variant in variants}
     for m in metrics:
         for variant in variants:
             v, o = measured_values(runs[runs["variant"] == variant], m)
-            out.extend(_check_variant(str(variant), m, v, o, int(min_runs)))
-    return out
+            out.extend(_check_variant(str(variant), m, v, o, int(min_runs), counts[variant][0]))
+    return out + [d for variant in variants for d in _timeout_tail(str(variant), *counts[variant])]
 
 
 # meta keys that different writers may use for the same fact

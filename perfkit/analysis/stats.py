@@ -14,6 +14,10 @@ Its interval comes from :func:`scipy.stats.bootstrap` with the two samples resam
   and ``note`` says why;
 - S(baseline) = 0 with varying data: the ratio has no meaning, ``method="undefined"``.
 
+``statistic="hl"`` is the Hodges–Lehmann change on a log scale with its exact Moses interval (no
+resampling; :mod:`perfkit.analysis.hodges_lehmann`), ``method="moses"``; ``baseline`` and
+``candidate`` then report each variant's median.
+
 The success rate is compared with Wilson score intervals per variant and Newcombe's hybrid score
 interval for the difference of two proportions (Newcombe 1998, method 10), both closed form.
 """
@@ -29,7 +33,7 @@ import numpy as np
 
 from perfkit.errors import UsageError
 
-STATISTICS = ("median", "mean")
+STATISTICS = ("median", "mean", "hl")
 METHODS = ("BCa", "percentile")
 
 
@@ -132,7 +136,7 @@ def change_interval(
     ``exact=False`` (a timing, not a count) never calls a change exact: samples that are constant
     in both variants then get a zero-width interval with method ``percentile`` and a note.
     """
-    if statistic not in _STAT_FUNCS:
+    if statistic not in STATISTICS:
         raise UsageError(f"`statistic` must be one of {', '.join(STATISTICS)}, not {statistic!r}")
     if method not in METHODS:
         raise UsageError(f"`method` must be one of {', '.join(METHODS)}, not {method!r}")
@@ -142,7 +146,7 @@ def change_interval(
         raise UsageError(f"`n_resamples` must be at least 100, not {n_resamples!r}")
     b = _clean_sample(baseline, "baseline")
     c = _clean_sample(candidate, "candidate")
-    f = _STAT_FUNCS[statistic]
+    f = _STAT_FUNCS.get(statistic, _median)
     sb, sc = float(f(b)), float(f(c))
     p = rank_test(b, c)
     common = dict(n_baseline=b.size, n_candidate=c.size, baseline=sb, candidate=sc,
@@ -166,6 +170,9 @@ def change_interval(
                               method="undefined",
                               note=f"baseline {statistic} is 0: a relative change is undefined",
                               **common)
+
+    if statistic == "hl":
+        return _hl_interval(b, c, confidence, common)
 
     def ratio_change(x, y, axis=-1):
         sx, sy = f(x, axis=axis), f(y, axis=axis)
@@ -205,6 +212,22 @@ def change_interval(
                               method="undefined", note="no finite interval", **common)
     return ChangeInterval(change=_exact_change(sb, sc), ci_low=lo, ci_high=hi, method=used,
                           note=note, distribution=np.asarray(dist, dtype=float), **common)
+
+
+def _hl_interval(b: np.ndarray, c: np.ndarray, confidence: float,
+                 common: dict[str, Any]) -> ChangeInterval:
+    from perfkit.analysis.hodges_lehmann import hl_change
+
+    if b.min() <= 0 or c.min() <= 0:
+        return ChangeInterval(change=_exact_change(common["baseline"], common["candidate"]),
+                              ci_low=math.nan, ci_high=math.nan, method="undefined",
+                              note="a value ≤ 0: no log-scale (hl) change", **common)
+    ch, lo, hi = hl_change(b, c, confidence)
+    if math.isnan(lo):
+        return ChangeInterval(change=ch, ci_low=lo, ci_high=hi, method="undefined",
+                              note=f"too few runs for a {confidence:.0%} rank interval", **common)
+    return ChangeInterval(change=ch, ci_low=lo, ci_high=hi, method="moses",
+                          note="", **common)
 
 
 def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:

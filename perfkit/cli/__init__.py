@@ -15,12 +15,12 @@ import argparse
 import sys
 
 from perfkit._version import __version__
-from perfkit.cli import compare, demo, ingest, measure, report
+from perfkit.cli import compare, demo, ingest, measure, reliability, report
 from perfkit.cli._common import Parser
 from perfkit.errors import EXIT_INTERRUPTED, EXIT_USAGE, PerfkitError
 
 #: The subcommands, in the order of the data's way.
-COMMANDS = (measure, ingest, compare, report, demo)
+COMMANDS = (measure, ingest, compare, report, reliability, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,7 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    # hyperfine's `-n a 'cmd a' -n b 'cmd b'`: argparse takes the positional commands once, so the
+    # ones after a later option come back unrecognised; a command that accepts more takes them
+    if extra and getattr(args, "more_commands", False) and not any(e.startswith("-") for e in extra):
+        args.commands = [*args.commands, *extra]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return int(args.func(args) or 0)
     except PerfkitError as exc:

@@ -85,5 +85,31 @@ def add_comparison_options(p: argparse.ArgumentParser, *, defaults: bool) -> Non
     p.add_argument("--seed", type=int, default=default(0), help="bootstrap seed (default 0)")
     p.add_argument("--resamples", type=int, default=default(10_000),
                    help="bootstrap resamples (default 10000)")
-    p.add_argument("--statistic", choices=("median", "mean"), default=default("median"),
-                   help="statistic compared (default median)")
+    p.add_argument("--statistic", choices=("median", "mean", "hl"), default=default("median"),
+                   help="statistic compared: median, mean, or hl (Hodges–Lehmann shift of log time, exact Moses interval; default median)")
+
+
+#: ``--export-FORMAT PATH`` options and the format each writes (hyperfine's names).
+EXPORTS = {"export_csv": "csv", "export_markdown": "markdown", "export_json": "json"}
+
+
+def add_export_options(p: argparse.ArgumentParser, what: str) -> None:
+    """``--export-csv``, ``--export-markdown``, ``--export-json``: ``what`` also to a file."""
+    for dest, fmt in EXPORTS.items():
+        flag = "--" + dest.replace("_", "-")
+        p.add_argument(flag, dest=dest, metavar="PATH",
+                       help=f"also write {what} to PATH as {fmt} (its folder must exist)")
+
+
+def export_targets(args: argparse.Namespace) -> list[tuple[str, str, str]]:
+    """(format, path, option) of every ``--export-*`` given, checked before any work is done."""
+    from perfkit.present.export import check_path
+
+    out = []
+    for dest, fmt in EXPORTS.items():
+        path = getattr(args, dest, None)
+        if path:
+            option = "--" + dest.replace("_", "-")
+            check_path(path, option)
+            out.append((fmt, path, option))
+    return out

@@ -4,28 +4,71 @@ from __future__ import annotations
 
 import argparse
 
+from tabulate import tabulate
+
+from perfkit.analysis.multi import compare_many
 from perfkit.analysis.verdict import compare
-from perfkit.cli._common import add_comparison_options, parse_band, parse_guardrails
+from perfkit.cli._common import (
+    add_comparison_options,
+    add_export_options,
+    export_targets,
+    parse_band,
+    parse_guardrails,
+)
 from perfkit.data.sources import load, pick_variant
+from perfkit.errors import UsageError
 from perfkit.present import export
+from perfkit.present.export import _table
+
+
+def _compare_many(args: argparse.Namespace, data, options: dict, exports) -> int:
+    """More than two variants: every other one against the baseline (given, or ``baseline``, or
+    the first), in the order the dataset lists them, at a Bonferroni-adjusted confidence."""
+    order = list(data.meta.get("variants") or data.variants)
+    order += [v for v in data.variants if v not in order]
+    baseline = args.baseline or ("baseline" if "baseline" in order else order[0])
+    if baseline not in order:
+        raise UsageError(f"--baseline {baseline}: not a variant of {args.dataset} "
+                         f"({', '.join(order)})")
+    many = compare_many(data, baseline, [v for v in order if v != baseline],
+                        confidence=args.confidence, **options)
+    if args.format != "text" or exports:
+        raise UsageError("--format/--export-*: with more than two variants only the text table "
+                         "is written so far; pass --candidate NAME for one comparison")
+    print(f"perfkit compare: {len(many.comparisons)} candidates against {baseline!r}: "
+          f"{many.overall.upper()} (each at {many.adjusted:.2%} confidence: Bonferroni over "
+          f"{len(many.comparisons)} candidates for {many.confidence:.0%} overall)")
+    rows = []
+    for c in many.comparisons:
+        for cells in _table.rows(c, ("target", "guardrail")):
+            rows.append([c.candidate, *cells[:2], *cells[3:8]])
+    print(tabulate(rows, headers=["candidate", "metric", "role", f"baseline {args.statistic}",
+                                  f"candidate {args.statistic}", "change", "CI", "verdict"],
+                   tablefmt="simple", disable_numparse=True))
+    for c in many.comparisons:
+        print(f"{c.candidate}: {c.overall}")
+    return many.exit_code
 
 
 def _run_compare(args: argparse.Namespace) -> int:
 
+    exports = export_targets(args)  # a bad path fails before the bootstrap
     first = load(args.dataset)
     second = load(args.dataset2) if args.dataset2 else None
-    baseline = pick_variant(first, args.baseline, "baseline")
-    candidate = pick_variant(second if second is not None else first, args.candidate, "candidate")
     kwargs = {}
     if args.metric:
         kwargs["targets"] = args.metric
-    result = compare(
-        first, baseline, candidate, candidate_runs=second,
-        target=parse_band(args.target), guardrails=parse_guardrails(args.guardrail),
-        confidence=args.confidence, seed=args.seed, n_resamples=args.resamples,
-        statistic=args.statistic, **kwargs,
-    )
+    options = dict(target=parse_band(args.target), guardrails=parse_guardrails(args.guardrail),
+                   seed=args.seed, n_resamples=args.resamples, statistic=args.statistic, **kwargs)
+    if second is None and not args.candidate and len(first.variants) > 2:
+        return _compare_many(args, first, options, exports)
+    baseline = pick_variant(first, args.baseline, "baseline")
+    candidate = pick_variant(second if second is not None else first, args.candidate, "candidate")
+    result = compare(first, baseline, candidate, candidate_runs=second,
+                     confidence=args.confidence, **options)
     print(export.render(result, args.format))
+    for fmt, path, option in exports:
+        export.write(result, fmt, path, option)
     return result.exit_code
 
 
@@ -39,11 +82,14 @@ def add_parser(sub) -> None:
             "Exit code: 0 cleared, 1 not shown, 3 regressed or a guardrail broken, 2 usage error."
         ),
     )
-    p.add_argument("dataset", metavar="DATASET", help="dataset holding both variants, or the baseline's")
+    p.add_argument("dataset", metavar="DATASET",
+                   help="dataset holding both variants (or more: then every other variant is "
+                   "compared with --baseline), or the baseline's")
     p.add_argument("dataset2", metavar="DATASET2", nargs="?",
                    help="the candidate's dataset (then DATASET is the baseline's)")
     add_comparison_options(p, defaults=True)
     p.add_argument("--format", choices=tuple(export.FORMATS), default="text",
                    help="output: a text table (default), markdown for a pull request, the "
                    "verdict as JSON, or the table as CSV")
+    add_export_options(p, "the comparison (csv: the table; json: the verdict)")
     p.set_defaults(func=_run_compare)

@@ -5,25 +5,22 @@ from __future__ import annotations
 import argparse
 import sys
 
-from perfkit.cli._common import pairs
+from perfkit.cli._common import add_export_options, export_targets, pairs
+from perfkit.cli._variants import add_arguments, parameter_hook, variants_from_args
 from perfkit.collect.measure import CollectionInterrupted, measure
 from perfkit.analysis.hotspots import read_files
 from perfkit.collect.trace import format_traced
 from perfkit.present.hotspots_view import format_top_files
 from perfkit.data.schema import timed_rows
 from perfkit.errors import EXIT_INTERRUPTED, EXIT_NOT_SHOWN, EXIT_OK, UsageError
+from perfkit.present import export
 from perfkit.present.summary import format_summary, measure_warnings, summarize
 
 
 def _cmd_measure(args: argparse.Namespace) -> int:
 
-    if not args.variant:
-        raise UsageError("no variant given: pass at least one --variant NAME=COMMAND")
-    variants: dict[str, str] = {}
-    for name, command in pairs(args.variant, "--variant", "NAME=COMMAND"):
-        if name in variants:
-            raise UsageError(f"--variant {name}: the name is given twice")
-        variants[name] = command
+    variants, parameters = variants_from_args(args)
+    exports = export_targets(args)  # a bad path fails now, not after the runs
     env = dict(pairs(args.env, "--env", "KEY=VALUE"))
     trace_writes: dict[str, str] = {}
     for label, glob in pairs(args.trace_writes, "--trace-writes", "LABEL=GLOB"):
@@ -49,6 +46,7 @@ def _cmd_measure(args: argparse.Namespace) -> int:
             orchestrator_root=args.orchestrator_root,
             trace_writes=trace_writes or None,
             trace_runs=args.trace_runs,
+            after_run=[parameter_hook(parameters)] if any(parameters.values()) else (),
         )
     except CollectionInterrupted as exc:
         kept = exc.dataset
@@ -59,8 +57,11 @@ def _cmd_measure(args: argparse.Namespace) -> int:
         )
         return EXIT_INTERRUPTED
     floor = dataset.meta.get("spawner_rss_kib")
-    for line in format_summary(summarize(dataset.runs), rss_floor_kib=floor):
+    table = summarize(dataset.runs, variants=list(dataset.meta.get("variants") or variants))
+    for line in format_summary(table, rss_floor_kib=floor):
         print(line)
+    for fmt, path, option in exports:
+        export.write_table(table, fmt, path, option)
     for line in format_traced(dataset.runs):
         print(line)
     for line in format_top_files(read_files(dataset.path)):
@@ -89,12 +90,14 @@ def add_parser(sub) -> None:
         help="measure commands run by run into a dataset folder",
         description=(
             "Run each variant's command N times, interleaved round by round in a seeded order, "
-            "and record wall/CPU time, peak RSS and I/O of its whole process tree into DIR."
+            "and record wall/CPU time, peak RSS and I/O of its whole process tree into DIR. "
+            "As in hyperfine: perfkit measure --out DIR 'sleep 0.1' 'sleep 0.2' (variants cmd1, "
+            "cmd2; -n NAME before each to name them), -P NAME MIN MAX / -L NAME a,b,c for one "
+            "variant per value of {NAME}."
         ),
     )
     p.add_argument("--out", required=True, metavar="DIR", help="dataset folder (created if missing)")
-    p.add_argument("--variant", action="append", default=[], metavar="NAME=COMMAND",
-                   help="a labelled command (repeat for each variant)")
+    add_arguments(p)
     p.add_argument("--runs", type=int, default=10, metavar="N", help="timed runs per variant (10)")
     p.add_argument("--warmup", type=int, default=0, metavar="W",
                    help="warm-up runs per variant: recorded, flagged, left out of summaries (0)")
@@ -123,4 +126,5 @@ def add_parser(sub) -> None:
     p.add_argument("--trace-runs", type=int, metavar="K",
                    help="after the timed runs, K runs per variant under strace -f for exact file "
                    "operation counts (default 3 with --trace-writes: the fewest runs a verdict takes; else 0)")
-    p.set_defaults(func=_cmd_measure)
+    add_export_options(p, "the summary table (one row per variant)")
+    p.set_defaults(func=_cmd_measure, more_commands=True)

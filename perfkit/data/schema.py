@@ -26,7 +26,7 @@ runs — one row per process run
 
 files — files.parquet, from the traced pass: one row per traced run, path written and process
     variant, run         the traced run (``traced`` rows of runs, numbered 1..K per variant)
-    pattern    str       ``path`` with its run-to-run variable segments folded to ``*``
+    pattern    str       ``path`` with its run-to-run variable segments folded to ``<run>``, ``<ts>``, ``<tmp>``
                          (perfkit.data.paths.fold_path): group by it to compare runs
     path       str       the path written, relative to the run's folder when inside it
     process    str       argv (space-joined) of the process that wrote it ("?" if never exec'd

@@ -45,6 +45,20 @@ FONT = "Liberation Sans, Arial, sans-serif"
 
 #: Width of the charts in pixels: fixed, because the static SVG cannot adapt to its container.
 WIDTH = 520
+#: Width of the comparison report's charts: most of a 1400 px page, not a third of it.
+WIDE = 820
+#: Colour of what belongs to no variant (the bootstrap distribution of the change).
+NEUTRAL_COLOR = "#9d9d9d"
+#: Units by a metric's name ending (perfkit's columns carry their unit in their name).
+_UNITS = (("_s", "s"), ("_kib", "KiB"), ("_bytes", "bytes"), ("_rate", "share"))
+
+
+def axis_title(metric: str) -> str:
+    """``wall_s`` → ``wall_s (s)``; a metric with no unit in its name is a count."""
+    for ending, unit in _UNITS:
+        if metric.endswith(ending):
+            return f"{metric} ({unit})"
+    return f"{metric} (count)"
 #: An axis of counts (execution order, runs before): whole numbers only, never "45.5".
 _COUNT_AXIS = alt.Axis(format="d", tickMinStep=1)
 
@@ -126,8 +140,12 @@ def _renderer(spec: dict[str, Any], **_: Any) -> dict[str, str]:
     }
 
 
-def use_offline_renderer() -> None:
+def use_offline_renderer(interactive: bool = False) -> None:
     """Show altair charts offline and deterministically (see the module docstring).
+
+    ``interactive=True`` (for a live JupyterLab kernel, never for nbval or a report) also puts
+    the vega bundle into the notebook once, so each chart's static SVG is replaced by vega's own
+    drawing, with tooltips — still with no network. The default keeps outputs small and stable.
 
     Also lifts altair's 5000-row limit: perfkit's chart data are small by construction (the
     bootstrap distribution is binned before it is charted), and a long history must not fail.
@@ -135,6 +153,12 @@ def use_offline_renderer() -> None:
     alt.renderers.register(RENDERER, _renderer)
     alt.renderers.enable(RENDERER)
     alt.data_transformers.disable_max_rows()
+    if interactive:
+        from IPython.display import HTML, display
+
+        from perfkit.present.html_export import _vega_bundle
+
+        display(HTML(f"<script>{_vega_bundle()}</script>"))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -212,7 +236,8 @@ def distributions(
         alt.Chart(data)
         .mark_circle(size=45, opacity=0.7)
         .encode(
-            x=alt.X("value:Q", title=metric, scale=alt.Scale(zero=False)),
+            # padded, so that both variants' values sit inside the axis, not on its edge
+            x=alt.X("value:Q", title=axis_title(metric), scale=alt.Scale(zero=False, padding=16)),
             y=y,
             yOffset=alt.YOffset("jitter:Q", scale=alt.Scale(domain=[-0.5, 0.5])),
             color=color,
@@ -230,7 +255,7 @@ def distributions(
         )
     )
     return alt.layer(points, ticks).properties(
-        width=WIDTH, height=60 * max(len(order), 1), title=title or f"{metric}: every run, and the median"
+        width=WIDE, height=60 * max(len(order), 1), title=title or f"{metric}: every run, and the median"
     )
 
 
@@ -286,7 +311,7 @@ def bootstrap_change(
         )
     layers.append(
         alt.Chart(hist)
-        .mark_rect(color=CANDIDATE_COLOR, opacity=0.75)
+        .mark_rect(color=NEUTRAL_COLOR, opacity=0.75)
         .encode(x=x, x2="end:Q", y=alt.Y("count:Q", title="resamples"), y2=alt.datum(0))
     )
     level = f"{confidence:.0%} " if confidence else ""
@@ -315,7 +340,7 @@ def bootstrap_change(
         )
     )
     return alt.layer(*layers).properties(
-        width=WIDTH,
+        width=WIDE,
         height=180,
         title=title or f"{metric}: bootstrap distribution of the change, {level}interval and target",
     )
@@ -336,7 +361,7 @@ def execution_order(
     data = _plain(data[cols + [metric]]).rename(columns={metric: "value"})
     base = alt.Chart(data).encode(
         x=alt.X("order:Q", title="execution order", axis=_COUNT_AXIS),
-        y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=False)),
+        y=alt.Y("value:Q", title=axis_title(metric), scale=alt.Scale(zero=False, padding=8)),
         color=alt.Color("variant:N", scale=_variant_scale(order), sort=order),
     )
     lines = base.mark_line(opacity=0.5)
@@ -345,7 +370,7 @@ def execution_order(
         + [alt.Tooltip("value:Q", title=metric, format=".4g")]
     )
     return alt.layer(lines, points).properties(
-        width=WIDTH, height=200, title=title or f"{metric} in execution order (drift shows as a trend)"
+        width=WIDE, height=200, title=title or f"{metric} in execution order (drift shows as a trend)"
     )
 
 

@@ -21,8 +21,11 @@ from perfkit.analysis.stats import bootstrap_distribution
 from perfkit.analysis.verdict import DEFAULT_GUARDRAILS, compare
 from perfkit.data.sources import load, pick_variant
 from perfkit.present import charts
-from perfkit.present.export import markdown as markdown_export
-from perfkit.present.markup import as_html, escape, md_escape, meta_rows, table_html
+from perfkit.present.export import json as json_export
+from perfkit.present.export._table import row_cells
+from perfkit.present.headline import headline_html
+from perfkit.present.markup import as_html, escape, meta_rows, table_html
+from perfkit.present.pr_summary import pr_summary
 from perfkit.present.runner import find_data
 
 #: GitHub refuses pull-request comments over 65,536 characters; stay clearly below.
@@ -103,12 +106,10 @@ class ComparisonReport:
 
     # -- the answer ---------------------------------------------------------------------------
     def title_html(self) -> Any:
-        """The report's title and what was compared (escaped: labels and paths come from data)."""
+        """The report's title (escaped: labels come from data); where the data came from is in
+        :meth:`metadata`, at the end."""
         title = self.title or f"{self.candidate} against {self.baseline}"
-        where = (self.sources[0] if self.candidate_data is None
-                 else f"{self.sources[0]} → {self.sources[1]}")
-        return as_html(f"<h2>{escape(title)}</h2><p>baseline {escape(repr(self.baseline))}, "
-                     f"candidate {escape(repr(self.candidate))}; data: {escape(where)}</p>")
+        return as_html(f"<h2>{escape(title)}</h2>")
 
     def answer(self) -> str:
         """The overall answer in one sentence (plain text)."""
@@ -134,9 +135,10 @@ class ComparisonReport:
         )
 
     def answer_html(self) -> Any:
-        """:meth:`answer` as an HTML block (escaped: variant and metric names come from data)."""
-        return as_html(f'<p class="perfkit-answer {escape(self.result.overall)}">'
-                     f"{escape(self.answer())}</p>")
+        """The first screen: a badge with the overall answer, then one line per target and
+        guardrail with its change, its interval drawn against the band or margin, and its verdict
+        (see :mod:`perfkit.present.headline`; escaped: names come from data)."""
+        return as_html(headline_html(self.result))
 
     def _display(self, roles: tuple[str, ...]) -> Any:
 
@@ -150,6 +152,7 @@ class ComparisonReport:
             return [f"{v:.0%}" if r and v == v else fmt.num(v) for v, r in zip(t[col], rate)]
 
         info = roles == ("info",)
+        cells = [row_cells(r) for r in t.itertuples()]
         return pd.DataFrame(
             {
                 "metric": t["metric"].astype(str),
@@ -157,10 +160,10 @@ class ComparisonReport:
                 "runs (b/c)": [f"{a}/{b}" for a, b in zip(t["n_baseline"], t["n_candidate"])],
                 f"baseline {stat}": level("baseline"),
                 f"candidate {stat}": level("candidate"),
-                "change": t["change"].map(fmt.pct),
+                # a guardrail shows its increase (candidate/baseline − 1), as its reason does
+                "change": [c[0] for c in cells],
                 # an exact comparison (constant counts) has no interval to show
-                f"{conf} interval": ["exact" if m == "exact" else f"{fmt.pct(a)} to {fmt.pct(b)}"
-                                     for a, b, m in zip(t["ci_low"], t["ci_high"], t["method"])],
+                f"{conf} interval": [c[1] for c in cells],
                 # informational rows have no target: say which way they went, not "cleared"
                 ("direction" if info else "verdict"): (t["verdict"].map(_direction) if info
                                                        else t["verdict"].astype(str)),
@@ -170,17 +173,19 @@ class ComparisonReport:
         ).reset_index(drop=True)
 
     def verdict_table(self) -> Any:
-        """Targets and guardrails, formatted for reading (an HTML table, escaped)."""
-        return as_html(table_html(self._display(("target", "guardrail"))))
+        """Targets and guardrails (with their margins), formatted for reading (HTML, escaped)."""
+        t = self.result.table
+        shown = self._display(("target", "guardrail"))
+        margins = t.loc[t["role"].isin(("target", "guardrail")), "margin"].tolist()
+        shown.insert(2, "margin", [(fmt.MISSING if m != m else f"{m:.0%}") for m in margins])
+        return as_html(table_html(shown))
 
     def guardrails_table(self) -> Any:
         """Guardrails with their margins (an HTML table, escaped)."""
         t = self.result.table
         g = self._display(("guardrail",))
         margins = t.loc[t["role"] == "guardrail", "margin"].tolist()
-        g.insert(2, "margin", [("—" if m != m else f"{m:.0%}") for m in margins])
-        g["increase"] = [fmt.pct(-c) if c == c else "—"
-                         for c in t.loc[t["role"] == "guardrail", "change"]]
+        g.insert(2, "margin", [(fmt.MISSING if m != m else f"{m:.0%}") for m in margins])
         return as_html(table_html(g))
 
     def info_table(self) -> Any:
@@ -200,18 +205,34 @@ class ComparisonReport:
         return as_html("\n".join(blocks))
 
     def metadata(self) -> Any:
-        """Both sides' metadata records side by side (a DataFrame; pandas escapes its HTML)."""
+        """How the data were made: a short table (commands, host, settings), and every field of
+        both sides' records folded in a ``<details>`` (escaped)."""
 
         first = meta_rows(self.baseline_data.meta)
+        second = first if self.candidate_data is None else meta_rows(self.candidate_data.meta)
+        short = [(f"{self.baseline} command", first.get(f"variants.{self.baseline}.command", "")),
+                 (f"{self.candidate} command",
+                  second.get(f"variants.{self.candidate}.command", ""))]
+        for key, label in (("host", "host"), ("cpu_model", "CPU"), ("cpu_count", "CPUs"),
+                           ("kernel", "kernel"), ("measure.runs", "runs per variant"),
+                           ("measure.warmup", "warm-up runs"), ("started_at", "started"),
+                           ("perfkit_version", "perfkit")):
+            a, b = first.get(key, ""), second.get(key, "")
+            if a or b:
+                short.append((label, a if a == b or not b else f"{a} / {b}"))
+        where = (self.sources[0] if self.candidate_data is None
+                 else f"{self.sources[0]} → {self.sources[1]}")
+        brief = pd.DataFrame([("data", where), *short], columns=["", "value"])
         if self.candidate_data is None:
             df = pd.DataFrame({"field": list(first), "value": list(first.values())})
         else:
-            second = meta_rows(self.candidate_data.meta)
             keys = list(dict.fromkeys([*first, *second]))
             df = pd.DataFrame({"field": keys,
                                f"baseline ({self.sources[0]})": [first.get(k, "") for k in keys],
                                f"candidate ({self.sources[1]})": [second.get(k, "") for k in keys]})
-        return as_html(table_html(df, classes="perfkit-meta"))
+        return as_html(table_html(brief, classes="perfkit-meta")
+                       + f"<details><summary>every metadata field ({len(df)})</summary>"
+                       + table_html(df, classes="perfkit-meta") + "</details>")
 
     # -- statistics for the charts ----------------------------------------------------------
     def _values(self, metric: str) -> tuple[Any, Any]:
@@ -272,6 +293,14 @@ class ComparisonReport:
             ci_high=float(row["ci_high"]), target=tuple(s.get("target", (0.1, 0.2))),
             metric=metric, confidence=s.get("confidence"))
 
+    def target_charts(self, metric: str) -> list[Any]:
+        """The charts of one target: every run, and the bootstrap distribution of the change —
+        unless the change is exact (constant counts) or undefined: then there is none to draw."""
+        shown = [self.distribution_chart(metric)]
+        if self.result.row(metric)["method"] not in ("exact", "undefined"):
+            shown.append(self.bootstrap_chart(metric))
+        return shown
+
     def order_chart(self, metric: str) -> Any:
         return charts.execution_order(self.runs, metric, variants=list(self._labels()))
 
@@ -281,19 +310,15 @@ class ComparisonReport:
                                        title="change of each stage's duration, with its interval")
 
     # -- files ----------------------------------------------------------------------------------
-    def summary_markdown(self, limit: int = SUMMARY_LIMIT) -> str:
-        """The verdict and table for a pull-request comment: text and tables only, < ``limit``."""
-        head = [f"## {md_escape(self.title)}", ""] if self.title else []
-        head += [md_escape(self.answer()), ""]
-        budget = limit - len("\n".join(head)) - 1
-        body = "\n".join(markdown_export.lines(self.result, limit=budget))
-        text = "\n".join(head) + body + "\n"
-        return text if len(text.encode("utf-8")) <= limit else text.encode("utf-8")[: limit - 20].decode(
-            "utf-8", "ignore") + "\n_(truncated)_\n"
+    def summary_markdown(self, limit: int = SUMMARY_LIMIT, *, report_url: str | None = None) -> str:
+        """The pull-request comment (:func:`perfkit.present.pr_summary.pr_summary`): one verdict
+        line, a short table of targets and guardrails, the rest folded, a link to the report."""
+        return pr_summary(self.result, title=self.title, report_url=report_url, limit=limit)
 
     def verdict_json(self) -> str:
-        """The machine-readable verdict (:meth:`~perfkit.analysis.verdict.Comparison.to_json`)."""
-        return self.result.to_json()
+        """The machine-readable verdict (:meth:`~perfkit.analysis.verdict.Comparison.to_json`,
+        with each guardrail's increase: :mod:`perfkit.present.export.json`)."""
+        return json_export.render(self.result)
 
 
 def default_metrics(*runs: Any) -> list[str]:

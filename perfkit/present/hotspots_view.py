@@ -27,6 +27,7 @@ from perfkit.data.sources import load_source
 from perfkit.present import charts
 from perfkit.present.compare_view import SUMMARY_LIMIT
 from perfkit.present.markup import as_html, escape, md_escape, meta_rows, table_html
+from perfkit.present.reliability_view import from_tables
 from perfkit.present.runner import find_data
 
 
@@ -128,6 +129,17 @@ class HotspotsReport:
         })
         return as_html(table_html(df))
 
+    def reliability(self) -> Any:
+        """Failure modes per stage (failed, timed out, unfinished, retried; Wilson intervals),
+        worst first: :class:`perfkit.present.reliability_view.ReliabilityReport`."""
+        return from_tables(self.runs, self.stages, self.source)
+
+    def reliability_section(self) -> list[Any]:
+        """The "Reliability" section: the per-stage table ranked by failure rate."""
+        if self.stages is None or self.stages.empty:
+            return [as_html("<p>These runs record no stages.</p>")]
+        return [self.reliability().html()]
+
     def metadata(self) -> Any:
 
         flat = meta_rows(self.data.meta)
@@ -194,7 +206,7 @@ def format_top_files(files: pd.DataFrame | None, n: int = 5) -> list[str]:
     table = top_files(files, n) if files is not None else None
     if table is None or table.empty:
         return []
-    lines = [f"files written most per traced run (top {n} per variant; * = folded run id):"]
+    lines = [f"files written most per traced run (top {n} per variant; <run>, <ts>, <tmp>: folded segments):"]
     for r in table.itertuples():
         per_write = "" if pd.isna(r.bytes_per_write) else f", {fmt.bytes_(r.bytes_per_write)}/write call"
         lines.append(f"  {r.variant}: {r.pattern}: {fmt.count(r.writes_per_run)} writes, "

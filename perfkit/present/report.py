@@ -38,6 +38,29 @@ class ReportFiles:
     overall: str | None = None
 
 
+#: The file that marks a folder as one ``perfkit report`` made (and may write into again).
+MARKER = ".perfkit-report"
+
+
+def prepare_out(out_dir: Path) -> None:
+    """Create ``out_dir``, or accept it if it is empty or a previous report's folder.
+
+    A non-empty folder that ``perfkit report`` did not make is refused: the report's files would
+    land among the user's (the same rule as ``perfkit demo --out``).
+    """
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out {out_dir}: exists and is not a folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MARKER).exists():
+        raise UsageError(f"--out {out_dir}: folder is not empty and was not made by perfkit "
+                         "report; choose another folder")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / MARKER).write_text("made by `perfkit report`; a re-run writes here again\n",
+                                      encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--out {out_dir}: cannot create folder ({exc.strerror})") from None
+
+
 def _absolute(path: str | os.PathLike | None) -> str:
     return str(find_data(path)) if path else ""
 
@@ -49,6 +72,7 @@ def report(
     out: str | os.PathLike,
     hotspots_report: bool = False,
     parameters: Mapping[str, Any] | None = None,
+    report_url: str | None = None,
 ) -> ReportFiles:
     """Execute the comparison (or hotspot) notebook for ``dataset`` and write the report files.
 
@@ -57,12 +81,12 @@ def report(
     first — so a bad option fails in a second, not after a kernel start — and the notebook
     recomputes it with the same seed. Returns :class:`ReportFiles`; ``exit_code`` is
     ``perfkit compare``'s (0 cleared, 1 not shown, 3 regressed) and 0 for a hotspot report.
+    ``out`` must be new, empty or a previous report's folder (:func:`prepare_out`).
+    ``report_url`` (default: ``$PERFKIT_REPORT_URL``, which the workflow sets to the report
+    artifact's page) is linked from ``summary.md``.
     """
+    report_url = report_url or os.environ.get("PERFKIT_REPORT_URL") or None
     out_dir = Path(out)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"--out {out_dir}: cannot create folder ({exc.strerror})") from None
     params = dict(parameters or {})
     name = "hotspots" if hotspots_report else "compare"
     nb_path = notebook_path(name)
@@ -74,6 +98,7 @@ def report(
         params["baseline_path"] = _absolute(dataset)
         params["candidate_path"] = _absolute(dataset2)
     check_parameters(nb_path, params)
+    prepare_out(out_dir)
 
     verdict_path = None
     overall = None
@@ -89,7 +114,7 @@ def report(
                            **{k: v for k, v in params.items() if k in keys})
         verdict_path = out_dir / "verdict.json"
         verdict_path.write_text(built.verdict_json() + "\n", encoding="utf-8")
-        summary_path.write_text(built.summary_markdown(), encoding="utf-8")
+        summary_path.write_text(built.summary_markdown(report_url=report_url), encoding="utf-8")
         overall = built.result.overall
         exit_code = built.result.exit_code
         # the notebook's default names manifest_writes, which not every dataset carries: pass

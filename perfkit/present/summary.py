@@ -26,12 +26,13 @@ def _mad(values: np.ndarray) -> float:
     return float(np.median(np.abs(values - np.median(values))))
 
 
-def summarize(runs: pd.DataFrame) -> pd.DataFrame:
+def summarize(runs: pd.DataFrame, variants: Iterable[str] | None = None) -> pd.DataFrame:
     """Per variant: how many runs, how many failed, and median and spread of the main metrics.
 
     Warm-up and traced runs are left out; medians and spreads come from ``ok`` runs only.
 
-    Returns a DataFrame, one row per variant in order of first run, columns:
+    Returns a DataFrame, one row per variant in the order ``variants`` gives (the order the user
+    gave them: ``meta["variants"]``), then any other in order of first run; columns:
         variant        label
         n              timed runs (warm-ups and traced runs excluded)
         n_ok           of which finished with status ``ok``
@@ -45,7 +46,9 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
     if runs.empty:
         return pd.DataFrame(columns=["variant", "n", "n_ok", "n_failed"])
     timed = timed_rows(runs)
-    order = list(runs.sort_values("order")["variant"].drop_duplicates())
+    seen = list(runs.sort_values("order")["variant"].drop_duplicates())
+    given = [v for v in (variants or []) if v in set(seen)]
+    order = given + [v for v in seen if v not in given]
     for variant in order:
         sub = timed[timed["variant"] == variant]
         ok = sub[sub["status"] == "ok"]

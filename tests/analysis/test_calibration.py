@@ -51,3 +51,18 @@ def test_coverage_of_a_true_improvement():
     assert lo <= int(sims["covered"].sum()) <= hi
     # and the estimate is centred on the truth (median of estimates within 1 %)
     assert abs(sims["change"].median() - 0.15) < 0.01
+
+
+def test_hl_statistic_is_calibrated_and_has_power():
+    """The Hodges–Lehmann change (exact Moses interval, no resampling), seeded, 200 trials per
+    cell, lognormal CV 10 %, n = 25. The benchmark (400 trials) measured: A/A false 4.5 %,
+    coverage 95.5 %, true 15 % called cleared 48 % (the median's BCa: 35 %)."""
+    from perfkit.analysis.calibration import Cell, simulate, summarise
+
+    aa = summarise(Cell(25, 0.10, 0.0), simulate(Cell(25, 0.10, 0.0), 200, statistic="hl"))
+    assert aa["not_no_change"] <= 0.09
+    assert 0.91 <= aa["coverage"] <= 0.99
+    small = summarise(Cell(25, 0.10, 0.05), simulate(Cell(25, 0.10, 0.05), 200, statistic="hl"))
+    assert small["cleared_or_better"] <= 0.02
+    real = summarise(Cell(25, 0.10, 0.15), simulate(Cell(25, 0.10, 0.15), 200, statistic="hl"))
+    assert 0.35 <= real["cleared_or_better"] <= 0.65

@@ -209,3 +209,17 @@ def test_compare_hosts_on_measure_metadata():
     assert d is not None and "hostname" in d.message and "elsewhere" in d.message
     # a Node version is not a hostname
     assert compare_hosts({"node": "v20"}, {"node": "v22"}) is None
+
+
+def test_a_timeout_tail_is_called_a_tail_not_interference():
+    v = lognormal(9, n=30)
+    v[[10, 20]] = [2.0, 2.5]  # slow runs that finished
+    runs = make_runs({"baseline": v})
+    runs.loc[runs["run"].isin([5, 15, 25]), "status"] = "timeout"  # and three cut at the limit
+    d = diagnose(runs)
+    assert kinds(d) == ["outliers", "timeout-tail"]
+    assert "interference" not in d[0].hint and "slow tail" in d[0].hint
+    assert "3 more runs hit the timeout" in d[0].hint
+    assert d[1].message.startswith("baseline: 3 of 30 runs hit the timeout")
+    # without timeouts the same outliers keep the interference hint
+    assert "interference" in diagnose(make_runs({"baseline": v}))[0].hint

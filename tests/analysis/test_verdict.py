@@ -355,7 +355,13 @@ def test_formats():
     assert all(f"  - {reason}" in str(res) for reason in res.reasons)
     from perfkit.present import export
 
-    assert export.render(res, "text") == text and export.render(res, "json") == res.to_json()
+    assert export.render(res, "text") == text
+    # the JSON export is to_json() plus each guardrail's increase (the sign its row and reason use)
+    exported = json.loads(export.render(res, "json"))
+    for mine, theirs in zip(exported["metrics"], doc["metrics"]):
+        assert {k: v for k, v in mine.items() if not k.startswith("increase")} == theirs
+        if mine["role"] == "guardrail" and mine["metric"] != "success_rate":
+            assert mine["increase"] == -theirs["change"]
     table = pd.read_csv(io.StringIO(export.render(res, "csv")))
     assert list(table["metric"]) == list(res.table["metric"])
     assert table["change"].iloc[0] == pytest.approx(res.table["change"].iloc[0], rel=1e-9)

@@ -33,7 +33,8 @@ def test_committed_executed_with_outputs_and_no_timing_noise(name):
 def test_parameters_are_the_ones_the_cli_fills():
     assert set(runner.notebook_parameters(runner.notebook_path("compare"))) == {
         "baseline_path", "candidate_path", "baseline", "candidate", "metrics", "target",
-        "guardrails", "confidence", "statistic", "seed", "resamples", "title"}
+        "guardrails", "confidence", "statistic", "seed", "resamples", "title",
+        "interactive"}  # a live kernel's choice (-p interactive:=true draws with vega)
     assert set(runner.notebook_parameters(runner.notebook_path("hotspots"))) == {"source", "title"}
 
 

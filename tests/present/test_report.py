@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import browser  # tests/present/browser.py: headless Chromium, network blocked
 import nbformat
 import pytest
 
@@ -137,7 +138,9 @@ def test_compare_report_writes_every_file(compare_report):
     assert verdict["settings"]["target"] == [0.05, 0.15]
     summary = files.summary.read_text()
     assert len(summary.encode()) < 64 * 1024
-    assert files.overall in summary and "| wall_s" in summary
+    assert files.overall.upper() in summary.splitlines()[2] and "`wall\\_s`" in summary
+    # one verdict line, a short table, the rest folded
+    assert summary.count(files.overall.upper()) == 1 and "<details>" in summary
     assert "<script>" not in summary  # markdown renders inline HTML: it must be escaped
 
 
@@ -190,6 +193,24 @@ def test_compare_html_draws_its_charts_in_a_browser_without_network(compare_repo
     assert shot.exists() and shot.stat().st_size > 50_000  # a page with drawings, not a blank one
 
 
+def test_compare_html_answers_on_the_first_screen(compare_report):
+    """At 1400 px wide, the badge and every target and guardrail line sit in the first 900 px;
+    a screenshot goes to the test artifacts ($PERFKIT_TEST_ARTIFACTS)."""
+    boxes = browser.positions(compare_report.html, [".perfkit-badge", ".perfkit-line.perfkit-target",
+                                                     ".perfkit-line.perfkit-guardrail", "h2"])
+    assert len(boxes[".perfkit-badge"]) == 1
+    roles = [m["role"] for m in json.loads(compare_report.verdict.read_text())["metrics"]]
+    assert len(boxes[".perfkit-line.perfkit-target"]) == roles.count("target") >= 1
+    assert len(boxes[".perfkit-line.perfkit-guardrail"]) == roles.count("guardrail") >= 1
+    for sel in (".perfkit-badge", ".perfkit-line.perfkit-target", ".perfkit-line.perfkit-guardrail"):
+        for left, top, width, height in boxes[sel]:
+            assert top + height <= 900 and width > 0, (sel, top, height)
+    # the answer comes before every section heading but the title
+    assert sum(1 for b in boxes["h2"] if b[1] < boxes[".perfkit-badge"][0][1]) <= 1
+    png = browser.screenshot(compare_report.html, browser.artifacts_dir() / "compare-report.png")
+    assert png.stat().st_size > 50_000
+
+
 @pytest.fixture(scope="module")
 def hotspots_report(tmp_path_factory):
     """The real command in a subprocess, as CI runs it (a workspace's dataset, another title)."""
@@ -204,6 +225,12 @@ def hotspots_report(tmp_path_factory):
     assert "IPKernelApp" not in done.stderr  # the kernel's own chatter stays out of the terminal
     return report.ReportFiles(out=out, notebook=out / "report.ipynb", html=out / "report.html",
                               summary=out / "summary.md", verdict=None, exit_code=done.returncode)
+
+
+def test_hotspots_report_screenshot(hotspots_report):
+    page = hotspots_report.html
+    png = browser.screenshot(page, browser.artifacts_dir() / "hotspots-report.png")
+    assert png.stat().st_size > 50_000
 
 
 def test_hotspots_report(hotspots_report):
@@ -328,3 +355,66 @@ def test_growth_charts_skip_sizes_that_barely_move():
     assert not hotspots_view._varies(pd.Series([13024.0, 13025.0, 13025.0]))  # a byte in 13 KB
     assert not hotspots_view._varies(pd.Series([5.0, None]))
     assert hotspots_view._varies(pd.Series([0.0, 0.0, 1.0]))
+
+
+def test_report_out_refuses_a_folder_it_did_not_make(tmp_path, capsys):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("the user's own file")
+    from perfkit.cli import main
+
+    code = main(["report", str(DATA / "demo-fix"), "--out", str(mine), "--resamples", "200"])
+    err = capsys.readouterr().err
+    assert code == 2 and "folder is not empty and was not made by perfkit report" in err
+    assert len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]  # nothing written
+    # a new folder, an empty one, and a previous report's folder are fine
+    for folder in (tmp_path / "new", tmp_path / "empty"):
+        if folder.name == "empty":
+            folder.mkdir()
+        report.prepare_out(folder)
+        assert (folder / report.MARKER).exists()
+    (tmp_path / "new" / "report.html").write_text("old")
+    report.prepare_out(tmp_path / "new")  # made by a report: written again
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(UsageError, match="not a folder"):
+        report.prepare_out(blocker)
+
+
+def test_pr_summary_is_one_verdict_line_a_short_table_and_a_link():
+    rep = compare_view.comparison(DATA / "demo-fix", resamples=300)
+    text = rep.summary_markdown(report_url="https://example.test/runs/1 (x)")
+    lines = text.splitlines()
+    assert lines[0].startswith("✅ **CLEARED**") and text.count("CLEARED") == 1
+    table = [ln for ln in lines[: lines.index("<details><summary>Reasons, advice, settings, "
+                                               "other metrics</summary>")] if ln.startswith("|")]
+    assert len(table) == 2 + 4  # header, rule, two targets, two guardrails
+    assert "[Full report](https://example.test/runs/1%20%28x%29)" in text or \
+        "[Full report](https://example.test/runs/1%20(x%29)" in text
+    assert "increase" in text and "</details>" in text
+    assert "Full report" not in rep.summary_markdown()  # no URL given: no link
+
+
+def test_one_sign_convention_for_a_guardrail_and_digits_for_tiny_changes():
+    rep = compare_view.comparison(DATA / "demo-fix", resamples=300)
+    row = rep.result.row("max_rss_kib")
+    shown = rep._display(("guardrail",)).set_index("metric").loc["max_rss_kib"]
+    # the table shows the increase and its interval, as the reason does
+    increase = f"{fmt.pct(-row['ci_high'])} to {fmt.pct(-row['ci_low'])}"
+    assert shown["95% interval"] == increase
+    assert shown["change"] == f"increase {fmt.pct(-row['change'])}"
+    assert any(increase in reason for reason in rep.result.reasons)
+    doc = json.loads(rep.verdict_json())
+    rec = next(m for m in doc["metrics"] if m["metric"] == "max_rss_kib")
+    assert rec["increase"] == -rec["change"] and rec["increase_ci_low"] == -rec["ci_high"]
+    # 17,365 -> 17,373 is 0.046 % more: never "+0.0 %" beside a verdict that says it moved
+    assert fmt.pct(1 - 17373 / 17365) == "−0.05 %" and fmt.pct(0.0) == "0.0 %"
+    assert fmt.pct(1e-9) == "0.0 %"  # beyond four digits it is zero for a reader
+
+
+def test_no_bootstrap_chart_for_exact_counts():
+    rep = compare_view.comparison(DATA / "demo-fix", resamples=300)
+    assert rep.result.row("manifest_writes")["method"] == "exact"
+    assert len(rep.target_charts("manifest_writes")) == 1  # every run, no distribution
+    assert len(rep.target_charts("wall_s")) == 2

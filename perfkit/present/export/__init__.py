@@ -34,12 +34,35 @@ def render(result: Comparison, fmt: str) -> str:
     return renderer(result)
 
 
-def write(result: Comparison, fmt: str, path: str | os.PathLike) -> Path:
-    """Write ``result`` in format ``fmt`` to ``path`` (a temporary file renamed into place)."""
+#: What ``--export-FORMAT`` writes a plain table (``perfkit measure``'s summary) as.
+TABLE_FORMATS = ("csv", "markdown", "json")
+
+
+def check_path(path: str | os.PathLike, option: str = "") -> Path:
+    """``path`` if its folder exists; else a one-line usage error naming ``option``."""
     target = Path(path)
-    if not target.parent.is_dir():
-        raise UsageError(f"{target}: the folder {target.parent} does not exist")
-    content = render(result, fmt)
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        where = f"{option} {target}" if option else str(target)
+        raise UsageError(f"{where}: the folder {parent} does not exist")
+    return target
+
+
+def render_table(df, fmt: str) -> str:
+    """A DataFrame (``perfkit measure``'s summary) as CSV, a markdown table or JSON records."""
+    if fmt == "csv":
+        return df.to_csv(index=False, float_format="%.10g", lineterminator="\n")
+    if fmt == "json":
+        return df.to_json(orient="records", indent=2, double_precision=10)
+    if fmt == "markdown":
+        from tabulate import tabulate
+
+        return tabulate(df.astype(object).where(df.notna(), None).values.tolist(),
+                        headers=list(df.columns), tablefmt="github", missingval="—")
+    raise UsageError(f"`format` must be one of {', '.join(TABLE_FORMATS)}, not {fmt!r}")
+
+
+def _write_text(target: Path, content: str) -> Path:
     tmp = target.with_name(f".{target.name}.tmp")
     try:
         tmp.write_text(content if content.endswith("\n") else content + "\n", encoding="utf-8")
@@ -48,3 +71,15 @@ def write(result: Comparison, fmt: str, path: str | os.PathLike) -> Path:
         tmp.unlink(missing_ok=True)
         raise UsageError(f"{target}: cannot write ({exc.strerror})") from None
     return target
+
+
+def write_table(df, fmt: str, path: str | os.PathLike, option: str = "") -> Path:
+    """Write a DataFrame in ``fmt`` (one of :data:`TABLE_FORMATS`) to ``path``."""
+    return _write_text(check_path(path, option), render_table(df, fmt))
+
+
+def write(result: Comparison, fmt: str, path: str | os.PathLike, option: str = "") -> Path:
+    """Write ``result`` in format ``fmt`` to ``path`` (a temporary file renamed into place)."""
+    target = check_path(path, option)
+    content = render(result, fmt)
+    return _write_text(target, content)

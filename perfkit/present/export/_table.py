@@ -11,22 +11,51 @@ from perfkit.analysis.verdict import SUCCESS_METRIC, Comparison
 
 
 def _points(x: float) -> str:
-    return fmt.MISSING if math.isnan(x) else f"{x * 100:+.1f} pts"
+    return fmt.MISSING if math.isnan(x) else fmt.pct(x).replace(" %", " pts")
+
+
+def shown_interval(role: str, change: float, ci_low: float, ci_high: float) -> tuple[float, ...]:
+    """(value, low, high) as a reader sees them: a target's change (positive = better), a
+    guardrail's *increase* (candidate/baseline − 1 = −change, so the interval flips). One sign
+    convention per metric in every table, reason, chart and JSON record."""
+    if role == "guardrail":
+        return -change, -ci_high, -ci_low
+    return change, ci_low, ci_high
+
+
+def change_cells(role: str, change: float, ci_low: float, ci_high: float,
+                 method: str) -> tuple[str, str]:
+    """The change (a guardrail: "increase …") and its interval; never "— to —"."""
+    value, low, high = shown_interval(role, change, ci_low, ci_high)
+    shown = fmt.pct(value)
+    if role == "guardrail" and shown != fmt.MISSING:
+        shown = f"increase {shown}"
+    if method == "exact":
+        return shown, "exact"
+    if fmt.is_missing(low) or fmt.is_missing(high):
+        return shown, "undefined"
+    return shown, f"{fmt.pct(low)} to {fmt.pct(high)}"
+
+
+def row_cells(r) -> tuple[str, str]:
+    """(change, interval) of one table row as every view shows it: the success rate in points,
+    a guardrail as its increase, a target as its change."""
+    if r.metric == SUCCESS_METRIC:  # a share: points, not a ratio
+        ci = fmt.MISSING if math.isnan(r.ci_low) else f"{_points(r.ci_low)} to {_points(r.ci_high)}"
+        return _points(r.change), ci
+    return change_cells(r.role, r.change, r.ci_low, r.ci_high, r.method)
 
 
 def rows(result: Comparison, roles: Sequence[str]) -> list[list[str]]:
     """Display rows (all strings) of the metrics in ``roles``."""
     out = []
     for r in result.table[result.table["role"].isin(roles)].itertuples():
-        if r.metric == SUCCESS_METRIC:  # a share: points, not a ratio
+        if r.metric == SUCCESS_METRIC:
             b = fmt.MISSING if math.isnan(r.baseline) else f"{r.baseline:.0%}"
             c = fmt.MISSING if math.isnan(r.candidate) else f"{r.candidate:.0%}"
-            ch = _points(r.change)
-            ci = fmt.MISSING if math.isnan(r.ci_low) else f"{_points(r.ci_low)} to {_points(r.ci_high)}"
         else:
-            b, c, ch = fmt.num(r.baseline), fmt.num(r.candidate), fmt.pct(r.change)
-            ci = "exact" if r.method == "exact" else (
-                fmt.MISSING if math.isnan(r.ci_low) else f"{fmt.pct(r.ci_low)} to {fmt.pct(r.ci_high)}")
+            b, c = fmt.num(r.baseline), fmt.num(r.candidate)
+        ch, ci = row_cells(r)
         # an info row's p-value is Holm-adjusted over every info row (what its verdict used)
         p = r.p_holm if r.role == "info" else r.p_value
         out.append([r.metric, r.role, f"{r.n_baseline}/{r.n_candidate}", b, c, ch, ci,

@@ -1,9 +1,38 @@
-"""JSON: the machine-readable verdict (``perfkit.compare/1``), full precision."""
+"""JSON: the machine-readable verdict (``perfkit.compare/1``), full precision.
+
+A guardrail's record also carries ``increase``, ``increase_ci_low`` and ``increase_ci_high``
+(candidate/baseline − 1, the sign its table row and its reason use); ``change`` stays as
+:func:`perfkit.compare` computed it (positive = better) for every row.
+"""
 
 from __future__ import annotations
 
-from perfkit.analysis.verdict import Comparison
+import json
+import math
+from typing import Any
+
+from perfkit.analysis.verdict import SUCCESS_METRIC, Comparison
+
+
+def _finite(x: Any) -> float | None:
+    try:
+        value = float(x)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def as_dict(result: Comparison) -> dict[str, Any]:
+    """:meth:`Comparison.to_dict` with each guardrail's increase next to its change."""
+    doc = result.to_dict()
+    for rec in doc["metrics"]:
+        if rec.get("role") == "guardrail" and rec.get("metric") != SUCCESS_METRIC:
+            change, low, high = (_finite(rec.get(k)) for k in ("change", "ci_low", "ci_high"))
+            rec["increase"] = None if change is None else -change
+            rec["increase_ci_low"] = None if high is None else -high
+            rec["increase_ci_high"] = None if low is None else -low
+    return doc
 
 
 def render(result: Comparison) -> str:
-    return result.to_json()
+    return json.dumps(as_dict(result), indent=2, allow_nan=False)
