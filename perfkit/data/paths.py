@@ -32,6 +32,9 @@ _TMP_AFTER = re.compile(r"^(?P<name>.+?\.(?:tmp|temp|part))(?P<sep>[-._~])\d[^/]
 
 
 def _fold_segment(segment: str) -> str:
+    m = _TMP_AFTER.match(segment)  # first: its digits may look like a date-time
+    if m:
+        return f"{m['name']}{m['sep']}<tmp>"
     if _DATETIME.search(segment) or _UUID.search(segment):
         return "<run>"
     if _EPOCH.match(segment) or _DATE.match(segment):
@@ -41,9 +44,7 @@ def _fold_segment(segment: str) -> str:
     m = _TMP_SUFFIX.match(segment)
     if m:
         return f"{m['name']}.<tmp>.{m['ext']}"
-    m = _TMP_AFTER.match(segment)
-    if m:
-        return f"{m['name']}{m['sep']}<tmp>"
+
     return segment
 
 

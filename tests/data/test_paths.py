@@ -25,3 +25,4 @@ def test_a_numbered_suffix_after_tmp_is_folded():
     assert a == ".runs/t/cli/<run>/manifest.json.tmp-<tmp>"
     assert fold_path("out/notes.tmp") == "out/notes.tmp"  # nothing variable after it
     assert fold_path("out/x.tmp-final") == "out/x.tmp-final"
+    assert fold_path("m.json.tmp-31339-1795918869477-1") == "m.json.tmp-<tmp>"  # epoch ms inside
