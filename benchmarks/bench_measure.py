@@ -10,7 +10,12 @@ Compared, each ``--rounds`` times in alternation (so that machine drift hits all
 - ``hyperfine -N --runs N /bin/true`` (skipped with a note when hyperfine is absent): its median,
   and the total time of the hyperfine process.
 
-Goals: perfkit's reported floor within 10 % of hyperfine's; total time within 2x of hyperfine's.
+- ``perfkit_no_helper``: the same with ``PERFKIT_EXEC_HELPER=0`` (runs exec'd from the ~11 MiB
+  Python spawner, as before the exec helper), to show what the helper changes in peak RSS and time;
+- GNU ``/usr/bin/time -f %M`` of the command: the peak-RSS reference.
+
+Goals: perfkit's reported floor within 10 % of hyperfine's; total time within 2x of hyperfine's;
+``/bin/true``'s peak RSS under 3 MiB.
 
     python benchmarks/bench_measure.py [--runs 500] [--rounds 3]
 
@@ -78,6 +83,23 @@ def perfkit_run(runs: int, *, fsync_every_run: bool) -> dict:
     }
 
 
+def perfkit_no_helper(runs: int) -> dict:
+    process = importlib.import_module("perfkit.collect.process")
+    with mock.patch.dict(os.environ, {"PERFKIT_EXEC_HELPER": "0"}), \
+            mock.patch.object(process, "_helper_cache", None):
+        return perfkit_run(runs, fsync_every_run=False)
+
+
+def gnu_time_rss(runs: int = 20) -> dict | None:
+    if not os.access("/usr/bin/time", os.X_OK):
+        return None
+    values = []
+    for _ in range(runs):
+        out = subprocess.run(["/usr/bin/time", "-f", "%M", COMMAND], capture_output=True, text=True)
+        values.append(int(out.stderr.split()[-1]))
+    return {"max_rss_kib_median": float(statistics.median(values))}
+
+
 def hyperfine_run(runs: int) -> dict | None:
     exe = shutil.which("hyperfine")
     if exe is None:
@@ -113,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         "bare": lambda: bare_loop(args.runs),
         "perfkit": lambda: perfkit_run(args.runs, fsync_every_run=False),
         "perfkit_fsync_every_run": lambda: perfkit_run(args.runs, fsync_every_run=True),
+        "perfkit_no_helper": lambda: perfkit_no_helper(args.runs),
         "hyperfine": lambda: hyperfine_run(args.runs),
     }
     rng = random.Random(args.seed)
@@ -132,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
                for tool in tools}
     summary["perfkit"]["max_rss_kib_median"] = med("perfkit", "max_rss_kib_median")
     summary["perfkit"]["spawner_rss_kib"] = med("perfkit", "spawner_rss_kib")
+    summary["perfkit_no_helper"]["max_rss_kib_median"] = med("perfkit_no_helper", "max_rss_kib_median")
+    summary["perfkit_no_helper"]["spawner_rss_kib"] = med("perfkit_no_helper", "spawner_rss_kib")
+    summary["gnu_time"] = gnu_time_rss()
     goals: dict[str, object] = {}
     if summary["hyperfine"]["median_s"] is not None:
         # ratios within each round (tools run back to back) cancel slow drift of a shared machine;
@@ -152,9 +178,11 @@ def main(argv: list[str] | None = None) -> int:
             "total_ratio_vs_hyperfine": total_ratio,
             "total_within_2x": total_ratio <= 2.0,
             "total_ratio_vs_hyperfine_with_fsync_every_run": total_ratio_fsync,
+            "floor_ratio_vs_hyperfine_no_helper": statistics.median(ratio("perfkit_no_helper", "median_s")),
         }
     else:
         goals = {"note": "hyperfine not installed: comparison skipped"}
+    goals["true_rss_under_3mib"] = summary["perfkit"]["max_rss_kib_median"] < 3 * 1024
     fsync_cost_per_run = (
         summary["perfkit_fsync_every_run"]["total_s"] - summary["perfkit"]["total_s"]
     ) / args.runs
@@ -186,7 +214,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'':26}{'median per run':>16}{'total':>14}")
     for tool in tools:
         s = summary[tool]
+        if s.get("median_s") is None and tool != "hyperfine":
+            continue
         print(f"{tool:26}{fmt(s['median_s']):>16}{fmt(s['total_s'], 1, 's'):>14}")
+    for tool in ("perfkit", "perfkit_no_helper"):
+        print(f"{tool} peak RSS of {COMMAND}: {summary[tool]['max_rss_kib_median']:.0f} KiB "
+              f"(floor {summary[tool]['spawner_rss_kib']:.0f} KiB)")
+    if summary["gnu_time"]:
+        print(f"GNU time peak RSS of {COMMAND}: {summary['gnu_time']['max_rss_kib_median']:.0f} KiB")
     print(f"an fsync per journal line would cost: {fsync_cost_per_run * 1e3:.3f} ms per run")
     for key, value in goals.items():
         if isinstance(value, list):

@@ -8,6 +8,10 @@ interleaved round by round (the workspace's history grows alike for all):
     plain        the command alone
     traced       perfkit.collect.trace.trace_run: strace -f --seccomp-bpf -y, only the traced syscalls
     traced_nobpf the same strace command without --seccomp-bpf (what the filter saves)
+    traced_no_files  strace as before the per-file table (no write/pwrite/writev/truncate/execve,
+                 default -s), its log parsed: what the per-file table adds is traced / this
+
+For ``traced`` and ``traced_no_files`` the time includes parsing the log (the whole traced pass).
 
 Wall time of each is measured the same way (perf_counter around the child, output to
 /dev/null). Prints medians and ratios; writes benchmarks/results/trace.json.
@@ -33,10 +37,15 @@ sys.path.insert(0, str(ROOT))
 
 from _results import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
+from perfkit.collect.strace import TRACED_SYSCALLS, parse_strace  # noqa: E402
 from perfkit.collect.trace import strace_argv, trace_run  # noqa: E402
 
+#: the syscalls the per-file table added to the traced set
+FILE_TABLE_SYSCALLS = {"write", "pwrite64", "writev", "pwritev", "?pwritev2", "truncate",
+                       "ftruncate", "execve"}
+
 PACKAGE = "@kbediako/codex-orchestrator@0.2.1"
-CONFIG = ROOT / "tests" / "data" / "orchestrator" / "codex.orchestrator.json"
+CONFIG = ROOT / "tests" / "fixtures" / "orchestrator" / "codex.orchestrator.json"
 GLOB = ".runs/*/cli/*/manifest.json"
 
 
@@ -68,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     exe = install(Path(args.prefix))
     command = [str(exe), "start", "quick", "--format", "json", "--task", "bench"]
-    times: dict[str, list[float]] = {"plain": [], "traced": [], "traced_nobpf": []}
+    times: dict[str, list[float]] = {"plain": [], "traced": [], "traced_nobpf": [],
+                                     "traced_no_files": []}
     writes: list[int] = []
     with tempfile.TemporaryDirectory(prefix="perfkit-bench-trace-") as tmp:
         ws = Path(tmp) / "ws"
@@ -76,11 +86,23 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copy(CONFIG, ws / "codex.orchestrator.json")
         timed(command, ws)  # warm-up: disk cache, first-run setup
         nobpf = [a for a in strace_argv(Path(tmp) / "nobpf.log", command) if a != "--seccomp-bpf"]
+        old_log = Path(tmp) / "old.log"
+        old_set = "trace=" + ",".join(c for c in TRACED_SYSCALLS if c not in FILE_TABLE_SYSCALLS)
+        old = strace_argv(old_log, command)
+        old[old.index("-s"):old.index("-s") + 2] = []
+        old[old.index("-e") + 1] = old_set
         for _ in range(args.rounds):
             times["plain"].append(timed(command, ws))
+            t0 = time.perf_counter()
             counts = trace_run(command, cwd=ws, write_globs={"manifest": GLOB})
+            times["traced"].append(time.perf_counter() - t0)
             assert counts.status == "ok", counts.stderr
-            times["traced"].append(counts.wall_s)
+            t0 = time.perf_counter()
+            subprocess.run(old, cwd=ws, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, check=True)
+            parse_strace(old_log.read_text(errors="surrogateescape"), cwd=ws,
+                         write_globs={"manifest": GLOB})
+            times["traced_no_files"].append(time.perf_counter() - t0)
             writes.append(counts.writes["manifest"])
             times["traced_nobpf"].append(timed(nobpf, ws))
     med = {k: statistics.median(v) for k, v in times.items()}
@@ -93,12 +115,18 @@ def main(argv: list[str] | None = None) -> int:
         "median_s": med,
         "ratio_traced_to_plain": med["traced"] / med["plain"],
         "ratio_nobpf_to_plain": med["traced_nobpf"] / med["plain"],
+        "ratio_file_table_cost": med["traced"] / med["traced_no_files"],
+        "ratio_file_table_cost_per_round": [a / b for a, b in zip(times["traced"],
+                                                                 times["traced_no_files"])],
         "manifest_writes_per_run": sorted(set(writes)),
         "times_s": times,
     }
     print(f"{PACKAGE}, pipeline quick, {args.rounds} interleaved rounds")
     for name, value in med.items():
         print(f"  {name:13s} median {value * 1000:7.1f} ms   x{value / med['plain']:.2f}")
+    print(f"  the per-file table adds x{report['ratio_file_table_cost']:.3f} to the traced pass "
+          f"(goal < x1.10; median of paired rounds "
+          f"x{statistics.median(report['ratio_file_table_cost_per_round']):.3f})")
     print(f"  manifest writes per run (cli manifests, run + sub-run): {report['manifest_writes_per_run']}")
     out = write_results(args.out, report)
     print(f"wrote {out}")

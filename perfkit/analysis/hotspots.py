@@ -69,6 +69,8 @@ def stage_shares(stages: pd.DataFrame, runs: pd.DataFrame | None = None) -> pd.D
 
     A stage's share in one run is its ``duration_s`` over the run's ``wall_s`` (when ``runs`` is
     given and has it), else over the sum of the run's stage durations. Warm-up runs are left out.
+    With the runs' wall times, the time outside every stage is a row of its own,
+    ``(outside stages)`` (see :func:`outside_stages`): in an orchestrator, where persistence happens.
 
     Returns one row per stage, largest median share first, with columns
         stage       stage id
@@ -98,6 +100,9 @@ def stage_shares(stages: pd.DataFrame, runs: pd.DataFrame | None = None) -> pd.D
         wall = r.assign(variant=r["variant"].astype(str)).set_index(key)["wall_s"].dropna()
         wall = wall[~wall.index.duplicated()]
         total = wall.reindex(total.index).fillna(total).where(lambda s: s > 0, total)
+        outside = outside_stages(st, wall)
+        if not outside.empty:
+            st = pd.concat([st, outside], ignore_index=True)
     st = st.join(total.rename("total_s"), on=key)
     st["share_run"] = st["duration_s"] / st["total_s"]
     if "title" not in st.columns:
@@ -122,6 +127,44 @@ def stage_shares(stages: pd.DataFrame, runs: pd.DataFrame | None = None) -> pd.D
     return out.sort_values(["share", "stage"], ascending=[False, True], kind="stable").reset_index(
         drop=True
     )[columns]
+
+
+OUTSIDE = "(outside stages)"
+
+
+def _union_s(starts: pd.Series, ends: pd.Series) -> float:
+    """Seconds covered by the union of the intervals [start, end) (overlaps counted once)."""
+    spans = sorted(zip(starts, ends))
+    total, cur_start, cur_end = 0.0, None, None
+    for a, b in spans:
+        if cur_end is None or a > cur_end:
+            if cur_end is not None:
+                total += (cur_end - cur_start).total_seconds()
+            cur_start, cur_end = a, b
+        elif b > cur_end:
+            cur_end = b
+    if cur_end is not None:
+        total += (cur_end - cur_start).total_seconds()
+    return total
+
+
+def outside_stages(stages: pd.DataFrame, wall: pd.Series) -> pd.DataFrame:
+    """Per run, the measured wall time outside every stage: ``wall_s`` minus the union of the
+    stages' spans (``started_at``..``completed_at``; nested and overlapping stages counted once;
+    without timestamps, the sum of durations). Rows shaped like ``stages`` (stage ``(outside
+    stages)``); runs without a wall time are left out."""
+    rows = []
+    has_times = {"started_at", "completed_at"} <= set(stages.columns)
+    for (variant, run), g in stages.groupby(["variant", "run"], sort=False):
+        w = wall.get((variant, run))
+        if w is None or pd.isna(w):
+            continue
+        timed = g.dropna(subset=["started_at", "completed_at"]) if has_times else g.iloc[0:0]
+        covered = (_union_s(timed["started_at"], timed["completed_at"]) if len(timed) == len(g)
+                   else float(g["duration_s"].sum()))
+        rows.append({"variant": variant, "run": run, "stage": OUTSIDE, "title": OUTSIDE,
+                     "duration_s": float(w) - covered})
+    return pd.DataFrame(rows)
 
 
 def io_metrics(runs: pd.DataFrame) -> list[str]:
@@ -241,3 +284,50 @@ def stage_growth_slopes(stage_history: pd.DataFrame) -> pd.DataFrame:
                                      values="duration_s", aggfunc="mean")
     wide.columns = [f"stage {c}" for c in wide.columns]
     return growth_slopes(wide.reset_index(), list(wide.columns))
+
+
+def read_files(folder) -> pd.DataFrame | None:
+    """A dataset's per-file write table (``files.parquet`` of the traced pass), or None."""
+    from pathlib import Path
+
+    from perfkit.data.schema import FILES_PARQUET
+
+    path = Path(folder) / FILES_PARQUET if folder is not None else None
+    return pd.read_parquet(path) if path is not None and path.exists() else None
+
+
+def top_files(files: pd.DataFrame, n: int = 5) -> pd.DataFrame:
+    """The ``n`` file patterns written most per traced run, per variant.
+
+    Columns: variant, pattern, writes_per_run (logical writes: opens for writing + renames
+    onto), write_calls_per_run, bytes_per_run, bytes_per_write (per write call), renames_per_run,
+    fsyncs_per_run, paths_per_run (distinct paths folded into the pattern), process (the command
+    line that wrote most). Means over the variant's traced runs.
+    """
+    if files is None or files.empty:
+        return pd.DataFrame(columns=["variant", "pattern", "writes_per_run", "write_calls_per_run",
+                                     "bytes_per_run", "bytes_per_write", "renames_per_run",
+                                     "fsyncs_per_run", "paths_per_run", "process"])
+    out = []
+    for variant, rows in files.groupby("variant", sort=False):
+        runs = rows["run"].nunique()
+        by = rows.groupby("pattern")
+        table = pd.DataFrame({
+            "writes_per_run": by["writes"].sum() / runs,
+            "write_calls_per_run": by["write_calls"].sum() / runs,
+            "bytes_per_run": by["bytes"].sum() / runs,
+            "renames_per_run": by["renames_onto"].sum() / runs,
+            "fsyncs_per_run": by["fsyncs"].sum() / runs,
+            "paths_per_run": by["path"].nunique() / runs,
+        })
+        table["bytes_per_write"] = (by["bytes"].sum() / by["write_calls"].sum()).where(
+            by["write_calls"].sum() > 0)
+        table["process"] = rows.groupby(["pattern", "process"])["writes"].sum().reset_index() \
+            .sort_values("writes", ascending=False).drop_duplicates("pattern") \
+            .set_index("pattern")["process"]
+        table = table.sort_values(["writes_per_run", "bytes_per_run"], ascending=False).head(n)
+        out.append(table.reset_index().assign(variant=variant))
+    result = pd.concat(out, ignore_index=True)
+    return result[["variant", "pattern", "writes_per_run", "write_calls_per_run", "bytes_per_run",
+                   "bytes_per_write", "renames_per_run", "fsyncs_per_run", "paths_per_run",
+                   "process"]]

@@ -10,6 +10,7 @@ import math
 import pandas as pd
 
 from perfkit import fmt
+from perfkit.analysis.floors import AT_FLOOR_NOTE
 from perfkit.analysis.vocabulary import SUCCESS_METRIC
 
 
@@ -66,6 +67,8 @@ def guardrail_reason(r, conf: str) -> str:
         return f"{r.metric}: guardrail held, below the {r.margin:.0%} margin: {inc}"
     if r.verdict == "broken":
         return f"{r.metric}: guardrail broken, above the {r.margin:.0%} margin: {inc}"
+    if r.verdict == "unresolved" and str(r.note).startswith(AT_FLOOR_NOTE):
+        return f"{r.metric}: guardrail unresolved, {r.note}"
     if r.verdict == "unresolved":
         return f"{r.metric}: guardrail unresolved against the {r.margin:.0%} margin: {inc}"
     return f"{r.metric}: guardrail cannot be judged ({r.note})"

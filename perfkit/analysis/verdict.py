@@ -47,6 +47,7 @@ from perfkit.analysis.stats import (
     change_interval,
     runs_needed,
 )
+from perfkit.analysis.floors import at_floor_reason, measurable_floor
 from perfkit.analysis.success import success_row, success_verdict  # noqa: F401 (re-exported)
 from perfkit.analysis.vocabulary import (  # re-exported: the verdict's words
     GUARDRAIL_VERDICTS,  # noqa: F401
@@ -459,6 +460,8 @@ def _metric_row(cfg: _Plan, metric: str, role: str, warns: list[Diagnostic]) -> 
     if role == "guardrail":
         rec["verdict"] = guardrail_verdict(ci.ci_low, ci.ci_high, margin)
         dist = abs(-ci.change - margin) if rec["verdict"] == "unresolved" else None
+        if _at_floor(cfg, rec, metric, margin, warns):
+            dist = None
     else:
         rec["verdict"] = target_verdict(ci.ci_low, ci.ci_high, cfg.low, cfg.high)
         dist = advice_distance(rec["verdict"], ci.change, cfg.low, cfg.high)
@@ -466,6 +469,19 @@ def _metric_row(cfg: _Plan, metric: str, role: str, warns: list[Diagnostic]) -> 
         need = runs_needed(vb.size, vc.size, ci.half_width, dist)
         rec["runs_needed"] = need if need is not None else pd.NA
     return rec
+
+
+def _at_floor(cfg: _Plan, rec: dict[str, Any], metric: str, margin: float,
+              warns: list[Diagnostic]) -> bool:
+    """A guardrail at the measurable floor (:mod:`perfkit.analysis.floors`): unresolved, with why."""
+    why = at_floor_reason(metric, rec["baseline"], rec["candidate"], margin,
+                          measurable_floor(metric, cfg.base_meta, cfg.cand_meta))
+    if why is None:
+        return False
+    rec.update(verdict="unresolved", note=why)
+    warns.append(Diagnostic("at-floor", None, metric, f"{metric}: {why}",
+                            "compare a metric perfkit can see, or measure with the exec helper (needs cc)"))
+    return True
 
 
 def _confirm_regression(cfg: _Plan, rec: dict[str, Any], vb: np.ndarray, vc: np.ndarray) -> None:

@@ -68,7 +68,8 @@ def add_parser(sub) -> None:
         description="A history of measurements per commit: Parquet partitioned by benchmark, "
         "queried with DuckDB. Exit codes: check 3 when a regression is found, 0 otherwise; "
         "2 for bad input.")
-    hsub = p.add_subparsers(dest="history_command", metavar="ACTION", parser_class=type(p))
+    hsub = p.add_subparsers(dest="history_command", metavar="ACTION", parser_class=type(p),
+                            help="add a dataset, show what is kept, or check for change points")
     hsub.required = True
     where = argparse.ArgumentParser(add_help=False)
     where.add_argument("--history", metavar="DIR", default=None,

@@ -8,7 +8,9 @@ import sys
 from perfkit.cli._common import add_export_options, export_targets, pairs
 from perfkit.cli._variants import add_arguments, parameter_hook, variants_from_args
 from perfkit.collect.measure import CollectionInterrupted, measure
+from perfkit.analysis.hotspots import read_files
 from perfkit.collect.trace import format_traced
+from perfkit.present.hotspots_view import format_top_files
 from perfkit.data.schema import timed_rows
 from perfkit.errors import EXIT_INTERRUPTED, EXIT_NOT_SHOWN, EXIT_OK, UsageError
 from perfkit.present import export
@@ -62,6 +64,8 @@ def _cmd_measure(args: argparse.Namespace) -> int:
     for fmt, path, option in exports:
         export.write_table(table, fmt, path, option)
     for line in format_traced(dataset.runs):
+        print(line)
+    for line in format_top_files(read_files(dataset.path)):
         print(line)
     for line in measure_warnings(dataset.runs):
         print(line, file=sys.stderr)

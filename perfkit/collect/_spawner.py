@@ -3,12 +3,15 @@
 Why a separate process: a child started with ``posix_spawn`` (``vfork`` + ``exec``) records the
 *parent's* peak RSS as its own at ``exec`` (the kernel keeps the pre-exec image's high-water mark
 in the child's ``maxrss``), so a command spawned from perfkit itself — 130 MB with pandas loaded, far
-more in a busy Jupyter kernel — would report that as its peak memory. Spawned from this helper, a
-command's ``max_rss_kib`` has a floor of the helper's own RSS (about 11 MiB, reported with every
-run as ``spawner_rss_kib``) instead.
+more in a busy Jupyter kernel — would report that as its peak memory. This helper in turn starts
+each run through the tiny C exec helper (``_exec_helper.c``, class :class:`Helper`), whose fork
+execs the command from a ~0.5 MiB address space and reports the command's counters; without it
+(no ``cc``), a command's ``max_rss_kib`` has a floor of this helper's own RSS (about 11 MiB).
+The floor in use is reported with every run as ``spawner_rss_kib``.
 
 This file is run as a script (``python -I -S _spawner.py RFD WFD``) and must import nothing but the
-standard library, and as little of it as possible: every module loaded raises that floor.
+standard library, and as little of it as possible: every module loaded raises that floor. It is
+one module for that reason: run with ``-I`` it cannot import a sibling file.
 
 Protocol: one JSON object per line. The client writes a request
 ``{"path", "argv", "cwd", "timeout", "show_output", ["env"]}`` (``env`` only when it changed) and reads
@@ -187,8 +190,30 @@ class Tree:
         self.rusage = dict.fromkeys([name for name, _ in RUSAGE_FIELDS], 0)
         self.orphans = 0
 
-    def reap(self, pid):
-        """Read the zombie's /proc io, reap it, add its counters; return the wait status."""
+    def add_report(self, report):
+        """Add the counters the exec helper read of the command it started (and reaped)."""
+        self.user += report["user_us"] / 1e6
+        self.sys += report["sys_us"] / 1e6
+        self.maxrss = max(self.maxrss, report["maxrss"])
+        for name, _ in RUSAGE_FIELDS:
+            self.rusage[name] += report[name]
+        if report["io_ok"]:
+            for key in IO_FIELDS:
+                self.io[key] += report[key]
+        else:
+            self.io_missing = True
+
+    def reap(self, pid, counted=True):
+        """Read the zombie's /proc io, reap it, add its counters; return the wait status.
+
+        ``counted=False``: only reap (the exec helper, whose own counters are not the run's).
+        """
+        if not counted:
+            try:
+                return os.wait4(pid, 0)[1]
+            except ChildProcessError:
+                self.io_missing = True
+                return None
         io = read_io(pid)
         if io is None:
             self.io_missing = True
@@ -260,7 +285,97 @@ def kill_tree(leader, before):
                 pass
 
 
-def measure(req, env, subreaper, devnull_actions):
+REPORT_FIELDS = ("wall_ns", "user_us", "sys_us", "maxrss", "minflt", "majflt", "blk_in", "blk_out",
+                 "nvcsw", "nivcsw", "io_ok") + IO_FIELDS
+
+
+class Helper:
+    """The small exec helper (``_exec_helper.c``) and the run's memory cgroup, when there are."""
+
+    def __init__(self, path, cgroup):
+        self.path = path  # None: commands are spawned from this process (the ~11 MiB floor)
+        self.cgroup = cgroup  # a directory under which one memory cgroup per run is made, or None
+        self.kind = None
+        self.runs = 0
+        self.current = None
+        if cgroup is not None:
+            self.kind = "v2" if os.path.exists(os.path.join(cgroup, "..", "cgroup.controllers")) else "v1"
+
+    def argv(self, req, wfd):
+        procs = "-"
+        self.current = None
+        if self.cgroup is not None:
+            self.runs += 1
+            path = os.path.join(self.cgroup, "run-%d" % self.runs)
+            try:
+                os.mkdir(path)
+                self.current = path
+                procs = os.path.join(path, "cgroup.procs")
+            except OSError:
+                pass
+        return [self.path, str(wfd), procs, req["path"]] + list(req["argv"])
+
+    def cgroup_peak_kib(self):
+        """The run's cgroup's peak memory (KiB), then the cgroup removed; None without one."""
+        if self.current is None:
+            return None
+        name = "memory.peak" if self.kind == "v2" else "memory.max_usage_in_bytes"
+        try:
+            with open(os.path.join(self.current, name), "rb") as fh:
+                value = int(fh.read().split()[0]) // 1024
+        except (OSError, ValueError, IndexError):
+            value = None
+        try:
+            os.rmdir(self.current)
+        except OSError:
+            pass
+        self.current = None
+        return value
+
+
+def parse_report(data):
+    words = data.split()
+    if not words:
+        return None
+    if words[0] == b"exec":
+        return {"errno": int(words[1])}
+    return dict(zip(REPORT_FIELDS, (int(w) for w in words[1:])))
+
+
+def spawn(req, env, actions, helper):
+    """Start the run; returns (leader pid, report pipe read end or None)."""
+    if helper.path is None:
+        return os.posix_spawn(req["path"], req["argv"], env, file_actions=actions,
+                              setpgroup=0, setsigdef=DEFAULT_SIGNALS), None
+    rfd, wfd = os.pipe()
+    try:
+        os.set_inheritable(wfd, True)
+        pid = os.posix_spawn(helper.path, helper.argv(req, wfd), env, file_actions=actions,
+                             setpgroup=0, setsigdef=DEFAULT_SIGNALS)
+    except OSError:
+        os.close(rfd)
+        raise
+    finally:
+        os.close(wfd)
+    return pid, rfd
+
+
+def read_report(rfd):
+    if rfd is None:
+        return None
+    chunks = []
+    try:
+        while True:
+            chunk = os.read(rfd, 4096)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(rfd)
+    return parse_report(b"".join(chunks))
+
+
+def measure(req, env, subreaper, devnull_actions, helper):
     """Run one request; return the result dict."""
     started_at = time.time()
     timeout = req.get("timeout")
@@ -269,14 +384,14 @@ def measure(req, env, subreaper, devnull_actions):
     actions = devnull_actions if not req.get("show_output") else devnull_actions[:1]
     old_cwd = None
     leader = None
+    rfd = None
     try:
         try:
             if cwd is not None:
                 old_cwd = os.getcwd()
                 os.chdir(cwd)
             t0 = time.perf_counter()
-            leader = os.posix_spawn(req["path"], req["argv"], env, file_actions=actions,
-                                    setpgroup=0, setsigdef=DEFAULT_SIGNALS)
+            leader, rfd = spawn(req, env, actions, helper)
         except OSError as exc:
             name = req["argv"][0] if req["argv"] else req["path"]
             return {"status": "error", "error": "cannot start %r: %s" % (name, exc.strerror),
@@ -295,12 +410,25 @@ def measure(req, env, subreaper, devnull_actions):
             os.waitid(os.P_PID, leader, os.WEXITED | os.WNOWAIT)
         tree = Tree()
         pgid = leader  # setpgroup=0: the leader's pid is its group's id
-        status = tree.reap(leader)
+        report = read_report(rfd) if finished else None
+        rfd = None
+        status = tree.reap(leader, counted=report is None or "errno" in report)
         leader = None
+        if report is not None and "errno" in report:
+            name = req["argv"][0] if req["argv"] else req["path"]
+            helper.cgroup_peak_kib()
+            return {"status": "error", "started_at": started_at,
+                    "error": "cannot start %r: %s" % (name, os.strerror(report["errno"]))}
+        if report is not None:
+            tree.add_report(report)
+            t1 = t0 + report["wall_ns"] / 1e9
         orphans_done = collect_orphans(tree, before, deadline, pgid)
     except Interrupted:
         kill_tree(leader, before)
         raise
+    finally:
+        if rfd is not None:
+            os.close(rfd)
     out = {
         "status": "ok",
         "started_at": started_at,
@@ -309,6 +437,7 @@ def measure(req, env, subreaper, devnull_actions):
         "sys_s": tree.sys,
         "max_rss_kib": tree.maxrss,
         "orphans": tree.orphans,
+        "cgroup_peak_kib": helper.cgroup_peak_kib(),
     }
     for key in IO_FIELDS:
         out["io_" + key] = None if tree.io_missing and not any(tree.io.values()) else tree.io[key]
@@ -341,7 +470,45 @@ def own_rss_kib():
     return None
 
 
-def serve(rfd, wfd):
+CGROUP_V1 = "/sys/fs/cgroup/memory"
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+
+def make_cgroup():
+    """A directory for this spawner's per-run memory cgroups: (path, None) or (None, reason)."""
+    name = "perfkit-spawner-%d" % os.getpid()
+    if os.environ.get("PERFKIT_MEMORY_CGROUP") == "0":
+        return None, "disabled by PERFKIT_MEMORY_CGROUP=0"
+    if os.path.exists(os.path.join(CGROUP_V1, "memory.max_usage_in_bytes")):
+        base, probe = CGROUP_V1, "memory.max_usage_in_bytes"
+    elif os.path.exists(os.path.join(CGROUP_ROOT, "cgroup.controllers")):
+        try:
+            with open("/proc/self/cgroup") as fh:
+                own = [ln.split("::", 1)[1].strip() for ln in fh if ln.startswith("0::")][0]
+        except (OSError, IndexError):
+            return None, "cannot read this process's cgroup"
+        # a process may not sit in a cgroup whose children have controllers: use the parent
+        base, probe = os.path.dirname(CGROUP_ROOT + own.rstrip("/")), "memory.peak"
+    else:
+        return None, "no memory cgroup hierarchy is mounted"
+    path = os.path.join(base, name)
+    try:
+        os.mkdir(path)
+    except OSError as exc:
+        return None, "cannot create a memory cgroup under %s (%s)" % (base, exc.strerror)
+    try:
+        os.mkdir(os.path.join(path, "run-0"))
+        ok = os.path.exists(os.path.join(path, "run-0", probe))
+        os.rmdir(os.path.join(path, "run-0"))
+    except OSError as exc:
+        ok, probe = False, exc.strerror
+    if not ok:
+        os.rmdir(path)
+        return None, "the memory cgroup under %s has no %s (controller not enabled or kernel < 5.19)" % (base, probe)
+    return path, None
+
+
+def serve(rfd, wfd, helper_path=None, floor=None):
     os.set_inheritable(rfd, False)
     os.set_inheritable(wfd, False)
     signal.signal(signal.SIGINT, _on_signal)
@@ -359,7 +526,10 @@ def serve(rfd, wfd):
     ]
     reader = os.fdopen(rfd, "rb", buffering=0)
     env = dict(os.environ)
-    hello = {"ready": True, "subreaper": subreaper, "pid": os.getpid()}
+    cgroup, why = make_cgroup() if helper_path else (None, "needs the exec helper")
+    helper = Helper(helper_path, cgroup)
+    hello = {"ready": True, "subreaper": subreaper, "pid": os.getpid(), "cgroup": cgroup,
+             "cgroup_reason": why}
     os.write(wfd, (json.dumps(hello) + "\n").encode())
     buf = b""
     try:
@@ -374,7 +544,7 @@ def serve(rfd, wfd):
             if "env" in req:
                 env = req["env"]
             try:
-                out = measure(req, env, subreaper, devnull_actions)
+                out = measure(req, env, subreaper, devnull_actions, helper)
             except Interrupted:
                 raise
             except Exception as exc:  # never die with a command running: kill it, say why
@@ -388,7 +558,7 @@ def serve(rfd, wfd):
                 out = {"status": "error", "started_at": time.time(),
                        "error": "perfkit's spawner failed (%s: %s); the run was killed"
                        % (type(exc).__name__, exc)}
-            out["spawner_rss_kib"] = own_rss_kib()
+            out["spawner_rss_kib"] = floor if helper_path else own_rss_kib()
             os.write(wfd, (json.dumps(out) + "\n").encode())
     except Interrupted:
         try:
@@ -398,7 +568,16 @@ def serve(rfd, wfd):
         return 130
     except BrokenPipeError:
         return 0
+    finally:
+        if cgroup is not None:
+            helper.cgroup_peak_kib()
+            try:
+                os.rmdir(cgroup)
+            except OSError:
+                pass
 
 
 if __name__ == "__main__":
-    sys.exit(serve(int(sys.argv[1]), int(sys.argv[2])))
+    args = sys.argv[1:]
+    sys.exit(serve(int(args[0]), int(args[1]), args[2] if len(args) > 2 and args[2] != "-" else None,
+                   int(args[3]) if len(args) > 3 else None))

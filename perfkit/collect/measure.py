@@ -301,7 +301,7 @@ def measure(
                disable=not progress, dynamic_ncols=True)
     try:
         with Spawner() as spawner:
-            writer.update_meta(orphans_counted=spawner.subreaper)
+            writer.update_meta(orphans_counted=spawner.subreaper, **spawner.memory_meta())
             loop = _Loop(cfg, writer, spawner, hooks, show_output)
             stopped = loop.run(plan, bar, fail_fast=fail_fast)
             if stopped is None:

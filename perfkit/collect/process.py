@@ -26,10 +26,17 @@ What is not
       (their counters belong to the run) but do not lengthen ``wall_s``;
     - processes that leave the tree other than by orphaning (a job handed to a service over a
       socket) are not descendants and stay invisible;
-    - peak memory below the spawner's own RSS: a spawned child inherits its parent's high-water
-      mark at ``exec``, so runs are spawned from a small helper process (:mod:`perfkit.collect._spawner`,
-      about 11 MiB, reported as ``spawner_rss_kib``) rather than from perfkit itself (hundreds of
-      MiB inside a Jupyter kernel). A ``max_rss_kib`` at that floor means "at most this".
+    - peak memory below the floor: at ``exec`` a command inherits the high-water RSS of the address
+      space it replaces. Runs are therefore started by a tiny C exec helper (``_exec_helper.c``,
+      built with the machine's ``cc`` at first use): the spawner starts it, it forks, and its child
+      (a new process with a copy of a ~0.6 MiB address space) execs the command; the helper reads
+      the command's counters and reports them, so the helper itself is in no number. Without a C
+      compiler, runs are spawned from the Python spawner (:mod:`perfkit.collect._spawner`, about
+      11 MiB) rather than from perfkit itself (hundreds of MiB inside a Jupyter kernel). Either
+      floor is reported as ``spawner_rss_kib``; a ``max_rss_kib`` at it means "at most this".
+    - where a memory cgroup can be made (root; cgroup v1 ``memory.max_usage_in_bytes``, or v2
+      ``memory.peak``), each run gets its own and its peak is ``cgroup_peak_kib``: all processes
+      of the tree at once (and the helper's ~0.5 MiB and the page cache they charge).
 Orphans still alive at the run's deadline are killed (SIGKILL, with their process groups) and the
 run is recorded as ``timeout``; without a timeout they are waited for.
 """
@@ -39,6 +46,7 @@ from __future__ import annotations
 import atexit
 import datetime as dt
 import errno
+import hashlib
 import json
 import os
 import shutil
@@ -67,6 +75,76 @@ IO_COLUMNS = (
 RUSAGE_COLUMNS = ("blk_in", "blk_out", "minflt", "majflt", "nvcsw", "nivcsw")
 
 _SPAWNER = Path(__file__).with_name("_spawner.py")
+_HELPER_SOURCE = Path(__file__).with_name("_exec_helper.c")
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "perfkit"
+
+
+@dataclass(frozen=True)
+class ExecHelper:
+    """The compiled exec helper (``path``) and the peak RSS a command starts from (``floor_kib``),
+    or why there is none (``reason``: runs are then spawned from the Python spawner)."""
+
+    path: str | None
+    floor_kib: int | None
+    reason: str | None = None
+
+
+_helper_cache: ExecHelper | None = None
+
+
+def exec_helper() -> ExecHelper:
+    """Build (once per machine and source version, with ``$CC`` or ``cc``) and probe the exec helper.
+
+    Why a C helper: the process that execs a command hands its own address space's high-water RSS
+    to it; the smallest such process perfkit can have is a tiny C program (~0.25 MiB static,
+    ~0.5 MiB dynamic, against the Python spawner's ~11 MiB; a fork of the spawner still starts at
+    ~5 MiB). Costs ~1–3 ms per run outside the measured interval (one more exec), plus the
+    per-run memory cgroup's ~3 ms (moving a process into a v1 cgroup waits for RCU); set
+    ``PERFKIT_EXEC_HELPER=0`` to spawn from the Python helper instead, ``PERFKIT_MEMORY_CGROUP=0``
+    to go without the cgroup column.
+    """
+    global _helper_cache
+    if _helper_cache is not None:
+        return _helper_cache
+    if os.environ.get("PERFKIT_EXEC_HELPER") == "0":
+        _helper_cache = ExecHelper(None, None, "disabled by PERFKIT_EXEC_HELPER=0")
+        return _helper_cache
+    source = _HELPER_SOURCE.read_bytes()
+    digest = hashlib.sha256(source + b"static-first" + os.uname().machine.encode()).hexdigest()[:16]
+    target = _cache_dir() / f"exec-helper-{digest}"
+    if not target.exists():
+        cc = shutil.which(os.environ.get("CC", "cc"))
+        if cc is None:
+            _helper_cache = ExecHelper(None, None, "no C compiler (cc) to build the exec helper")
+            return _helper_cache
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+            # static where libc.a is installed: no dynamic loading per run (~2 ms less on a
+            # loaded machine) and a smaller floor (~0.25 MiB against ~0.5 MiB)
+            for flags in (["-O2", "-static"], ["-O2"]):
+                done = subprocess.run([cc, *flags, "-o", str(tmp), str(_HELPER_SOURCE)],
+                                      capture_output=True, text=True, timeout=120)
+                if done.returncode == 0:
+                    break
+            if done.returncode != 0:
+                raise OSError(done.stderr.strip().splitlines()[-1:] or "cc failed")
+            os.replace(tmp, target)
+        except (OSError, subprocess.SubprocessError) as exc:
+            _helper_cache = ExecHelper(None, None, f"cannot build the exec helper ({exc})")
+            return _helper_cache
+    try:
+        out = subprocess.run([str(target), "--floor"], capture_output=True, text=True, timeout=10)
+        floor = int(out.stdout.split()[0])
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError) as exc:
+        _helper_cache = ExecHelper(None, None, f"the exec helper does not run ({exc})")
+        return _helper_cache
+    _helper_cache = ExecHelper(str(target), floor)
+    return _helper_cache
 
 #: The longest timeout of a run: 7 days (a longer one is a typo, and past ~24 days poll()'s
 #: millisecond counter would overflow).
@@ -85,6 +163,8 @@ class RunResult:
     user_s, sys_s CPU seconds of the whole reaped tree
     max_rss_kib   peak RSS of the largest single process of the tree
     io_*          ``/proc/<pid>/io`` counters summed over the tree
+    cgroup_peak_kib  peak memory of the run's own memory cgroup: the whole tree at once, page
+                  cache included (None where no memory cgroup can be made)
     blk_in, blk_out, minflt, majflt, nvcsw, nivcsw   rusage counters summed over the tree
     orphans       re-parented descendants reaped and counted (diagnostic, not a runs column)
     spawner_rss_kib  the spawner's own peak RSS: the floor under ``max_rss_kib`` (not a column)
@@ -111,6 +191,7 @@ class RunResult:
     majflt: int | None = None
     nvcsw: int | None = None
     nivcsw: int | None = None
+    cgroup_peak_kib: int | None = None
     orphans: int = 0
     spawner_rss_kib: int | None = None
 
@@ -161,11 +242,14 @@ class Spawner:
     """
 
     def __init__(self) -> None:
+        #: the exec helper in use (or why none): its ``floor_kib`` is the floor under max_rss_kib
+        self.helper = exec_helper()
         rfd_child, self._wfd = os.pipe()
         self._rfd, wfd_child = os.pipe()
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-I", "-S", str(_SPAWNER), str(rfd_child), str(wfd_child)],
+                [sys.executable, "-I", "-S", str(_SPAWNER), str(rfd_child), str(wfd_child),
+                 self.helper.path or "-", str(self.helper.floor_kib or 0)],
                 pass_fds=(rfd_child, wfd_child),
                 stdin=subprocess.DEVNULL,
             )
@@ -183,6 +267,14 @@ class Spawner:
         #: whether orphaned descendants are reaped and counted (needs Linux ≥ 3.4)
         self.subreaper = bool(hello.get("subreaper"))
         self.pid = int(hello["pid"])
+        #: why there is no ``cgroup_peak_kib`` (None when there is)
+        self.cgroup_reason: str | None = hello.get("cgroup_reason")
+
+    def memory_meta(self) -> dict[str, Any]:
+        """What a dataset's meta records of how memory was measured (and why a column is null)."""
+        return {"exec_helper": self.helper.path is not None,
+                "exec_helper_reason": self.helper.reason,
+                "cgroup_peak_kib_reason": self.cgroup_reason}
 
     def _read(self) -> dict[str, Any]:
         while b"\n" not in self._buf:

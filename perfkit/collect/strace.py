@@ -30,6 +30,13 @@ segments (including none); ``[...]`` is a character class. A relative pattern is
 against the path relative to the run's working directory; a path outside that folder can only be
 matched by an absolute pattern or one starting with ``**/``.
 
+The per-file table (:attr:`TraceCounts.files`, no glob needed): for every path written and
+every process (its ``argv``, followed through ``execve`` and inherited at fork), the opens for
+writing, renames onto it, ``write``/``pwrite64``/``writev``/``pwritev`` calls and their bytes
+(attributed by the path ``-y`` shows behind the descriptor), truncations (``truncate``,
+``ftruncate``, an open with ``O_TRUNC``) and fsyncs. Pipes, sockets and the pseudo file systems
+are left out.
+
 One log file with ``-f``: a call interrupted by another process's output is printed as
 ``<unfinished ...>`` and later ``<... name resumed>``; the parser rejoins the halves per pid.
 """
@@ -51,7 +58,9 @@ TRACED_SYSCALLS = (
     "fsync", "fdatasync",
     "chdir", "fchdir",
     "clone", "?clone3", "?fork", "?vfork",
+    "write", "pwrite64", "writev", "pwritev", "?pwritev2", "truncate", "ftruncate", "execve",
 )  # fmt: skip
+_WRITE_CALLS = ("write", "pwrite64", "writev", "pwritev", "pwritev2")
 
 
 #: Write-intent flags of open(2).
@@ -240,6 +249,16 @@ def _annotation(arg: str) -> str | None:
     return unescape(arg[lt + 1 : -1])
 
 
+_WORD = re.compile(r'"((?:[^"\\]|\\.)*)"(\.\.\.)?')
+
+
+def _argv_words(arg: str) -> list[str] | None:
+    """``["node", "x.js"]`` (strace's argv of execve) → the words; a cut word keeps its ``...``."""
+    if not arg.startswith("["):
+        return None
+    return [unescape(m.group(1)) + (m.group(2) or "") for m in _WORD.finditer(arg)]
+
+
 def _ret_value(tail: str) -> int | None:
     m = _RET.match(tail)
     if not m or m.group(1) == "?":
@@ -261,6 +280,23 @@ class FileOp:
 
 
 @dataclass
+class FileStat:
+    """What one process did to one path in one traced run (the per-file table's counters)."""
+
+    opens_write: int = 0
+    renames_onto: int = 0
+    write_calls: int = 0
+    bytes: int = 0
+    truncates: int = 0
+    fsyncs: int = 0
+
+    @property
+    def writes(self) -> int:
+        """Logical writes, as ``<label>_writes`` counts them: opens for writing + renames onto."""
+        return self.opens_write + self.renames_onto
+
+
+@dataclass
 class TraceCounts:
     """Exact counts of one traced run (see the module docstring for each definition).
 
@@ -273,6 +309,8 @@ class TraceCounts:
     renames: int = 0
     fsyncs: int = 0
     ops: list[FileOp] = field(default_factory=list, repr=False)
+    #: (path, the process's argv joined by spaces) → what it did to the path
+    files: dict[tuple[str, str], FileStat] = field(default_factory=dict, repr=False)
     status: str = "ok"
     exit_code: int | None = None
     wall_s: float | None = None
@@ -322,6 +360,20 @@ class _Parser:
         self.cwds: dict[int, _Cwd] = {}
         self.pending: dict[int, str] = {}  # pid → first half of a call cut by another's output
         self.cloning: dict[int, str] = {}  # pid → args of its clone/fork still in flight
+        self.argv: dict[int, str] = {}  # pid → the command line it runs
+
+    def stat(self, pid: int, path: str | None) -> FileStat | None:
+        if path is None or not path.startswith("/") or path.startswith(_PSEUDO_FS):
+            return None
+        if pid not in self.argv:  # a new process whose parent's clone has not returned yet
+            parent = next((p for p in reversed(self.cloning) if p != pid), None)
+            if parent is not None and parent in self.argv:
+                self.argv[pid] = self.argv[parent]
+        key = (path, self.argv.get(pid, "?"))
+        found = self.counts.files.get(key)
+        if found is None:
+            found = self.counts.files[key] = FileStat()
+        return found
 
     def join(self, line: str) -> tuple[int, str, list[str], int | None] | None:
         """(pid, syscall, args, return value) of a whole call, rejoining ``<unfinished ...>`` and
@@ -375,6 +427,12 @@ class _Parser:
         return os.path.normpath(os.path.join(base, path))
 
     def record(self, pid: int, syscall: str, op: str, path: str | None) -> None:
+        stat = self.stat(pid, path)
+        if stat is not None:
+            if op == "rename":
+                stat.renames_onto += 1
+            else:
+                stat.opens_write += 1
         labels = tuple(self.globs.labels_of(path)) if path is not None else ()
         for label in labels:
             self.counts.writes[label] += 1
@@ -384,7 +442,23 @@ class _Parser:
         """Count one successful call."""
         if ret is None or ret < 0:
             return
-        if name in ("open", "openat", "openat2", "creat"):
+        if name in _WRITE_CALLS:
+            stat = self.stat(pid, _annotation(args[0]) if args else None)
+            if stat is not None:
+                stat.write_calls += 1
+                stat.bytes += ret
+        elif name == "execve":
+            words = _argv_words(args[1]) if len(args) > 1 else None
+            if words:
+                self.argv[pid] = " ".join(words)
+        elif name in ("truncate", "ftruncate"):
+            raw = _string_arg(args[0]) if name == "truncate" and args else None
+            path = self.resolve(pid, None, raw) if raw is not None else (
+                _annotation(args[0]) if args else None)
+            stat = self.stat(pid, path)
+            if stat is not None:
+                stat.truncates += 1
+        elif name in ("open", "openat", "openat2", "creat"):
             self.open(pid, name, args)
         elif name in ("rename", "renameat", "renameat2"):
             dirarg, patharg = (None, args[1]) if name == "rename" else (args[2], args[3])
@@ -394,7 +468,11 @@ class _Parser:
                         self.resolve(pid, dirarg, raw) if raw is not None else None)
         elif name in ("fsync", "fdatasync"):
             self.counts.fsyncs += 1
-            self.counts.ops.append(FileOp(pid, name, "fsync", _annotation(args[0]) if args else None))
+            target = _annotation(args[0]) if args else None
+            self.counts.ops.append(FileOp(pid, name, "fsync", target))
+            stat = self.stat(pid, target)
+            if stat is not None:
+                stat.fsyncs += 1
         elif name == "chdir":
             raw = _string_arg(args[0]) if args else None
             if raw is not None:
@@ -423,9 +501,15 @@ class _Parser:
             return
         self.counts.opens_write += 1
         self.record(pid, name, "open_write", path)
+        if "O_TRUNC" in flags or name == "creat":
+            stat = self.stat(pid, path)
+            if stat is not None:
+                stat.truncates += 1
 
     def fork(self, pid: int, child: int, args: list[str]) -> None:
         """A new process inherits its parent's working directory (shares it with CLONE_FS)."""
+        if pid in self.argv and child not in self.argv:
+            self.argv[child] = self.argv[pid]
         parent_cell = self.cwd_of(pid)
         shares_fs = "CLONE_FS" in "".join(args)
         if child not in self.cwds:

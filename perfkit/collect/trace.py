@@ -21,6 +21,8 @@ from pathlib import Path
 
 from perfkit.collect.schedule import schedule
 from perfkit.collect.strace import TRACED_SYSCALLS, GlobSet, TraceCounts, parse_strace
+from perfkit.data.paths import fold_path
+from perfkit.data.schema import FILES_COLUMNS, FILES_PARQUET
 from perfkit.errors import TracerMissing, UsageError
 
 #: The longest timeout of a traced run (as of a timed run: 7 days).
@@ -53,6 +55,8 @@ def strace_argv(log: str | os.PathLike, argv: Sequence[str]) -> list[str]:
         "-qq",  # no attach/exit chatter
         "--seccomp-bpf",  # stop only at the traced syscalls: ~1.1x instead of ~2x overhead
         "-y",  # print the path behind each descriptor, AT_FDCWD included
+        "-s",
+        "96",  # argv words of execve up to 96 characters (the written data is not needed)
         "-e",
         "trace=" + ",".join(TRACED_SYSCALLS),
         "-o",
@@ -218,6 +222,7 @@ class TracedPass:
         order = getattr(collection, "next_order", None) or writer.next_order
         cwd = collection.cwd or os.getcwd()
         prepare = getattr(collection, "prepare", None)
+        files: list[dict] = []
         for name, _ in plan:
             variant = by_name[name]
             started = _utcnow()
@@ -250,8 +255,36 @@ class TracedPass:
             if counts.status == "error":
                 record["error"] = counts.stderr.strip().splitlines()[-1] if counts.stderr.strip() else "could not start"
             writer.add_run(record)
+            files.extend(file_rows(counts, name, next_run[name], cwd))
             next_run[name] += 1
             order += 1
+        save_files(writer.folder, files)
+
+
+def file_rows(counts: TraceCounts, variant: str, run: int, cwd: str) -> list[dict]:
+    """The per-file table's rows of one traced run: one per (path, process).
+
+    Paths are shown relative to the run's working directory when inside it; ``pattern`` is the
+    path folded (:func:`perfkit.data.paths.fold_path`), to sum over runs and run ids.
+    """
+    root = os.path.normpath(cwd).rstrip("/") + "/"
+    rows = []
+    for (path, argv), stat in counts.files.items():
+        shown = path[len(root):] if path.startswith(root) else path
+        row = {"variant": variant, "run": run, "pattern": fold_path(shown), "path": shown,
+               "process": argv, "writes": stat.writes}
+        for key in ("opens_write", "renames_onto", "write_calls", "bytes", "truncates", "fsyncs"):
+            row[key] = getattr(stat, key)
+        rows.append(row)
+    return rows
+
+
+def save_files(folder: str | os.PathLike, rows: list[dict]) -> None:
+    """Write the per-file table (``files.parquet``, columns in :mod:`perfkit.data.schema`)."""
+    import pandas as pd
+
+    table = pd.DataFrame(rows, columns=list(FILES_COLUMNS)).astype(FILES_COLUMNS)
+    table.to_parquet(Path(folder) / FILES_PARQUET, index=False)
 
 
 def format_traced(runs) -> list[str]:

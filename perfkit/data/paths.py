@@ -8,7 +8,9 @@ next run both become ``.runs/0001-task/cli/<run>/manifest.json``. A segment is f
   (``2026-11-29T01-02-03``, ``20261129T010203``), or a UUID;
 - ``<ts>``: a bare epoch timestamp (10 or 13 digits) or a ``YYYYMMDD``/``YYYY-MM-DD`` date;
 - ``<tmp>``: a temporary folder name (``tmpab12cd_x`` as :mod:`tempfile` makes, ``pytest-of-x``, ``pytest-12``)
-  (``<name>.<6+ alnum>.tmp`` keeps ``<name>`` and becomes ``<name>.<tmp>.tmp``);
+  (``<name>.<6+ alnum>.tmp`` keeps ``<name>`` and becomes ``<name>.<tmp>.tmp``; a suffix after
+  ``.tmp`` that starts with a digit, as ``manifest.json.tmp-4312-17``, becomes
+  ``manifest.json.tmp-<tmp>``);
 - a file named by an epoch timestamp keeps its extension (``1732842123.json`` → ``<ts>.json``).
 
 Counters (``attempt-0012.log``) are not folded: they are often meaningful.
@@ -26,9 +28,13 @@ _EPOCH = re.compile(r"^\d{10}(\d{3})?$")
 _DATE = re.compile(r"^\d{4}-?\d{2}-?\d{2}$")
 _TMP = re.compile(r"^(tmp[A-Za-z0-9_]{4,}|pytest-of-.+|pytest-\d+)$")
 _TMP_SUFFIX = re.compile(r"^(?P<name>.+?)\.[A-Za-z0-9_]{6,}\.(?P<ext>tmp|part|partial)$")
+_TMP_AFTER = re.compile(r"^(?P<name>.+?\.(?:tmp|temp|part))(?P<sep>[-._~])\d[^/]*$", re.IGNORECASE)
 
 
 def _fold_segment(segment: str) -> str:
+    m = _TMP_AFTER.match(segment)  # first: its digits may look like a date-time
+    if m:
+        return f"{m['name']}{m['sep']}<tmp>"
     if _DATETIME.search(segment) or _UUID.search(segment):
         return "<run>"
     if _EPOCH.match(segment) or _DATE.match(segment):
@@ -38,6 +44,7 @@ def _fold_segment(segment: str) -> str:
     m = _TMP_SUFFIX.match(segment)
     if m:
         return f"{m['name']}.<tmp>.{m['ext']}"
+
     return segment
 
 

@@ -18,9 +18,23 @@ runs — one row per process run
     wall_s, user_s, sys_s  float seconds; user/sys include every reaped descendant
     max_rss_kib        Int64     peak RSS of the largest single process of the tree (wait4)
     io_*               Int64     /proc/<pid>/io of the whole reaped tree
+    cgroup_peak_kib    Int64     peak memory of the run's own memory cgroup: the whole tree at once,
+                                 page cache included; null where none could be made (meta says why)
     blk_in, blk_out, minflt, majflt, nvcsw, nivcsw  Int64  rusage of the tree
     error              str       why a run could not start (error) or was stopped (timeout); else null
     <label>_writes, fs_opens_write, fs_renames, fs_fsyncs  Int64  traced runs only
+
+files — files.parquet, from the traced pass: one row per traced run, path written and process
+    variant, run         the traced run (``traced`` rows of runs, numbered 1..K per variant)
+    pattern    str       ``path`` with its run-to-run variable segments folded to ``<run>``, ``<ts>``, ``<tmp>``
+                         (perfkit.data.paths.fold_path): group by it to compare runs
+    path       str       the path written, relative to the run's folder when inside it
+    process    str       argv (space-joined) of the process that wrote it ("?" if never exec'd
+                         under the tracer)
+    writes     int64     logical writes: opens for writing + renames onto (as <label>_writes)
+    opens_write, renames_onto, truncates, fsyncs   int64
+    write_calls int64    write/pwrite64/writev/pwritev calls on it
+    bytes      int64     bytes those calls wrote
 
 stages — one row per stage of a run whose own records name its stages
     variant, run, stage, title, index, status, started_at, completed_at, duration_s, exit_code
@@ -64,6 +78,7 @@ RUNS_COLUMNS: dict[str, str] = {
     "majflt": "Int64",
     "nvcsw": "Int64",
     "nivcsw": "Int64",
+    "cgroup_peak_kib": "Int64",
     "error": "string",
 }
 
@@ -72,6 +87,22 @@ TRACE_COLUMNS: dict[str, str] = {
     "fs_opens_write": "Int64",
     "fs_renames": "Int64",
     "fs_fsyncs": "Int64",
+}
+
+FILES_PARQUET = "files.parquet"
+FILES_COLUMNS: dict[str, str] = {
+    "variant": "string",
+    "run": "int64",
+    "pattern": "string",
+    "path": "string",
+    "process": "string",
+    "writes": "int64",
+    "opens_write": "int64",
+    "renames_onto": "int64",
+    "write_calls": "int64",
+    "bytes": "int64",
+    "truncates": "int64",
+    "fsyncs": "int64",
 }
 
 STAGES_COLUMNS: dict[str, str] = {

@@ -15,6 +15,7 @@ from tabulate import tabulate
 
 from perfkit import fmt
 from perfkit.analysis.hotspots import (
+    top_files,
     growth,
     growth_slopes,
     io_metrics,
@@ -198,3 +199,18 @@ class HotspotsReport:
 def hotspots(source: str | os.PathLike, *, title: str = "") -> HotspotsReport:
     """Load a dataset or an orchestrator workspace for the hotspot report."""
     return HotspotsReport(data=load_source(find_data(source)), source=str(source), title=title)
+
+
+def format_top_files(files: pd.DataFrame | None, n: int = 5) -> list[str]:
+    """Terminal lines: the files written most per traced run, per variant (no table → none)."""
+    table = top_files(files, n) if files is not None else None
+    if table is None or table.empty:
+        return []
+    lines = [f"files written most per traced run (top {n} per variant; <run>, <ts>, <tmp>: folded segments):"]
+    for r in table.itertuples():
+        per_write = "" if pd.isna(r.bytes_per_write) else f", {fmt.bytes_(r.bytes_per_write)}/write call"
+        lines.append(f"  {r.variant}: {r.pattern}: {fmt.count(r.writes_per_run)} writes, "
+                     f"{fmt.count(r.write_calls_per_run)} write calls, "
+                     f"{fmt.bytes_(r.bytes_per_run)}{per_write}, {fmt.count(r.renames_per_run)} "
+                     f"renames onto, {fmt.count(r.fsyncs_per_run)} fsyncs")
+    return lines

@@ -139,3 +139,24 @@ def test_growth_and_io_metrics_take_the_run_folder_watcher_columns():
     slopes = hotspots.growth_slopes(hotspots.growth(runs)).set_index("metric")
     assert slopes.loc["orchestrator_manifest_bytes", "per_run"] == pytest.approx(10)
     assert slopes.loc["orchestrator_artifact_bytes", "per_run"] == pytest.approx(100)
+
+
+def test_time_outside_stages_is_its_own_row():
+    from perfkit.analysis.hotspots import OUTSIDE, outside_stages, stage_shares
+
+    t0 = pd.Timestamp("2026-01-01", tz="UTC")
+    sec = pd.Timedelta(seconds=1)
+    stages = pd.DataFrame({
+        "variant": ["a"] * 3, "run": [1] * 3, "stage": ["build", "test", "child"],
+        "started_at": [t0, t0 + 2 * sec, t0 + 2.5 * sec],   # child nested inside test
+        "completed_at": [t0 + 1 * sec, t0 + 4 * sec, t0 + 3 * sec],
+        "duration_s": [1.0, 2.0, 0.5],
+    })
+    runs = pd.DataFrame({"variant": ["a"], "run": [1], "warmup": [False], "traced": [False],
+                         "status": ["ok"], "wall_s": [5.0]})
+    wall = runs.set_index(["variant", "run"])["wall_s"]
+    out = outside_stages(stages, wall)
+    assert out["duration_s"].tolist() == [pytest.approx(5.0 - 3.0)]  # union 3 s, not 3.5 s
+    shares = stage_shares(stages, runs).set_index("stage")
+    assert shares.loc[OUTSIDE, "share"] == pytest.approx(2.0 / 5.0)
+    assert OUTSIDE not in stage_shares(stages)["stage"].tolist()  # no wall time: no such row

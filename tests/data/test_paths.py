@@ -18,3 +18,11 @@ def test_timestamps_temp_dirs_and_uuids_fold():
 def test_stable_names_and_counters_are_kept():
     for path in ("out/history.json", "attempt-0012.log", "/abs/path/x", "v1.2.3/a"):
         assert fold_path(path) == path.replace("\\", "/")
+
+
+def test_a_numbered_suffix_after_tmp_is_folded():
+    a = fold_path(".runs/t/cli/2026-11-29T01-02-03-123Z-ab12cd34/manifest.json.tmp-4312-17")
+    assert a == ".runs/t/cli/<run>/manifest.json.tmp-<tmp>"
+    assert fold_path("out/notes.tmp") == "out/notes.tmp"  # nothing variable after it
+    assert fold_path("out/x.tmp-final") == "out/x.tmp-final"
+    assert fold_path("m.json.tmp-31339-1795918869477-1") == "m.json.tmp-<tmp>"  # epoch ms inside
