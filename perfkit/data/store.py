@@ -106,13 +106,13 @@ def dumps(obj: Any) -> str:
     return json.dumps(obj, default=_json_default, allow_nan=False, sort_keys=False)
 
 
-def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write ``obj`` as JSON via a temporary file and a rename (never a half-written file)."""
-    tmp = path.with_name(path.name + ".tmp")
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` via a temporary file, fsync and a rename: a crash or a full disk leaves the
+    old file or none, never a truncated one. The one place perfkit writes a file this way."""
+    tmp = path.with_name(f".{path.name}.tmp")
     try:
         with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(obj, default=_json_default, indent=2))
-            fh.write("\n")
+            fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -120,6 +120,11 @@ def write_json_atomic(path: Path, obj: Any) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def write_json_atomic(path: Path, obj: Any) -> None:
+    """Write ``obj`` as JSON with :func:`write_text_atomic` (never a half-written file)."""
+    write_text_atomic(path, json.dumps(obj, default=_json_default, indent=2) + "\n")
 
 
 def read_regular(path: Path, *, probe: bool = False) -> bytes:

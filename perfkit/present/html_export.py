@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from perfkit._paths import TEMPLATES_DIR
+from perfkit.data.store import write_text_atomic
 
 TEMPLATE_NAME = "perfkit_report"
 
@@ -71,22 +72,6 @@ def export_html(notebook: Any, output: str | os.PathLike, *, title: str | None =
     output = Path(output)
     write_text_atomic(output, body)
     return output
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file and a rename: a full disk leaves the old file or none, never a
-    truncated one (a half report.html would look like a whole one)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 class _References(HTMLParser):

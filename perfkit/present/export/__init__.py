@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from perfkit.analysis.verdict import Comparison
+from perfkit.data.store import write_text_atomic
 from perfkit.errors import UsageError
 from perfkit.present.export import csv, json, markdown, text
 
@@ -63,12 +64,9 @@ def render_table(df, fmt: str) -> str:
 
 
 def _write_text(target: Path, content: str) -> Path:
-    tmp = target.with_name(f".{target.name}.tmp")
     try:
-        tmp.write_text(content if content.endswith("\n") else content + "\n", encoding="utf-8")
-        os.replace(tmp, target)
+        write_text_atomic(target, content if content.endswith("\n") else content + "\n")
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise UsageError(f"{target}: cannot write ({exc.strerror})") from None
     return target
 
