@@ -9,3 +9,8 @@ a collection (:mod:`.summary`), escaping and tables (:mod:`.markup`), the paperm
 May import: :mod:`perfkit.analysis`, :mod:`perfkit.data`, :mod:`perfkit.errors`,
 :mod:`perfkit.fmt`. Never :mod:`perfkit.collect` or :mod:`perfkit.cli`.
 """
+
+from perfkit.present._deferred_imports import defer_iri_grammar as _defer_iri_grammar
+
+# before altair/nbformat/nbconvert import jsonschema: seconds of start-up saved, behaviour kept
+_defer_iri_grammar()

@@ -21,7 +21,7 @@ from perfkit.analysis.stage_changes import stage_changes
 from perfkit.analysis.stats import bootstrap_distribution
 from perfkit.analysis.verdict import DEFAULT_GUARDRAILS, compare
 from perfkit.data.sources import load, pick_variant
-from perfkit.present import charts
+from perfkit.present import handoff
 from perfkit.present.export import json as json_export
 from perfkit.present.export._table import row_cells
 from perfkit.present.headline import headline_html
@@ -31,6 +31,14 @@ from perfkit.present.runner import find_data
 
 #: GitHub refuses pull-request comments over 65,536 characters; stay clearly below.
 SUMMARY_LIMIT = 60_000
+
+
+def _charts():
+    """perfkit.present.charts, imported when a chart is drawn: it imports altair (about half a
+    second), which ``perfkit report`` itself never needs — only the notebook's kernel draws."""
+    from perfkit.present import charts
+
+    return charts
 
 
 def _direction(verdict: str) -> str:
@@ -284,13 +292,13 @@ class ComparisonReport:
     # -- charts -------------------------------------------------------------------------------
     def distribution_chart(self, metric: str) -> Any:
         b_label, c_label = self._labels()
-        return charts.distributions(self.runs, metric, variants=[b_label, c_label],
+        return _charts().distributions(self.runs, metric, variants=[b_label, c_label],
                                     seed=int(self.settings.get("seed", 0)))
 
     def bootstrap_chart(self, metric: str) -> Any:
         row = self.result.row(metric)
         s = self.settings
-        return charts.bootstrap_change(
+        return _charts().bootstrap_change(
             self.distribution(metric), estimate=float(row["change"]), ci_low=float(row["ci_low"]),
             ci_high=float(row["ci_high"]), target=tuple(s.get("target", (0.1, 0.2))),
             metric=metric, confidence=s.get("confidence"))
@@ -304,11 +312,11 @@ class ComparisonReport:
         return shown
 
     def order_chart(self, metric: str) -> Any:
-        return charts.execution_order(self.runs, metric, variants=list(self._labels()))
+        return _charts().execution_order(self.runs, metric, variants=list(self._labels()))
 
     def stage_chart(self) -> Any:
         table = self.stage_changes()
-        return charts.change_intervals(table.assign(label=table["title"]), label="label",
+        return _charts().change_intervals(table.assign(label=table["title"]), label="label",
                                        title="change of each stage's duration, with its interval")
 
     # -- files ----------------------------------------------------------------------------------
@@ -355,6 +363,41 @@ def default_metrics(*runs: Any) -> list[str]:
     return ["wall_s", "manifest_writes"] if counted else ["wall_s"]
 
 
+def comparison_arguments(
+    baseline_path: str | os.PathLike,
+    candidate_path: str | os.PathLike | None = None,
+    *,
+    baseline: str | None = None,
+    candidate: str | None = None,
+    metrics: Any = None,
+    target: Any = (0.10, 0.20),
+    guardrails: Mapping[str, float] | None = None,
+    confidence: float = 0.95,
+    statistic: str = "median",
+    seed: int = 0,
+    resamples: int = 10_000,
+    title: str = "",
+) -> dict[str, Any]:
+    """:func:`comparison`'s arguments in one canonical form (paths found, lists as tuples), the
+    key under which ``perfkit report`` hands a built comparison to the notebook
+    (:mod:`perfkit.present.handoff`)."""
+    return {
+        "baseline_path": str(find_data(baseline_path)),
+        "candidate_path": str(find_data(candidate_path)) if candidate_path else None,
+        "baseline": baseline or None,
+        "candidate": candidate or None,
+        "metrics": None if metrics is None else (metrics,) if isinstance(metrics, str)
+        else tuple(metrics),
+        "target": float(target) if isinstance(target, (int, float)) else tuple(map(float, target)),
+        "guardrails": None if guardrails is None else tuple(sorted(dict(guardrails).items())),
+        "confidence": float(confidence),
+        "statistic": statistic,
+        "seed": seed,
+        "resamples": int(resamples),
+        "title": title,
+    }
+
+
 def comparison(
     baseline_path: str | os.PathLike,
     candidate_path: str | os.PathLike | None = None,
@@ -369,6 +412,7 @@ def comparison(
     seed: int = 0,
     resamples: int = 10_000,
     title: str = "",
+    prepared: str | os.PathLike | None = None,
 ) -> ComparisonReport:
     """Load the dataset(s), run :func:`perfkit.compare`, and return what the report shows.
 
@@ -377,10 +421,18 @@ def comparison(
     Relative paths are found with :func:`find_data`. ``metrics=None`` judges ``wall_s``, and
     ``manifest_writes`` too when both sides carry traced counts (the two targets ``perfkit demo``
     judges). ``guardrails=None`` uses compare's default (peak memory within 5 %).
+    ``prepared`` is the file in which ``perfkit report`` handed over the comparison it built for
+    exactly these arguments (:mod:`perfkit.present.handoff`); otherwise it is computed here.
     """
-
-    first = _displayable(load(find_data(baseline_path)))
-    second = _displayable(load(find_data(candidate_path))) if candidate_path else None
+    key = comparison_arguments(
+        baseline_path, candidate_path, baseline=baseline, candidate=candidate, metrics=metrics,
+        target=target, guardrails=guardrails, confidence=confidence, statistic=statistic,
+        seed=seed, resamples=resamples, title=title)
+    built = handoff.take(prepared, "comparison", key)
+    if isinstance(built, ComparisonReport):
+        return built
+    first = _displayable(load(key["baseline_path"]))
+    second = _displayable(load(key["candidate_path"])) if candidate_path else None
     base = pick_variant(first, baseline and display_label(baseline), "baseline")
     cand = pick_variant(second if second is not None else first,
                         candidate and display_label(candidate), "candidate")

@@ -24,11 +24,19 @@ from perfkit.analysis.hotspots import (
     stage_shares,
 )
 from perfkit.data.sources import load_source
-from perfkit.present import charts
+from perfkit.present import handoff
 from perfkit.present.compare_view import SUMMARY_LIMIT
 from perfkit.present.markup import as_html, escape, md_escape, meta_rows, shorten, table_html
 from perfkit.present.reliability_view import from_tables
 from perfkit.present.runner import find_data
+
+
+def _charts():
+    """perfkit.present.charts, imported when a chart is drawn: it imports altair (about half a
+    second), which ``perfkit report`` itself never needs — only the notebook's kernel draws."""
+    from perfkit.present import charts
+
+    return charts
 
 
 def _varies(values: Any, rel: float = 0.001) -> bool:
@@ -148,14 +156,14 @@ class HotspotsReport:
 
     # charts
     def shares_chart(self) -> Any:
-        return charts.stage_shares(self.shares())
+        return _charts().stage_shares(self.shares())
 
     def io_section(self) -> list[Any]:
         """A panel per I/O counter the runs carry, or a note that they carry none."""
         metrics = self.io_metrics()
         if not metrics:
             return [as_html("<p>These runs carry no I/O counters.</p>")]
-        return [charts.per_run(self.runs, metrics, title="I/O and file operations per run")]
+        return [_charts().per_run(self.runs, metrics, title="I/O and file operations per run")]
 
     def shares_section(self) -> list[Any]:
         if self.shares().empty:
@@ -165,13 +173,13 @@ class HotspotsReport:
     def growth_charts(self) -> list[Any]:
 
         h = self.history()
-        out = [charts.growth(h, m) for m in h.columns
+        out = [_charts().growth(h, m) for m in h.columns
                if m not in ("history", "variant", "run", "order") and _varies(h[m])]
         # a constant (or a size that moves by a few bytes in 50 KB) is in the table: its chart,
         # on an axis that does not start at zero, would draw a steep line through nothing
         per_stage = stage_growth(self.stages, self.runs)
         if len(per_stage):
-            out.append(charts.stage_growth(per_stage))
+            out.append(_charts().stage_growth(per_stage))
         return out
 
     def summary_markdown(self, limit: int = SUMMARY_LIMIT) -> str:
@@ -196,9 +204,18 @@ class HotspotsReport:
         return text if len(text) <= limit else text[: limit - 20] + "\n_(truncated)_\n"
 
 
-def hotspots(source: str | os.PathLike, *, title: str = "") -> HotspotsReport:
-    """Load a dataset or an orchestrator workspace for the hotspot report."""
-    return HotspotsReport(data=load_source(find_data(source)), source=str(source), title=title)
+def hotspots(source: str | os.PathLike, *, title: str = "",
+             prepared: str | os.PathLike | None = None) -> HotspotsReport:
+    """Load a dataset or an orchestrator workspace for the hotspot report.
+
+    ``prepared``: the file in which ``perfkit report`` handed over the report it loaded for the
+    same ``source`` and ``title`` (:mod:`perfkit.present.handoff`); otherwise it is loaded here.
+    """
+    found = find_data(source)
+    built = handoff.take(prepared, "hotspots", {"source": str(found), "title": title})
+    if isinstance(built, HotspotsReport):
+        return built
+    return HotspotsReport(data=load_source(found), source=str(source), title=title)
 
 
 def format_top_files(files: pd.DataFrame | None, n: int = 5) -> list[str]:

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from perfkit.errors import UsageError
-from perfkit.present.compare_view import comparison
+from perfkit.present import handoff
+from perfkit.present.compare_view import comparison, comparison_arguments
 from perfkit.present.hotspots_view import hotspots
 from perfkit.present.html_export import export_html, write_text_atomic
 from perfkit.present.runner import check_parameters, execute, find_data, notebook_path
@@ -78,9 +79,9 @@ def report(
 
     ``parameters`` are further notebook parameters (names checked against the notebook's
     ``parameters`` cell before anything runs). For a comparison the verdict is computed here
-    first — so a bad option fails in a second, not after a kernel start — and the notebook
-    recomputes it with the same seed. Returns :class:`ReportFiles`; ``exit_code`` is
-    ``perfkit compare``'s (0 cleared, 1 not shown, 3 regressed) and 0 for a hotspot report.
+    first — so a bad option fails in a second, not after a kernel start — and handed to the
+    notebook's kernel, which shows it without computing it again (:mod:`.handoff`).
+    Returns :class:`ReportFiles`; ``exit_code`` is ``perfkit compare``'s (0 cleared, 1 not shown, 3 regressed) and 0 for a hotspot report.
     ``out`` must be new, empty or a previous report's folder (:func:`prepare_out`).
     ``report_url`` (default: ``$PERFKIT_REPORT_URL``, which the workflow sets to the report
     artifact's page) is linked from ``summary.md``.
@@ -107,11 +108,12 @@ def report(
     if hotspots_report:
         built = hotspots(params["source"], title=params.get("title", ""))
         write_text_atomic(summary_path, built.summary_markdown())
+        key = {"source": params["source"], "title": params.get("title", "")}
     else:
         keys = {"baseline", "candidate", "metrics", "target", "guardrails", "confidence",
                 "statistic", "seed", "resamples", "title"}
-        built = comparison(params["baseline_path"], params["candidate_path"] or None,
-                           **{k: v for k, v in params.items() if k in keys})
+        given = {k: v for k, v in params.items() if k in keys}
+        built = comparison(params["baseline_path"], params["candidate_path"] or None, **given)
         verdict_path = out_dir / "verdict.json"
         write_text_atomic(verdict_path, built.verdict_json() + "\n")
         write_text_atomic(summary_path, built.summary_markdown(report_url=report_url))
@@ -120,9 +122,18 @@ def report(
         # the notebook's default names manifest_writes, which not every dataset carries: pass
         # the targets judged here, so that the notebook judges the same ones
         params.setdefault("metrics", built.targets)
+        given["metrics"] = params["metrics"]
+        key = comparison_arguments(params["baseline_path"], params["candidate_path"] or None,
+                                   **given)
 
+    # the kernel takes what was built here instead of computing it again (perfkit.present.handoff)
+    params["prepared"] = handoff.give(out_dir, name if hotspots_report else "comparison", key,
+                                      built)
     nb_out = out_dir / "report.ipynb"
-    executed = execute(nb_path, nb_out, params, cwd=out_dir.resolve())
+    try:
+        executed = execute(nb_path, nb_out, params, cwd=out_dir.resolve())
+    finally:
+        handoff.withdraw(out_dir)
     html_path = export_html(executed, out_dir / "report.html",
                             title=params.get("title") or f"perfkit {name} report")
     return ReportFiles(out=out_dir, notebook=nb_out, html=html_path, summary=summary_path,

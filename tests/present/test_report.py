@@ -11,6 +11,7 @@ from perfkit.analysis import stats
 from perfkit.errors import DatasetError, NotebookError, UsageError
 from perfkit.present import (
     compare_view,
+    handoff,
     hotspots_view,
     html_export,
     markup,
@@ -148,6 +149,9 @@ def test_compare_notebook_ran_with_the_parameters_and_agrees_with_verdict_json(c
     nb = nbformat.read(str(compare_report.notebook), as_version=4)
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert injected and "seed = 7" in injected[0].source
+    # the kernel was handed the comparison computed for verdict.json, and the file is gone
+    assert f'prepared = "{handoff.FILE_NAME}"' in injected[0].source
+    assert not (compare_report.out / handoff.FILE_NAME).exists()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     html_out = "\n".join(o.get("data", {}).get("text/html", "") for o in outputs)
