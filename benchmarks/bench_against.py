@@ -40,8 +40,12 @@ def main() -> int:
     parser.add_argument("rev")
     parser.add_argument("script")
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("args", nargs="*")
-    opts = parser.parse_args()
+    parser.add_argument("args", nargs="*", help="(after --) arguments for SCRIPT")
+    argv = sys.argv[1:]
+    # everything after "--" goes to SCRIPT (argparse alone refuses "-- --repeat 2" here)
+    script_args = argv[argv.index("--") + 1:] if "--" in argv else []
+    opts = parser.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    opts.args = [*opts.args, *script_args]
     outputs: dict[str, list[str]] = {opts.rev: [], "this checkout": []}
     with tempfile.TemporaryDirectory(prefix="perfkit-against-") as tmp:
         other = Path(tmp) / "other"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from tabulate import tabulate
-
 from perfkit.analysis.multi import compare_many
 from perfkit.analysis.verdict import compare
 from perfkit.cli._common import (
@@ -18,12 +16,11 @@ from perfkit.cli._common import (
 from perfkit.data.sources import load, pick_variant
 from perfkit.errors import UsageError
 from perfkit.present import export
-from perfkit.present.export import _table
 
 
 def _compare_many(args: argparse.Namespace, data, options: dict, exports) -> int:
     """More than two variants: every other one against the baseline (given, or ``baseline``, or
-    the first), in the order the dataset lists them, at a Bonferroni-adjusted confidence."""
+    the first), in the order the dataset lists them, Holm-adjusted over the candidates."""
     order = list(data.meta.get("variants") or data.variants)
     order += [v for v in data.variants if v not in order]
     baseline = args.baseline or ("baseline" if "baseline" in order else order[0])
@@ -32,21 +29,9 @@ def _compare_many(args: argparse.Namespace, data, options: dict, exports) -> int
                          f"({', '.join(order)})")
     many = compare_many(data, baseline, [v for v in order if v != baseline],
                         confidence=args.confidence, **options)
-    if args.format != "text" or exports:
-        raise UsageError("--format/--export-*: with more than two variants only the text table "
-                         "is written so far; pass --candidate NAME for one comparison")
-    print(f"perfkit compare: {len(many.comparisons)} candidates against {baseline!r}: "
-          f"{many.overall.upper()} (each at {many.adjusted:.2%} confidence: Bonferroni over "
-          f"{len(many.comparisons)} candidates for {many.confidence:.0%} overall)")
-    rows = []
-    for c in many.comparisons:
-        for cells in _table.rows(c, ("target", "guardrail")):
-            rows.append([c.candidate, *cells[:2], *cells[3:8]])
-    print(tabulate(rows, headers=["candidate", "metric", "role", f"baseline {args.statistic}",
-                                  f"candidate {args.statistic}", "change", "CI", "verdict"],
-                   tablefmt="simple", disable_numparse=True))
-    for c in many.comparisons:
-        print(f"{c.candidate}: {c.overall}")
+    print(export.render(many, args.format))
+    for fmt, path, option in exports:
+        export.write(many, fmt, path, option)
     return many.exit_code
 
 

@@ -43,9 +43,8 @@ TARGET_COLOR = "#54a24b"
 #: The font of every chart (bundled with vl-convert; browsers without it fall back to sans-serif).
 FONT = "Liberation Sans, Arial, sans-serif"
 
-#: Width of the charts in pixels: fixed, because the static SVG cannot adapt to its container.
-WIDTH = 520
-#: Width of the comparison report's charts: most of a 1400 px page, not a third of it.
+#: Width of every chart's plot in pixels: most of a 1400 px report page, not a third of it
+#: (fixed, because the static SVG cannot adapt to its container; the page scales it down).
 WIDE = 820
 #: Colour of what belongs to no variant (the bootstrap distribution of the change).
 NEUTRAL_COLOR = "#9d9d9d"
@@ -351,7 +350,8 @@ def execution_order(
 ) -> alt.LayerChart:
     """The metric of each run against its global execution order, one line per variant.
 
-    Runs were interleaved, so a drift of the machine shows as a common slope of all variants.
+    Where the runs were interleaved, a drift of the machine shows as a common slope of all
+    variants; where they were not, it cannot be told apart from the change.
     """
     _need(runs, ["variant", "order", metric], "execution_order()")
     data = _comparable(runs, metric)
@@ -413,7 +413,7 @@ def change_intervals(
         alt.Chart(data).mark_circle(size=70, color="black", opacity=1).encode(x="change:Q", y=y, tooltip=tooltip)
     )
     return alt.layer(*layers).properties(
-        width=WIDTH, height=24 * max(len(data), 1) + 20, title=title or "change and interval"
+        width=WIDE, height=24 * max(len(data), 1) + 20, title=title or "change and interval"
     )
 
 
@@ -444,7 +444,7 @@ def stage_shares(shares: pd.DataFrame, *, title: str | None = None) -> alt.Layer
     )
     spread = alt.Chart(data).mark_rule(color="black", size=2).encode(x="share_p25:Q", x2="share_p75:Q", y=y)
     return alt.layer(bars, spread).properties(
-        width=WIDTH, height=22 * max(len(data), 1) + 20,
+        width=WIDE, height=22 * max(len(data), 1) + 20,
         title=title or "where the time goes: stages by share of wall time (bar: median, line: 25–75 %)",
     )
 
@@ -472,7 +472,7 @@ def per_run(runs: pd.DataFrame, metrics: Sequence[str], *, title: str | None = N
             color=alt.Color("variant:N", scale=_variant_scale(order), sort=order),
             tooltip=["metric:N", "variant:N", "run:Q", "order:Q", alt.Tooltip("value:Q", format=",.0f")],
         )
-        .properties(width=WIDTH, height=90)
+        .properties(width=WIDE, height=90)
         .facet(row=alt.Row("metric:N", title=None, sort=present), title=title or "per run")
         .resolve_scale(y="independent")
     )
@@ -500,13 +500,13 @@ def growth(
             color=color, tooltip=[alt.Tooltip(f"{c}:{'Q' if c in (x, y) else 'N'}") for c in cols])
         line = base.transform_regression(x, y, groupby=["variant"]).mark_line().encode(color=color)
         return alt.layer(points, line).properties(
-            width=WIDTH, height=180, title=title or f"{y_title or y} as the history grows")
+            width=WIDE, height=180, title=title or f"{y_title or y} as the history grows")
     points = base.mark_circle(size=40, color=BASELINE_COLOR).encode(
         tooltip=[alt.Tooltip(f"{c}:{'Q' if c in (x, y) else 'N'}") for c in cols]
     )
     line = base.transform_regression(x, y).mark_line(color="#e45756")
     return alt.layer(points, line).properties(
-        width=WIDTH, height=180, title=title or f"{y_title or y} as the history grows"
+        width=WIDE, height=180, title=title or f"{y_title or y} as the history grows"
     )
 
 
@@ -528,5 +528,5 @@ def stage_growth(stage_history: pd.DataFrame, *, title: str | None = None) -> al
     )
     lines = base.transform_regression("history", "duration_s", groupby=["title"]).mark_line()
     return alt.layer(points, lines).properties(
-        width=WIDTH, height=200, title=title or "stage durations as the history grows"
+        width=WIDE, height=200, title=title or "stage durations as the history grows"
     )

@@ -311,6 +311,19 @@ class ComparisonReport:
             shown.append(self.bootstrap_chart(metric))
         return shown
 
+    def order_note(self) -> Any:
+        """The sentence above the execution-order charts, from the same diagnostic as the
+        ``not-interleaved`` warning (:func:`perfkit.analysis.diagnostics.interleaving`): the
+        report never says the runs were interleaved when they were not."""
+        found = [w for w in self.result.warnings if w.kind == "not-interleaved"]
+        if found:
+            text = (f"Not interleaved: {found[0].message}. A trend in these lines cannot be told "
+                    f"apart from an effect of the fix ({found[0].hint}).")
+        else:
+            text = ("The variants ran interleaved, round by round: a trend shared by both lines "
+                    "is drift of the machine, not an effect of the fix.")
+        return as_html(f"<p>{escape(text)}</p>")
+
     def order_chart(self, metric: str) -> Any:
         return _charts().execution_order(self.runs, metric, variants=list(self._labels()))
 

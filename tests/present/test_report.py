@@ -96,6 +96,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 import perfkit
 from perfkit import cli
 
@@ -422,3 +424,31 @@ def test_no_bootstrap_chart_for_exact_counts():
     assert rep.result.row("manifest_writes")["method"] == "exact"
     assert len(rep.target_charts("manifest_writes")) == 1  # every run, no distribution
     assert len(rep.target_charts("wall_s")) == 2
+
+
+def test_the_method_sentence_comes_from_the_interleaving_diagnostic(compare_report):
+    # two collections: the not-interleaved warning fires, and the sentence says so too
+    page = compare_report.html.read_text(encoding="utf-8")
+    verdict = json.loads(compare_report.verdict.read_text())
+    assert "not-interleaved" in {w["kind"] for w in verdict["warnings"]}
+    assert "Not interleaved:" in page and "ran interleaved" not in page
+    # the demo (one interleaved collection, as the committed notebook shows): no warning, and
+    # the sentence says the runs were interleaved
+    nb = nbformat.read(str(_paths.NOTEBOOKS_DIR / "compare.ipynb"), as_version=4)
+    shown = "\n".join(o.get("data", {}).get("text/html", "") for c in nb.cells
+                      if c.cell_type == "code" for o in c.outputs)
+    assert "ran interleaved, round by round" in shown and "Not interleaved" not in shown
+
+
+def test_every_chart_is_sized_to_the_page():
+    runs = perfkit.load(DATA / "orchestrator-measured").runs
+    table = pd.DataFrame({"stage": ["a", "b"], "change": [0.1, -0.05], "ci_low": [0.0, -0.1],
+                          "ci_high": [0.2, 0.0]})
+    from perfkit.present import charts
+
+    for chart in (charts.change_intervals(table, label="stage"),
+                  charts.per_run(runs, ["io_wchar"]),
+                  charts.growth(runs.assign(history=runs["order"]), "wall_s")):
+        spec = chart.to_dict()
+        width = spec.get("width") or spec.get("spec", {}).get("width")
+        assert width == charts.WIDE

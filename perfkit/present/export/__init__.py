@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from perfkit.analysis.multi import MultiComparison
 from perfkit.analysis.verdict import Comparison
 from perfkit.data.store import write_text_atomic
 from perfkit.errors import UsageError
@@ -25,11 +26,21 @@ FORMATS: dict[str, Callable[[Comparison], str]] = {
     "csv": csv.render,
 }
 
+#: Format name → its renderer of several candidates (a :class:`MultiComparison`).
+MANY_FORMATS: dict[str, Callable[[MultiComparison], str]] = {
+    "text": text.render_many,
+    "markdown": markdown.render_many,
+    "json": json.render_many,
+    "csv": csv.render_many,
+}
 
-def render(result: Comparison, fmt: str) -> str:
-    """``result`` in format ``fmt`` (one of :data:`FORMATS`)."""
+
+def render(result: Comparison | MultiComparison, fmt: str) -> str:
+    """``result`` (one comparison, or several candidates) in format ``fmt`` (one of
+    :data:`FORMATS`)."""
+    table = MANY_FORMATS if isinstance(result, MultiComparison) else FORMATS
     try:
-        renderer = FORMATS[fmt]
+        renderer = table[fmt]
     except KeyError:
         raise UsageError(f"`format` must be one of {', '.join(FORMATS)}, not {fmt!r}") from None
     return renderer(result)
@@ -76,7 +87,7 @@ def write_table(df, fmt: str, path: str | os.PathLike, option: str = "") -> Path
     return _write_text(check_path(path, option), render_table(df, fmt))
 
 
-def write(result: Comparison, fmt: str, path: str | os.PathLike, option: str = "") -> Path:
+def write(result: Comparison | MultiComparison, fmt: str, path: str | os.PathLike, option: str = "") -> Path:
     """Write ``result`` in format ``fmt`` to ``path`` (a temporary file renamed into place)."""
     target = check_path(path, option)
     content = render(result, fmt)

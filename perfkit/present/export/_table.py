@@ -89,3 +89,33 @@ def sections(result: Comparison) -> list[tuple[str, list[str]]]:
     """(title, items) of the lists under the table: reasons, advice, warnings, notes."""
     return [("reasons", list(result.reasons)), ("advice", list(result.advice)),
             ("warnings", [str(w) for w in result.warnings]), ("notes", notes(result))]
+
+
+def many_headers(many) -> list[str]:
+    """The one table of several candidates: a candidate column, then :func:`headers`' columns
+    without method and p (the interval's level differs per candidate: its own column)."""
+    stat = many.settings.get("statistic", "median")
+    return ["candidate", "metric", "role", "runs b/c", f"baseline {stat}", f"candidate {stat}",
+            "change", "interval", "level", "verdict"]
+
+
+def many_rows(many, roles: Sequence[str] = ("target", "guardrail")) -> list[list[str]]:
+    """Display rows of every candidate (in the order given), each row naming its candidate."""
+    out = []
+    for comparison, level in zip(many.comparisons, many.levels):
+        for row in rows(comparison, roles):
+            out.append([comparison.candidate, *row[:7], f"{level:.2%}", row[7]])
+    return out
+
+
+def many_sections(many) -> list[tuple[str, list[str]]]:
+    """Each candidate's answer, then its reasons, advice and warnings, prefixed by its name."""
+    answers = [f"{c.candidate}: {c.overall}" for c in many.comparisons]
+    out = [("answers", answers)]
+    for title in ("reasons", "advice", "warnings"):
+        items = []
+        for c in many.comparisons:
+            found = dict(sections(c))[title]
+            items += [f"{c.candidate}: {x}" for x in found]
+        out.append((title, items))
+    return out

@@ -36,3 +36,27 @@ def as_dict(result: Comparison) -> dict[str, Any]:
 
 def render(result: Comparison) -> str:
     return json.dumps(as_dict(result), indent=2, allow_nan=False)
+
+
+#: Version of the JSON document of several candidates.
+MANY_SCHEMA = "perfkit.compare-many/1"
+
+
+def as_dict_many(many) -> dict[str, Any]:
+    """Several candidates: the family's answer and adjustment, then each candidate's verdict
+    (:func:`as_dict`) with the level it was judged at."""
+    return {
+        "schema": MANY_SCHEMA,
+        "baseline": many.baseline,
+        "overall": many.overall,
+        "exit_code": many.exit_code,
+        "confidence": many.confidence,
+        "multiplicity": many.method,
+        "steps": [{"level": level, "cleared": list(names)} for level, names in many.steps],
+        "candidates": [{**as_dict(c), "level": level}
+                       for c, level in zip(many.comparisons, many.levels)],
+    }
+
+
+def render_many(many) -> str:
+    return json.dumps(as_dict_many(many), indent=2, allow_nan=False)

@@ -49,3 +49,28 @@ def lines(result: Comparison, *, limit: int = LIMIT) -> list[str]:
 
 def render(result: Comparison) -> str:
     return "\n".join(lines(result))
+
+
+def many_lines(many, *, limit: int = LIMIT) -> list[str]:
+    """Several candidates: a heading, each candidate's own answer line, one table."""
+    head = [f"### perfkit: {len(many.comparisons)} candidates against "
+            f"{md_escape(shorten(many.baseline))}: **{md_escape(many.overall)}**", ""]
+    head += [f"- **{md_escape(c.overall.upper())}** {md_escape(shorten(c.candidate))} "
+             f"(at {level:.2%})" for c, level in zip(many.comparisons, many.levels)]
+    head += ["", md_escape(many.summary_line()), ""]
+    rows = [[md_escape(shorten(x)) for x in row] for row in _table.many_rows(many)]
+    main = tabulate(rows, headers=_table.many_headers(many), tablefmt="github",
+                    disable_numparse=True).splitlines()
+    tail: list[str] = []
+    for title, items in _table.many_sections(many)[1:]:
+        if items:
+            tail += ["", f"**{title.capitalize()}**", ""] + [f"- {md_escape(shorten(x, 600))}"
+                                                             for x in items]
+    out = head + main + tail
+    if len("\n".join(out)) > limit:
+        out = ("\n".join(out)[: limit - 40]).splitlines() + ["", "_(truncated)_"]
+    return out
+
+
+def render_many(many) -> str:
+    return "\n".join(many_lines(many))

@@ -26,3 +26,21 @@ def lines(result: Comparison) -> list[str]:
 
 def render(result: Comparison) -> str:
     return "\n".join(lines(result))
+
+
+def many_lines(many) -> list[str]:
+    """Several candidates: one line, one table (each row names its candidate), each answer."""
+    first = many.comparisons[0]
+    out = [f"perfkit compare: {many.summary_line()}", _table.settings_line(first).replace(
+        f"{first.settings.get('confidence', 0.95):.0%} two-sample",
+        f"{many.confidence:.0%} (Holm over the candidates) two-sample"), ""]
+    out += tabulate(_table.many_rows(many), headers=_table.many_headers(many), tablefmt="simple",
+                    disable_numparse=True).splitlines()
+    for title, items in _table.many_sections(many):
+        if items:
+            out += ["", f"{title}:"] + [f"  - {x}" for x in items]
+    return out
+
+
+def render_many(many) -> str:
+    return "\n".join(many_lines(many))
