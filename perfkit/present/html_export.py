@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import threading
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -54,24 +55,47 @@ def export_html(notebook: Any, output: str | os.PathLike, *, title: str | None =
     inlines the vega bundle once.
     """
     import nbformat
-    from nbconvert import HTMLExporter
 
     if not hasattr(notebook, "cells"):
         notebook = nbformat.read(str(notebook), as_version=4)
-    exporter = HTMLExporter(
-        template_name=TEMPLATE_NAME,
-        extra_template_basedirs=[str(TEMPLATES_DIR)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
-    nb = nbformat.from_dict(notebook)
-    if title:
-        nb.metadata["title"] = title  # the template escapes it
-    body, _ = exporter.from_notebook_node(nb, resources={"perfkit_vega_js": _vega_bundle()})
+    body = _render(nbformat.from_dict(notebook), title)
     output = Path(output)
     write_text_atomic(output, body)
     return output
+
+
+_EXPORTER: list[Any] = []
+_EXPORTER_LOCK = threading.Lock()
+
+
+def _render(nb: Any, title: str | None) -> str:
+    """The page of notebook node ``nb``, with one exporter per process: its first page costs
+    most (nbconvert's imports, the lab template's compilation), the next ones a third of it."""
+    with _EXPORTER_LOCK:
+        if not _EXPORTER:
+            from nbconvert import HTMLExporter
+
+            _EXPORTER.append(HTMLExporter(
+                template_name=TEMPLATE_NAME,
+                extra_template_basedirs=[str(TEMPLATES_DIR)],
+                exclude_input=True,
+                exclude_input_prompt=True,
+                exclude_output_prompt=True,
+            ))
+        if title:
+            nb.metadata["title"] = title  # the template escapes it
+        body, _ = _EXPORTER[0].from_notebook_node(nb, resources={"perfkit_vega_js": _vega_bundle()})
+    return body
+
+
+def warm_up() -> None:
+    """Do the export's one-off work now — imports, the exporter, the template, the vega bundle —
+    by rendering an empty notebook: ``perfkit report`` calls it in a thread while the kernel
+    runs, so that the report's own export afterwards costs a fraction (its process is idle,
+    waiting for the kernel, and a machine has a second core)."""
+    import nbformat
+
+    _render(nbformat.v4.new_notebook(), None)
 
 
 class _References(HTMLParser):

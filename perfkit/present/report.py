@@ -13,7 +13,8 @@ verdict first (a bad option fails in a second, not after a kernel start), execut
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from perfkit.errors import UsageError
 from perfkit.present import handoff
 from perfkit.present.compare_view import comparison, comparison_arguments
 from perfkit.present.hotspots_view import hotspots
-from perfkit.present.html_export import export_html, write_text_atomic
+from perfkit.present.html_export import export_html, warm_up, write_text_atomic
 from perfkit.present.runner import check_parameters, execute, find_data, notebook_path
 
 
@@ -60,6 +61,16 @@ def prepare_out(out_dir: Path) -> None:
                                       encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"--out {out_dir}: cannot create folder ({exc.strerror})") from None
+
+
+def _quietly(work: Callable[[], None]) -> Callable[[], None]:
+    """``work`` for a helper thread: a failure is left to the real call afterwards to report."""
+    def run() -> None:
+        try:
+            work()
+        except Exception:  # noqa: BLE001 (the export itself raises it again, in the main thread)
+            pass
+    return run
 
 
 def _absolute(path: str | os.PathLike | None) -> str:
@@ -130,10 +141,15 @@ def report(
     params["prepared"] = handoff.give(out_dir, name if hotspots_report else "comparison", key,
                                       built)
     nb_out = out_dir / "report.ipynb"
+    # the export's one-off work runs while the kernel does (this process only waits for it)
+    warming = threading.Thread(target=_quietly(warm_up), name="perfkit-export-warm-up",
+                               daemon=True)
+    warming.start()
     try:
         executed = execute(nb_path, nb_out, params, cwd=out_dir.resolve())
     finally:
         handoff.withdraw(out_dir)
+        warming.join()
     html_path = export_html(executed, out_dir / "report.html",
                             title=params.get("title") or f"perfkit {name} report")
     return ReportFiles(out=out_dir, notebook=nb_out, html=html_path, summary=summary_path,
