@@ -21,7 +21,7 @@ from perfkit.analysis.stage_changes import stage_changes
 from perfkit.analysis.stats import bootstrap_distribution
 from perfkit.analysis.verdict import DEFAULT_GUARDRAILS, compare
 from perfkit.data.sources import load, pick_variant
-from perfkit.present import handoff
+from perfkit.present import charts, handoff
 from perfkit.present.export import json as json_export
 from perfkit.present.export._table import row_cells
 from perfkit.present.headline import headline_html
@@ -31,14 +31,6 @@ from perfkit.present.runner import find_data
 
 #: GitHub refuses pull-request comments over 65,536 characters; stay clearly below.
 SUMMARY_LIMIT = 60_000
-
-
-def _charts():
-    """perfkit.present.charts, imported when a chart is drawn: it imports altair (about half a
-    second), which ``perfkit report`` itself never needs — only the notebook's kernel draws."""
-    from perfkit.present import charts
-
-    return charts
 
 
 def _direction(verdict: str) -> str:
@@ -292,13 +284,13 @@ class ComparisonReport:
     # -- charts -------------------------------------------------------------------------------
     def distribution_chart(self, metric: str) -> Any:
         b_label, c_label = self._labels()
-        return _charts().distributions(self.runs, metric, variants=[b_label, c_label],
+        return charts.distributions(self.runs, metric, variants=[b_label, c_label],
                                     seed=int(self.settings.get("seed", 0)))
 
     def bootstrap_chart(self, metric: str) -> Any:
         row = self.result.row(metric)
         s = self.settings
-        return _charts().bootstrap_change(
+        return charts.bootstrap_change(
             self.distribution(metric), estimate=float(row["change"]), ci_low=float(row["ci_low"]),
             ci_high=float(row["ci_high"]), target=tuple(s.get("target", (0.1, 0.2))),
             metric=metric, confidence=s.get("confidence"))
@@ -325,11 +317,11 @@ class ComparisonReport:
         return as_html(f"<p>{escape(text)}</p>")
 
     def order_chart(self, metric: str) -> Any:
-        return _charts().execution_order(self.runs, metric, variants=list(self._labels()))
+        return charts.execution_order(self.runs, metric, variants=list(self._labels()))
 
     def stage_chart(self) -> Any:
         table = self.stage_changes()
-        return _charts().change_intervals(table.assign(label=table["title"]), label="label",
+        return charts.change_intervals(table.assign(label=table["title"]), label="label",
                                        title="change of each stage's duration, with its interval")
 
     # -- files ----------------------------------------------------------------------------------

@@ -24,19 +24,11 @@ from perfkit.analysis.hotspots import (
     stage_shares,
 )
 from perfkit.data.sources import load_source
-from perfkit.present import handoff
+from perfkit.present import charts, handoff
 from perfkit.present.compare_view import SUMMARY_LIMIT
 from perfkit.present.markup import as_html, escape, md_escape, meta_rows, shorten, table_html
 from perfkit.present.reliability_view import from_tables
 from perfkit.present.runner import find_data
-
-
-def _charts():
-    """perfkit.present.charts, imported when a chart is drawn: it imports altair (about half a
-    second), which ``perfkit report`` itself never needs — only the notebook's kernel draws."""
-    from perfkit.present import charts
-
-    return charts
 
 
 def _varies(values: Any, rel: float = 0.001) -> bool:
@@ -156,14 +148,14 @@ class HotspotsReport:
 
     # charts
     def shares_chart(self) -> Any:
-        return _charts().stage_shares(self.shares())
+        return charts.stage_shares(self.shares())
 
     def io_section(self) -> list[Any]:
         """A panel per I/O counter the runs carry, or a note that they carry none."""
         metrics = self.io_metrics()
         if not metrics:
             return [as_html("<p>These runs carry no I/O counters.</p>")]
-        return [_charts().per_run(self.runs, metrics, title="I/O and file operations per run")]
+        return [charts.per_run(self.runs, metrics, title="I/O and file operations per run")]
 
     def shares_section(self) -> list[Any]:
         if self.shares().empty:
@@ -173,13 +165,13 @@ class HotspotsReport:
     def growth_charts(self) -> list[Any]:
 
         h = self.history()
-        out = [_charts().growth(h, m) for m in h.columns
+        out = [charts.growth(h, m) for m in h.columns
                if m not in ("history", "variant", "run", "order") and _varies(h[m])]
         # a constant (or a size that moves by a few bytes in 50 KB) is in the table: its chart,
         # on an axis that does not start at zero, would draw a steep line through nothing
         per_stage = stage_growth(self.stages, self.runs)
         if len(per_stage):
-            out.append(_charts().stage_growth(per_stage))
+            out.append(charts.stage_growth(per_stage))
         return out
 
     def summary_markdown(self, limit: int = SUMMARY_LIMIT) -> str:
