@@ -18,12 +18,21 @@ import sys
 import warnings
 
 from perfkit._version import __version__
-from perfkit.cli import compare, demo, history, ingest, measure, reliability, report
+from perfkit.cli import (
+    compare,
+    completion,
+    demo,
+    history,
+    ingest,
+    measure,
+    reliability,
+    report,
+)
 from perfkit.cli._common import Parser
 from perfkit.errors import EXIT_FAILED, EXIT_INTERRUPTED, PerfkitError, describe_os_error
 
 #: The subcommands, in the order of the data's way.
-COMMANDS = (measure, ingest, compare, report, reliability, history, demo)
+COMMANDS = (measure, ingest, compare, report, reliability, history, demo, completion)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     for command in COMMANDS:
         command.add_parser(sub)
+    parser.set_defaults(root_parser=parser)  # `perfkit completion` describes the whole parser
     return parser
 
 
