@@ -98,6 +98,20 @@ class MultiComparison:
         return text
 
 
+def split_variants(data: Any, baseline: str | None = None) -> tuple[str, list[str]]:
+    """(baseline, candidates) of a dataset with several variants, in the order it lists them
+    (its meta's ``variants``, then any other): ``baseline`` if given, else the variant named
+    ``baseline``, else the first."""
+    order = list((getattr(data, "meta", None) or {}).get("variants") or data.variants)
+    order += [v for v in data.variants if v not in order]
+    order = [v for v in order if v in set(data.variants)]
+    chosen = baseline or ("baseline" if "baseline" in order else order[0])
+    if chosen not in order:
+        raise UsageError(f"--baseline {chosen}: not a variant of this dataset "
+                         f"({', '.join(order)})")
+    return chosen, [v for v in order if v != chosen]
+
+
 def adjusted_confidence(confidence: float, k: int) -> float:
     """Bonferroni (Holm's first step): each of ``k`` intervals at ``1 − (1 − confidence)/k``."""
     return 1 - (1 - confidence) / max(k, 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from perfkit.analysis.multi import compare_many
+from perfkit.analysis.multi import compare_many, split_variants
 from perfkit.analysis.verdict import compare
 from perfkit.cli._common import (
     add_comparison_options,
@@ -21,13 +21,8 @@ from perfkit.present import export
 def _compare_many(args: argparse.Namespace, data, options: dict, exports) -> int:
     """More than two variants: every other one against the baseline (given, or ``baseline``, or
     the first), in the order the dataset lists them, Holm-adjusted over the candidates."""
-    order = list(data.meta.get("variants") or data.variants)
-    order += [v for v in data.variants if v not in order]
-    baseline = args.baseline or ("baseline" if "baseline" in order else order[0])
-    if baseline not in order:
-        raise UsageError(f"--baseline {baseline}: not a variant of {args.dataset} "
-                         f"({', '.join(order)})")
-    many = compare_many(data, baseline, [v for v in order if v != baseline],
+    baseline, candidates = split_variants(data, args.baseline)
+    many = compare_many(data, baseline, candidates,
                         confidence=args.confidence, **options)
     print(export.render(many, args.format))
     for fmt, path, option in exports:

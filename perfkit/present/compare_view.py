@@ -17,11 +17,13 @@ import pandas as pd
 
 from perfkit import fmt
 from perfkit.analysis.diagnostics import measured_values
+from perfkit.analysis.multi import compare_many, split_variants
 from perfkit.analysis.stage_changes import stage_changes
 from perfkit.analysis.stats import bootstrap_distribution
 from perfkit.analysis.verdict import DEFAULT_GUARDRAILS, compare
 from perfkit.data.sources import load, pick_variant
 from perfkit.present import charts, handoff
+from perfkit.present.compare_many_view import ManyComparisonReport
 from perfkit.present.export import json as json_export
 from perfkit.present.export._table import row_cells
 from perfkit.present.headline import headline_html
@@ -418,7 +420,7 @@ def comparison(
     resamples: int = 10_000,
     title: str = "",
     prepared: str | os.PathLike | None = None,
-) -> ComparisonReport:
+) -> ComparisonReport | ManyComparisonReport:
     """Load the dataset(s), run :func:`perfkit.compare`, and return what the report shows.
 
     ``baseline_path`` holds both variants, or (with ``candidate_path``) only the baseline's runs.
@@ -426,6 +428,9 @@ def comparison(
     Relative paths are found with :func:`find_data`. ``metrics=None`` judges ``wall_s``, and
     ``manifest_writes`` too when both sides carry traced counts (the two targets ``perfkit demo``
     judges). ``guardrails=None`` uses compare's default (peak memory within 5 %).
+    One dataset with more than two variants and no ``candidate``: every other variant against
+    the baseline (``baseline``, or the one named ``baseline``, or the first), Holm-adjusted — a
+    :class:`~perfkit.present.compare_many_view.ManyComparisonReport`.
     ``prepared`` is the file in which ``perfkit report`` handed over the comparison it built for
     exactly these arguments (:mod:`perfkit.present.handoff`); otherwise it is computed here.
     """
@@ -434,10 +439,12 @@ def comparison(
         target=target, guardrails=guardrails, confidence=confidence, statistic=statistic,
         seed=seed, resamples=resamples, title=title)
     built = handoff.take(prepared, "comparison", key)
-    if isinstance(built, ComparisonReport):
+    if isinstance(built, (ComparisonReport, ManyComparisonReport)):
         return built
     first = _displayable(load(key["baseline_path"]))
     second = _displayable(load(key["candidate_path"])) if candidate_path else None
+    if second is None and not candidate and len(first.variants) > 2:
+        return _many(first, key)
     base = pick_variant(first, baseline and display_label(baseline), "baseline")
     cand = pick_variant(second if second is not None else first,
                         candidate and display_label(candidate), "candidate")
@@ -453,3 +460,22 @@ def comparison(
     sources = (str(baseline_path), str(candidate_path or baseline_path))
     return ComparisonReport(result=result, baseline_data=first, candidate_data=second,
                             title=title, sources=sources)
+
+
+def _many(data: Any, key: dict[str, Any]) -> ManyComparisonReport:
+    """Every other variant of ``data`` against the baseline, Holm-adjusted
+    (:func:`~perfkit.analysis.multi.compare_many`)."""
+    baseline, candidates = split_variants(data, key["baseline"] and display_label(key["baseline"]))
+    metrics = key["metrics"]
+    if metrics is None:
+        metrics = default_metrics(data.runs)
+    many = compare_many(
+        data, baseline, candidates, targets=list(metrics),
+        target=key["target"], confidence=key["confidence"],
+        guardrails=DEFAULT_GUARDRAILS if key["guardrails"] is None else dict(key["guardrails"]),
+        statistic=key["statistic"], n_resamples=key["resamples"], seed=key["seed"])
+    source = key["baseline_path"]
+    reports = [ComparisonReport(result=c, baseline_data=data, candidate_data=None,
+                                title=key["title"], sources=(source, source))
+               for c in many.comparisons]
+    return ManyComparisonReport(result=many, reports=reports, data=data, title=key["title"])
