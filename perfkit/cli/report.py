@@ -69,6 +69,8 @@ def add_parser(sub) -> None:
             "--out: report.ipynb (executed), report.html (no code, renders offline), summary.md "
             "(for a pull-request comment) and verdict.json. Exit code as perfkit compare: "
             "0 cleared, 1 not shown, 3 regressed, 2 usage error or a failing notebook. "
+            "A dataset with more than two variants and no --candidate: every other variant "
+            "against --baseline in one report (Holm over the candidates; the worst answer). "
             "--hotspots runs notebooks/hotspots.ipynb for a dataset or an orchestrator workspace."
         ),
     )
