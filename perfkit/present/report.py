@@ -92,7 +92,8 @@ def report(
     ``parameters`` cell before anything runs). For a comparison the verdict is computed here
     first — so a bad option fails in a second, not after a kernel start — and handed to the
     notebook's kernel, which shows it without computing it again (:mod:`.handoff`).
-    Returns :class:`ReportFiles`; ``exit_code`` is ``perfkit compare``'s (0 cleared, 1 not shown, 3 regressed) and 0 for a hotspot report.
+    Returns :class:`ReportFiles`; ``exit_code`` is ``perfkit compare``'s (0 cleared, 1 not
+    shown, 3 regressed) and 0 for a hotspot report.
     ``out`` must be new, empty or a previous report's folder (:func:`prepare_out`).
     ``report_url`` (default: ``$PERFKIT_REPORT_URL``, which the workflow sets to the report
     artifact's page) is linked from ``summary.md``.
