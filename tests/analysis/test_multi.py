@@ -105,3 +105,32 @@ def test_every_export_of_several_candidates(tmp_path, capsys):
     # an export path in a missing folder: one line, exit 2, before any bootstrap
     code = main(["compare", str(tmp_path / "ds"), "--export-csv", str(tmp_path / "no" / "x.csv")])
     assert code == 2 and "does not exist" in capsys.readouterr().err
+
+
+def test_the_step_down_decides_as_holm_on_each_candidates_p_value():
+    """Independent reference: each candidate's p-value for its cleared claim, found by bisection
+    on the level (the smallest α at which compare() calls it cleared), then Holm's adjustment
+    (perfkit.analysis.multiplicity.holm). The step-down must clear exactly those Holm rejects."""
+    from perfkit.analysis.multiplicity import holm
+
+    runs = _runs({"base": 1.0, "fast": 0.7, "edge": 0.893, "near": 0.905, "slow": 1.2})
+    names = ["edge", "near", "fast", "slow"]
+
+    def cleared(name: str, alpha: float) -> bool:
+        return compare(runs, "base", name, confidence=1 - alpha, n_resamples=300,
+                       info=[]).overall == "cleared"
+
+    p = []
+    for name in names:
+        lo, hi = 1e-4, 0.5  # cleared at hi (p ≤ hi)? else p > 0.5
+        if not cleared(name, hi):
+            p.append(1.0)
+            continue
+        for _ in range(7):
+            mid = (lo * hi) ** 0.5
+            lo, hi = (lo, mid) if cleared(name, mid) else (mid, hi)
+        p.append(hi)
+    rejected = {n for n, adj in zip(names, holm(p)) if adj <= 0.05}
+    many = compare_many(runs, "base", names, confidence=0.95, n_resamples=300, info=[])
+    assert {c.candidate for c in many.comparisons if c.overall == "cleared"} == rejected
+    assert "fast" in rejected and "slow" not in rejected
