@@ -108,6 +108,12 @@ def normalise(value: Any, rules: Iterable[Rule] = (), *, defaults: bool = True) 
     return walk(value, ())
 
 
+def mask_text(text: str) -> str:
+    """``text`` with every ISO date-time, UUID, orchestrator run id and absolute temporary path
+    replaced by :data:`MASK` (how a non-JSON text output is normalised)."""
+    return _VALUE.sub(MASK, text)
+
+
 def canonical(value: Any) -> bytes:
     """Bytes that are equal exactly when two JSON values are equal (sorted keys, no spaces)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,

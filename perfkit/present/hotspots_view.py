@@ -27,6 +27,13 @@ from perfkit.data.sources import load_source
 from perfkit.present import charts
 from perfkit.present.compare_view import SUMMARY_LIMIT
 from perfkit.present.markup import as_html, escape, md_escape, meta_rows, shorten, table_html
+from perfkit.present.outputs_view import (
+    artifact_trends,
+    sizes_html,
+    sizes_markdown,
+    stability_html,
+    stability_of,
+)
 from perfkit.present.reliability_view import from_tables
 from perfkit.present.runner import find_data
 
@@ -140,6 +147,18 @@ class HotspotsReport:
             return [as_html("<p>These runs record no stages.</p>")]
         return [self.reliability().html()]
 
+    def outputs_section(self) -> list[Any]:
+        """Output stability per file pattern: distinct contents (raw / after masking volatile
+        values), structures, size and growth; flaky patterns first, with the first differing field."""
+        return [stability_html(stability_of(self.data))]
+
+    def artifacts(self) -> Any:
+        """Artifact predictability: per pattern, size per run, spread and growth per run."""
+        return artifact_trends(self.data)
+
+    def artifacts_section(self) -> list[Any]:
+        return [sizes_html(self.artifacts())]
+
     def metadata(self) -> Any:
 
         flat = meta_rows(self.data.meta)
@@ -192,6 +211,8 @@ class HotspotsReport:
             lines += tabulate(rows, headers=["variant", "metric", "runs", "per run", "first → last",
                                              "r"],
                               tablefmt="github", disable_numparse=True).splitlines()
+        sizes = sizes_markdown(self.artifacts())
+        lines += ["", sizes] if sizes else []
         text = "\n".join(lines) + "\n"
         return text if len(text) <= limit else text[: limit - 20] + "\n_(truncated)_\n"
 
