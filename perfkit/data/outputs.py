@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from perfkit.data.jsonshape import Rule, canonical, mask_text, normalise, signature, structure
+from perfkit.data.jsonshape import Rule, canonical, mask_text, normalise, shape_signature, structure
 from perfkit.data.paths import fold_path
 
 #: The longest normalised JSON document kept whole in the table (bytes of canonical JSON).
@@ -58,8 +58,9 @@ def describe_bytes(data: bytes, name: str, rules: Iterable[Rule] = ()) -> dict[s
     if doc is not _NOT_JSON:
         masked = normalise(doc, rules)
         text = canonical(masked)
-        row.update(kind="json", normalised_sha256=_sha(text), signature=signature(doc),
-                   structure=json.dumps(structure(doc), sort_keys=True))
+        shape = structure(doc)
+        row.update(kind="json", normalised_sha256=_sha(text), signature=shape_signature(shape),
+                   structure=json.dumps(shape, sort_keys=True))
         if len(text) <= MAX_NORMALISED_BYTES:
             row["normalised"] = text.decode("utf-8", "surrogatepass")
         return row
