@@ -110,7 +110,7 @@ def first_difference(grp: pd.DataFrame) -> str:
         return f"{where}: content (not JSON: no field to name)"
     a, b = _doc(first.get("normalised")), _doc(other.get("normalised"))
     if a is None or b is None:
-        return f"{where}: content (document over 256 KiB: not kept)"
+        return f"{where}: content (document over 64 KiB: not kept)"
     fields = differing_fields(a, b, limit=1)
     return f"{where}: {fields[0]}" if fields else f"{where}: content"
 
@@ -197,7 +197,7 @@ def _diff_row(pattern: str, b: pd.DataFrame, c: pd.DataFrame) -> dict[str, Any]:
     if not row["same_content"] and mb["kind"] == "json" and mc["kind"] == "json":
         a, z = _doc(mb.get("normalised")), _doc(mc.get("normalised"))
         if a is None or z is None:
-            row["note"] = "document over 256 KiB: fields not compared"
+            row["note"] = "document over 64 KiB: fields not compared"
         else:
             flaky = _flaky_fields(b)
             row["fields"] = [f for f in differing_fields(a, z, limit=200) if f not in flaky][:50]

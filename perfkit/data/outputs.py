@@ -31,7 +31,7 @@ from perfkit.data.jsonshape import Rule, canonical, mask_text, normalise, shape_
 from perfkit.data.paths import fold_path
 
 #: The longest normalised JSON document kept whole in the table (bytes of canonical JSON).
-MAX_NORMALISED_BYTES = 256 * 1024
+MAX_NORMALISED_BYTES = 64 * 1024
 
 #: The ``source`` of rows recorded for orchestrator run manifests (no ``--outputs`` needed).
 MANIFEST_SOURCE = "orchestrator:manifest"

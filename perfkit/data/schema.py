@@ -56,7 +56,7 @@ outputs — outputs.parquet (journal outputs.jsonl while collecting): one row pe
                          ``--volatile``; text: date-times, UUIDs, run ids, temp paths; binary: raw)
     signature  str       JSON only: a short hash of the structure (same shape, same signature)
     structure  str       JSON only: ``{key path: value type}`` as JSON text
-    normalised str       JSON only: the normalised document (canonical JSON) when at most 256 KiB
+    normalised str       JSON only: the normalised document (canonical JSON) when at most 64 KiB
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from perfkit.analysis.hotspots import (
     stage_growth_slopes,
     stage_shares,
 )
-from perfkit.data.sources import load_source
+from perfkit.data.sources import load_source, read_artifact_sizes
 from perfkit.present import charts
 from perfkit.present.compare_view import SUMMARY_LIMIT
 from perfkit.present.markup import as_html, escape, md_escape, meta_rows, shorten, table_html
@@ -157,7 +157,20 @@ class HotspotsReport:
         return artifact_trends(self.data)
 
     def artifacts_section(self) -> list[Any]:
-        return [sizes_html(self.artifacts())]
+        """The size table, and the size per run of the steadiest-growing pattern (if one grows)."""
+        trends = self.artifacts()
+        out = [sizes_html(trends)]
+        grow = trends[(trends["growth_per_run"] > 0) & (trends["r"] >= 0.9)] if len(trends) else trends
+        if len(grow):
+            top = grow.iloc[0]
+            sizes = read_artifact_sizes(self.data)
+            sizes = sizes[(sizes["pattern"] == top["pattern"]) & (sizes["variant"] == top["variant"])
+                          & ~sizes["warmup"].astype(bool)]
+            history = pd.DataFrame({"history": sizes["run"].astype(int) - 1,
+                                    "size_kib": sizes["size"].astype(float) / 1024})
+            out.append(charts.growth(history, "size_kib", y_title="size (KiB)",
+                                     title=f"{shorten(top['pattern'], 80)}: size per run"))
+        return out
 
     def metadata(self) -> Any:
 
