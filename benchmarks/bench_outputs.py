@@ -7,7 +7,9 @@ orchestrator writes (``.runs/**`` and ``out/**``: each run lists the whole growi
 and hashes the 18 or so files the run wrote). The recorder (:class:`perfkit.collect.outputs.OutputsRecorder`)
 is wrapped to time its own ``before_run`` and ``after_run`` work in each run; the orchestrator's
 wall time comes from the same runs (``wall_s``). Prints the median of each and the ratio
-hook/run (target under 5 %), and writes benchmarks/results/outputs.json.
+hook/run (target under 5 %). Then, end to end: ``--rounds`` one-run collections with and without
+``--outputs``, alternated in the same workspace, each timed whole (median of each). Writes
+benchmarks/results/outputs.json.
 
     .venv/bin/python benchmarks/bench_outputs.py --orchestrator PATH/TO/codex-orchestrator [--runs 15]
 
@@ -66,10 +68,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orchestrator", required=True)
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=10,
+                        help="alternated one-run collections with and without --outputs (each)")
     args = parser.parse_args()
     ws = Path(tempfile.mkdtemp(prefix="bench-outputs-"))
     (ws / "codex.orchestrator.json").write_text(json.dumps(CONFIG))
-    recorder = TimedRecorder(GLOBS, ws)
+    recorder = TimedRecorder(GLOBS, ws, relist=False)  # as measure() makes it without --prepare
     command = [str(Path(args.orchestrator).resolve()), "start", "steady", "--format", "json",
                "--task", "b"]
     ds = measure({"orchestrator": command}, out=ws.parent / (ws.name + "-data"), runs=args.runs,
@@ -79,6 +83,14 @@ def main() -> None:
     outputs = read_outputs(ds)
     files = outputs[outputs["source"].isin(GLOBS)].groupby("run").size()
     ratios = [h / w for h, w in zip(recorder.per_run, wall)]
+    # end to end, side by side: one-run collections with and without --outputs, alternated
+    with_s, without_s = [], []
+    for k in range(args.rounds):
+        for flagged in ((True, False) if k % 2 else (False, True)):
+            t0 = time.perf_counter()
+            measure({"orchestrator": command}, out=ws.parent / f"{ws.name}-e2e-{k}-{flagged}",
+                    runs=1, cwd=ws, progress=False, outputs=GLOBS if flagged else ())
+            (with_s if flagged else without_s).append(time.perf_counter() - t0)
     result = {"runs": args.runs, "globs": GLOBS,
               "run_wall_s_median": statistics.median(wall),
               "hook_s_median": statistics.median(recorder.per_run),
@@ -86,11 +98,19 @@ def main() -> None:
               "files_per_run_median": float(files.median()),
               "manifest_rows": int((outputs["source"] == "orchestrator:manifest").sum()),
               "hook_over_run_median": statistics.median(ratios),
-              "hook_over_run_last": ratios[-1], "target": 0.05, "loadavg": os.getloadavg()}
+              "hook_over_run_last": ratios[-1], "target": 0.05,
+              "e2e_rounds": args.rounds, "e2e_with_outputs_s_median": statistics.median(with_s),
+              "e2e_without_outputs_s_median": statistics.median(without_s),
+              "e2e_with_over_without": statistics.median(with_s) / statistics.median(without_s) - 1,
+              "loadavg": os.getloadavg()}
     print(f"orchestrator run {result['run_wall_s_median']:.3f} s (median of {args.runs}); "
           f"--outputs hook {result['hook_s_median'] * 1000:.1f} ms per run for "
           f"{result['files_per_run_median']:.0f} files: {result['hook_over_run_median']:.2%} of a "
           f"run (last run, largest workspace: {result['hook_over_run_last']:.2%}; target < 5 %)")
+    print(f"end to end, {args.rounds} alternated one-run collections each: with --outputs "
+          f"{result['e2e_with_outputs_s_median']:.3f} s, without "
+          f"{result['e2e_without_outputs_s_median']:.3f} s ({result['e2e_with_over_without']:+.2%}; "
+          "noisy: a difference of medians of whole runs)")
     print(write_results("outputs.json", result))
 
 

@@ -291,7 +291,7 @@ def measure(
     hooks = _Hooks(list(before_run), list(after_run), list(after_collection))
     rules = parse_volatile(volatile)
     if outputs:
-        recorder = OutputsRecorder(outputs, cfg.cwd, volatile)
+        recorder = OutputsRecorder(outputs, cfg.cwd, volatile, relist=cfg.prepare is not None)
         hooks.before_run.append(recorder.before_run)
         hooks.after_run.append(recorder)
     if orchestrator_root is not None:

@@ -45,7 +45,7 @@ class OutputsRecorder:
     """Records the files each run wrote that match ``globs`` (see the module docstring)."""
 
     def __init__(self, globs: Sequence[str], cwd: str | os.PathLike | None = None,
-                 volatile: Sequence[str] = ()):
+                 volatile: Sequence[str] = (), *, relist: bool = True):
         clean: list[str] = []
         for pattern in [globs] if isinstance(globs, str) else globs:
             if not isinstance(pattern, str) or not pattern.strip():
@@ -59,6 +59,9 @@ class OutputsRecorder:
         self.globs = clean
         self.rules = parse_volatile(volatile)
         self.cwd = os.path.abspath(cwd) if cwd is not None else os.getcwd()
+        # ``relist=False``: nothing but the runs changes the files between runs (no --prepare),
+        # so the listing made after a run serves as the next run's "before" (half the stat calls)
+        self.relist = relist
         self.before = self._listing()
 
     def _listing(self) -> dict[str, tuple[Stat, str]]:
@@ -77,7 +80,8 @@ class OutputsRecorder:
         return seen
 
     def before_run(self) -> None:
-        self.before = self._listing()
+        if self.relist:
+            self.before = self._listing()
 
     def __call__(self, ctx: RunContext) -> RunExtras:
         after = self._listing()

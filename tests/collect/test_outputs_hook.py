@@ -74,7 +74,8 @@ def test_without_the_volatile_rule_the_random_build_field_makes_it_flaky(workloa
 def test_a_file_the_run_did_not_touch_is_not_its_output(tmp_path):
     (tmp_path / "old.json").write_text("{}")
     ds = measure({"t": "echo '{\"a\": 1}' > new.json"}, out=tmp_path / "ds", runs=2,
-                 cwd=tmp_path, progress=False, outputs=["*.json"])
+                 cwd=tmp_path, progress=False, outputs=["*.json"],
+                 prepare="echo '{}' > old.json")  # --prepare rewrites it: not the run's output
     table = read_outputs(ds)
     assert set(table["path"].dropna()) == {"new.json"}
     assert table.loc[table["run"] == 1, "kind"].tolist() == ["json"]
