@@ -110,3 +110,29 @@ def test_cli_measure_outputs_and_volatile(tmp_path, capsys):
     assert main(["measure", "--out", str(tmp_path / "ds2"), "--runs", "1", "--no-progress",
                  "--volatile", "nope", "--outputs", "x", "true"]) == 2
     assert "perfkit: error: --volatile" in capsys.readouterr().err
+
+
+def test_the_fast_listing_finds_what_glob_finds(tmp_path):
+    import glob
+    import random
+
+    from perfkit.collect.outputs import list_files
+
+    rng = random.Random(3)
+    names = ["a", "b.json", ".hidden.json", "run-1", "x.txt", "manifest.json", ".runs"]
+    for _ in range(150):
+        depth = rng.randint(0, 4)
+        path = tmp_path.joinpath(*[rng.choice(names[:4] + [".runs"]) for _ in range(depth)])
+        leaf = path / rng.choice(names)
+        if any(p.is_file() for p in [*leaf.parents, leaf] if p != tmp_path and p.exists()):
+            continue
+        leaf.parent.mkdir(parents=True, exist_ok=True)
+        if not leaf.exists():
+            leaf.write_text("1")
+    for pattern in ["**", "**/*.json", "*.json", ".runs/**", "a/**/manifest.json", "*/*",
+                    "a/*/b.json", "?.txt", "[ab]/**/x.txt", "[!a]*/**", "b.json", "a/**",
+                    str(tmp_path / "a" / "*.json")]:
+        expected = sorted(n for n in glob.glob(pattern, root_dir=tmp_path, recursive=True,
+                                               include_hidden=True)
+                          if (tmp_path / n).is_file())
+        assert sorted(n for n, _ in list_files(pattern, str(tmp_path))) == expected, pattern
