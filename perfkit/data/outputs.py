@@ -11,7 +11,7 @@ How a file is normalised before its ``normalised_sha256`` is taken:
   the default rules plus the user's ``--volatile`` rules), then canonical JSON (sorted keys);
 - other UTF-8 text: ISO date-times, UUIDs, orchestrator run ids and absolute temporary paths
   masked wherever they stand (:func:`perfkit.data.jsonshape.mask_text`);
-- anything else (binary): the raw bytes.
+- anything else (binary), and any file over :data:`MAX_READ_BYTES` (64 MiB): the raw bytes.
 
 The normalised JSON document itself is kept (``normalised``) when it is at most
 :data:`MAX_NORMALISED_BYTES` long, so that a report can name the first field that differs
@@ -32,6 +32,9 @@ from perfkit.data.paths import fold_path
 
 #: The longest normalised JSON document kept whole in the table (bytes of canonical JSON).
 MAX_NORMALISED_BYTES = 64 * 1024
+
+#: Files larger than this are hashed in chunks as binary (never read whole, parsed or masked).
+MAX_READ_BYTES = 64 * 1024 * 1024
 
 #: The ``source`` of rows recorded for orchestrator run manifests (no ``--outputs`` needed).
 MANIFEST_SOURCE = "orchestrator:manifest"
@@ -56,13 +59,16 @@ def describe_bytes(data: bytes, name: str, rules: Iterable[Rule] = ()) -> dict[s
         except (ValueError, RecursionError):
             doc = _NOT_JSON
     if doc is not _NOT_JSON:
-        masked = normalise(doc, rules)
-        text = canonical(masked)
-        shape = structure(doc)
+        try:
+            text = canonical(normalise(doc, rules))
+            shape = structure(doc)
+        except (ValueError, RecursionError):  # nested too deep, a lone surrogate: read as text
+            doc = _NOT_JSON
+    if doc is not _NOT_JSON:
         row.update(kind="json", normalised_sha256=_sha(text), signature=shape_signature(shape),
                    structure=json.dumps(shape, sort_keys=True))
         if len(text) <= MAX_NORMALISED_BYTES:
-            row["normalised"] = text.decode("utf-8", "surrogatepass")
+            row["normalised"] = text.decode("utf-8")
         return row
     try:
         text_value = data.decode("utf-8")
@@ -76,12 +82,21 @@ def describe_bytes(data: bytes, name: str, rules: Iterable[Rule] = ()) -> dict[s
 def describe_file(path: str | os.PathLike, rel: str, rules: Iterable[Rule] = ()) -> dict[str, Any] | None:
     """A row's file columns (``path`` = ``rel``, its ``pattern``, content columns), or None when
     the file cannot be read (it vanished between listing and reading)."""
+    rel = str(rel).replace(os.sep, "/")
     try:
         with open(path, "rb") as fh:
+            if os.fstat(fh.fileno()).st_size > MAX_READ_BYTES:  # hashed in chunks, not parsed
+                digest, size = hashlib.sha256(), 0
+                while chunk := fh.read(1 << 20):
+                    digest.update(chunk)
+                    size += len(chunk)
+                content = {"size": size, "sha256": digest.hexdigest(), "kind": "binary",
+                           "normalised_sha256": digest.hexdigest(), "signature": None,
+                           "structure": None, "normalised": None}
+                return {"path": rel, "pattern": fold_path(rel), **content}
             data = fh.read()
     except OSError:
         return None
-    rel = str(rel).replace(os.sep, "/")
     return {"path": rel, "pattern": fold_path(rel), **describe_bytes(data, rel, rules)}
 
 

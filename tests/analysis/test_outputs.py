@@ -89,3 +89,12 @@ def test_text_outputs_are_masked_and_binary_ones_are_not():
     assert c["kind"] == "binary" and c["normalised_sha256"] == c["sha256"]
     bad = describe_bytes(b"{not json", "broken.json")
     assert bad["kind"] == "text" and bad["structure"] is None
+
+
+def test_hostile_json_is_described_not_crashed_on():
+    deep = b"[" * 5000 + b"]" * 5000
+    assert describe_bytes(deep, "deep.json")["kind"] == "text"
+    surrogate = describe_bytes(b'{"a": "\\ud800"}', "s.json")
+    assert surrogate["kind"] == "text" and surrogate["sha256"]
+    nested = b"[" * 900 + b"]" * 900  # parses, then masking and structure recurse as deep
+    assert describe_bytes(nested, "n.json")["kind"] in ("json", "text")
