@@ -152,6 +152,14 @@ class ManyComparisonReport:
             out += r.stage_section()
         return out
 
+    def outputs_section(self) -> list[Any]:
+        """Each candidate's outputs against the baseline's (structure and content)."""
+        out: list[Any] = []
+        for r in self.reports:
+            out.append(as_html(f"<h3>{escape(r.candidate)}</h3>"))
+            out += r.outputs_section()
+        return out
+
     def advice_html(self) -> Any:
         blocks = []
         for r in self.reports:
