@@ -146,6 +146,9 @@ class ManyComparisonReport:
         return charts.execution_order(self.runs, metric, variants=self.variants)
 
     def stage_section(self) -> list[Any]:
+        """Each candidate's per-stage changes under its name (one note when none has stages)."""
+        if all(r.stage_changes().empty for r in self.reports):
+            return self.reports[0].stage_section()
         out: list[Any] = []
         for r in self.reports:
             out.append(as_html(f"<h3>{escape(r.candidate)}</h3>"))
@@ -153,7 +156,9 @@ class ManyComparisonReport:
         return out
 
     def outputs_section(self) -> list[Any]:
-        """Each candidate's outputs against the baseline's (structure and content)."""
+        """Each candidate's outputs against the baseline's (one note when none recorded any)."""
+        if not any(r.outputs().recorded for r in self.reports):
+            return self.reports[0].outputs_section()
         out: list[Any] = []
         for r in self.reports:
             out.append(as_html(f"<h3>{escape(r.candidate)}</h3>"))
