@@ -34,8 +34,10 @@ def test_parameters_are_the_ones_the_cli_fills():
     assert set(runner.notebook_parameters(runner.notebook_path("compare"))) == {
         "baseline_path", "candidate_path", "baseline", "candidate", "metrics", "target",
         "guardrails", "confidence", "statistic", "seed", "resamples", "title",
-        "interactive"}  # a live kernel's choice (-p interactive:=true draws with vega)
-    assert set(runner.notebook_parameters(runner.notebook_path("hotspots"))) == {"source", "title"}
+        "interactive",  # a live kernel's choice (-p interactive:=true draws with vega)
+        "prepared"}  # set by perfkit report: what it computed already (perfkit.present.handoff)
+    assert set(runner.notebook_parameters(runner.notebook_path("hotspots"))) == {
+        "source", "title", "prepared"}
 
 
 @pytest.mark.parametrize("name,parameter", [("compare", "baseline_path"), ("hotspots", "source")])
