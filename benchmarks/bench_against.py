@@ -55,8 +55,10 @@ def main() -> int:
             for _ in range(opts.rounds):
                 for label, root in ((opts.rev, other), ("this checkout", ROOT)):
                     script = root / "benchmarks" / opts.script
+                    # in the checkout's own folder: a script that runs `python -m perfkit` gets
+                    # the working folder first on sys.path, and must find that side's perfkit
                     out = subprocess.run([sys.executable, "-c", _RUNNER, str(root), str(script),
-                                          *opts.args], capture_output=True, text=True)
+                                          *opts.args], capture_output=True, text=True, cwd=root)
                     text = out.stdout + (out.stderr if out.returncode else "")
                     print(f"=== {label}\n{text.rstrip()}", flush=True)
                     outputs[label].append(text)

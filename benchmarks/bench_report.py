@@ -74,8 +74,10 @@ def main() -> int:
                 loads.append(os.getloadavg()[0])
                 before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 start = time.perf_counter()
+                # cwd: `python -m` puts the working folder first on sys.path
                 done = subprocess.run([sys.executable, "-m", "perfkit", "report", *args, "--out",
-                                       str(folder)], capture_output=True, text=True, env=env)
+                                       str(folder)], capture_output=True, text=True, env=env,
+                                      cwd=ROOT)
                 times.append(time.perf_counter() - start)
                 after = resource.getrusage(resource.RUSAGE_CHILDREN)
                 # CPU of the command and its kernel (both reaped children): what an idle machine
