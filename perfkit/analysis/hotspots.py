@@ -51,6 +51,11 @@ GROWTH_METRICS = (
 )
 
 
+def size_columns(runs: pd.DataFrame) -> list[str]:
+    """The ``size_<label>_bytes`` columns of ``perfkit measure --track-size``, in order."""
+    return [c for c in runs.columns if c.startswith("size_") and c.endswith("_bytes")]
+
+
 def with_cpu_s(runs: pd.DataFrame) -> pd.DataFrame:
     """``runs`` with a derived ``cpu_s`` column = ``user_s`` + ``sys_s`` (CPU time of the run).
 
@@ -185,14 +190,15 @@ def growth(runs: pd.DataFrame, metrics: list[str] | None = None) -> pd.DataFrame
     variants and including warm-up and traced runs: they share the workspace whose state
     accrues), ``variant``, ``run``, ``order`` and each metric of ``metrics`` (default: those of
     :data:`GROWTH_METRICS` present — ``wall_s``, ``cpu_s`` (``user_s`` + ``sys_s``, derived by
-    :func:`with_cpu_s`), the artifact/manifest size columns and ``io_wchar``). A traced run keeps
+    :func:`with_cpu_s`), the artifact/manifest size columns and ``io_wchar`` — then the tracked
+    file sizes ``size_<label>_bytes`` of ``--track-size``). A traced run keeps
     only the counts that only a traced pass records; its timings are left out.
     """
     if "order" not in runs.columns:
         raise UsageError("`runs` lacks column 'order'")
     runs = with_cpu_s(runs)
     if metrics is None:
-        metrics = [c for c in GROWTH_METRICS
+        metrics = [c for c in [*GROWTH_METRICS, *size_columns(runs)]
                    if c in runs.columns and pd.to_numeric(runs[c], errors="coerce").notna().any()]
     missing = [m for m in metrics if m not in runs.columns]
     if missing:

@@ -15,6 +15,7 @@ from tabulate import tabulate
 
 from perfkit import fmt
 from perfkit.analysis.hotspots import (
+    size_columns,
     top_files,
     growth,
     growth_slopes,
@@ -122,8 +123,10 @@ class HotspotsReport:
 
         s = self.slopes()
         df = pd.DataFrame({
-            "variant": s["variant"], "metric": s["metric"], "runs": s["n"], "fitted first": s["first"].map(fmt.num),
-            "fitted last": s["last"].map(fmt.num), "per run": s["per_run"].map(fmt.num),
+            "variant": s["variant"], "metric": s["metric"], "runs": s["n"],
+            "fitted first": [fmt.of_metric(m, v) for m, v in zip(s["metric"], s["first"])],
+            "fitted last": [fmt.of_metric(m, v) for m, v in zip(s["metric"], s["last"])],
+            "per run": [fmt.of_metric(m, v) for m, v in zip(s["metric"], s["per_run"])],
             "first → last": s["growth"].map(fmt.pct),
             "r": s["r"].map(fmt.ratio),
         })
@@ -187,7 +190,8 @@ class HotspotsReport:
                               tablefmt="github", disable_numparse=True).splitlines() + [""]
         g = self.slopes()
         if len(g):
-            rows = [[md_escape(shorten(r.variant)), md_escape(shorten(r.metric)), r.n, fmt.num(r.per_run), fmt.pct(r.growth),
+            rows = [[md_escape(shorten(r.variant)), md_escape(shorten(r.metric)), r.n,
+                     fmt.of_metric(r.metric, r.per_run), fmt.pct(r.growth),
                      fmt.ratio(r.r)] for r in g.itertuples()]
             lines += tabulate(rows, headers=["variant", "metric", "runs", "per run", "first → last",
                                              "r"],
@@ -213,4 +217,26 @@ def format_top_files(files: pd.DataFrame | None, n: int = 5) -> list[str]:
                      f"{fmt.count(r.write_calls_per_run)} write calls, "
                      f"{fmt.bytes_(r.bytes_per_run)}{per_write}, {fmt.count(r.renames_per_run)} "
                      f"renames onto, {fmt.count(r.fsyncs_per_run)} fsyncs")
+    return lines
+
+
+def format_size_growth(runs: pd.DataFrame) -> list[str]:
+    """Terminal lines: each ``--track-size`` file's size after the first and last run and its
+    fitted growth per run (per variant; a glob that matched no file says so)."""
+    columns = size_columns(runs)
+    if not columns:
+        return []
+    lines = ["tracked file sizes after each run (a line fitted against the runs before it):"]
+    empty = [c for c in columns if not pd.to_numeric(runs[c], errors="coerce").notna().any()]
+    fitted = growth_slopes(growth(runs, [c for c in columns if c not in empty]))
+    for r in fitted.itertuples():
+        label = r.metric[len("size_"):-len("_bytes")]
+        who = f"{r.variant}: " if fitted["variant"].nunique() > 1 else ""
+        if pd.isna(r.per_run):
+            lines.append(f"  {who}{label}: {r.n} runs with a size: too few to fit a slope")
+            continue
+        lines.append(f"  {who}{label}: {fmt.bytes_(r.first)} → {fmt.bytes_(r.last)} fitted over "
+                     f"{r.n} runs, {'+' if r.per_run >= 0 else ''}{fmt.bytes_(r.per_run)} per run "
+                     f"(r = {fmt.ratio(r.r)})")
+    lines += [f"  {c[len('size_'):-len('_bytes')]}: matched no file after any run" for c in empty]
     return lines
