@@ -43,6 +43,7 @@ IO_METRICS = (
 GROWTH_METRICS = (
     "wall_s",
     "cpu_s",
+    "manifest_span_s",
     "artifact_bytes",
     "manifest_bytes",
     "orchestrator_manifest_bytes",
@@ -73,7 +74,8 @@ def stage_shares(stages: pd.DataFrame, runs: pd.DataFrame | None = None) -> pd.D
     """Rank stages by their share of the run's wall time, with the spread of that share.
 
     A stage's share in one run is its ``duration_s`` over the run's ``wall_s`` (when ``runs`` is
-    given and has it), else over the sum of the run's stage durations. Warm-up runs are left out.
+    given and has it; for an ingested workspace, nothing measured, the manifest's own span
+    ``manifest_span_s``), else over the sum of the run's stage durations. Warm-up runs are left out.
     With the runs' wall times, the time outside every stage is a row of its own,
     ``(outside stages)`` (see :func:`outside_stages`): in an orchestrator, where persistence happens.
 
@@ -99,10 +101,12 @@ def stage_shares(stages: pd.DataFrame, runs: pd.DataFrame | None = None) -> pd.D
     st["variant"] = st["variant"].astype(str)
     key = ["variant", "run"]
     total = st.groupby(key)["duration_s"].sum().rename("total_s")
-    if runs is not None and "wall_s" in runs.columns:
+    span = next((c for c in ("wall_s", "manifest_span_s")
+                 if runs is not None and c in runs.columns and runs[c].notna().any()), None)
+    if span is not None:
         # stages belong to timed runs: a traced run is numbered apart and may share a run number
         r = timed_rows(runs)
-        wall = r.assign(variant=r["variant"].astype(str)).set_index(key)["wall_s"].dropna()
+        wall = r.assign(variant=r["variant"].astype(str)).set_index(key)[span].dropna()
         wall = wall[~wall.index.duplicated()]
         total = wall.reindex(total.index).fillna(total).where(lambda s: s > 0, total)
         outside = outside_stages(st, wall)

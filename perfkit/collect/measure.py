@@ -299,6 +299,8 @@ def measure(
         trace_runs = 3 if trace_writes else 0
     if trace_runs or trace_writes:
         hooks.after_collection.append(TracedPass(trace_writes, trace_runs))
+    if orchestrator_root is not None:  # after the traced pass: its run folders are flagged
+        hooks.after_collection.append(watcher.after_collection)
     meta = _meta(cfg, shell)
     if append:
         _changed_commands(out, meta, allow=allow_changed_command)
