@@ -177,14 +177,15 @@ def outside_stages(stages: pd.DataFrame, wall: pd.Series) -> pd.DataFrame:
 
 
 def io_metrics(runs: pd.DataFrame) -> list[str]:
-    """The I/O and file-operation columns of ``runs`` that hold values, in display order.
+    """The I/O and file-operation columns of ``runs`` that hold a nonzero value, in display order.
 
     ``<label>_writes`` columns (exact counts from a traced pass, e.g. ``manifest_writes``) come
     first: they are the counts a fix usually targets.
     """
     writes = sorted(c for c in runs.columns if c.endswith("_writes"))
     ordered = writes + [c for c in IO_METRICS if c in runs.columns]
-    return [c for c in ordered if pd.to_numeric(runs[c], errors="coerce").notna().any()]
+    # a counter that is zero (or missing) in every run would be an empty panel
+    return [c for c in ordered if (pd.to_numeric(runs[c], errors="coerce").fillna(0) != 0).any()]
 
 
 def growth(runs: pd.DataFrame, metrics: list[str] | None = None) -> pd.DataFrame:
@@ -341,3 +342,35 @@ def top_files(files: pd.DataFrame, n: int = 5) -> pd.DataFrame:
     return result[["variant", "pattern", "writes_per_run", "write_calls_per_run", "bytes_per_run",
                    "bytes_per_write", "renames_per_run", "fsyncs_per_run", "paths_per_run",
                    "process"]]
+
+
+#: The per-variant breakdown's columns, in order: time, CPU, memory, then I/O of the timed runs.
+BREAKDOWN_METRICS = ("wall_s", "cpu_s", "user_s", "sys_s", "off_cpu_s", "max_rss_kib",
+                     "cgroup_peak_kib", "io_rchar", "io_wchar", "io_syscr", "io_syscw",
+                     "io_write_bytes", "nvcsw", "nivcsw")
+
+
+def variant_breakdown(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per variant, the median of each time, CPU, memory and I/O column over its timed ok runs.
+
+    ``off_cpu_s`` = ``wall_s`` − ``cpu_s``: time the run waited (I/O, sleep, other processes;
+    negative when the tree ran on several cores at once). Columns with no value, or zero in every
+    variant, are left out. Returns one row per variant (in order of first run) with ``variant``,
+    ``runs`` and the medians.
+    """
+    r = timed_rows(with_cpu_s(runs))
+    if "status" in r.columns:
+        r = r[(r["status"] == "ok").fillna(False)]
+    if r.empty:
+        return pd.DataFrame(columns=["variant", "runs"])
+    if {"wall_s", "cpu_s"} <= set(r.columns):
+        r = r.assign(off_cpu_s=pd.to_numeric(r["wall_s"]) - r["cpu_s"])
+    r = r.sort_values("order", kind="stable") if "order" in r.columns else r
+    r = r.assign(variant=r["variant"].astype(str))
+    present = [m for m in BREAKDOWN_METRICS if m in r.columns]
+    values = r[present].apply(pd.to_numeric, errors="coerce").astype("float64")
+    medians = values.groupby(r["variant"], sort=False).median()
+    keep = [m for m in present if medians[m].notna().any() and (medians[m].fillna(0) != 0).any()]
+    out = medians[keep].reset_index()
+    out.insert(1, "runs", r.groupby("variant", sort=False).size().to_numpy())
+    return out

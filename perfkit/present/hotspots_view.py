@@ -15,7 +15,9 @@ from tabulate import tabulate
 
 from perfkit import fmt
 from perfkit.analysis.hotspots import (
+    read_files,
     size_columns,
+    variant_breakdown,
     top_files,
     growth,
     growth_slopes,
@@ -24,8 +26,9 @@ from perfkit.analysis.hotspots import (
     stage_growth_slopes,
     stage_shares,
 )
+from perfkit.data.schema import is_trace_metric
 from perfkit.data.sources import load_source
-from perfkit.present import charts
+from perfkit.present import charts, hotspot_charts
 from perfkit.present.compare_view import SUMMARY_LIMIT
 from perfkit.present.markup import as_html, escape, md_escape, meta_rows, shorten, table_html
 from perfkit.present.reliability_view import from_tables
@@ -153,12 +156,75 @@ class HotspotsReport:
     def shares_chart(self) -> Any:
         return charts.stage_shares(self.shares())
 
+    def variants(self) -> list[str]:
+        """The variants in one order: every chart gives each variant the same colour."""
+        named = [str(v) for v in (self.data.variants or [])]
+        seen = list(dict.fromkeys(self.runs.sort_values("order")["variant"].astype(str))) if (
+            "order" in self.runs.columns) else []
+        return list(dict.fromkeys(named + seen))
+
     def io_section(self) -> list[Any]:
-        """A panel per I/O counter the runs carry, or a note that they carry none."""
+        """Panels of the I/O counters of the timed runs, then of the exact counts of the traced
+        runs (a tracer's own work would pollute the first); counters that are zero in every run
+        are left out (:func:`perfkit.analysis.hotspots.io_metrics`)."""
         metrics = self.io_metrics()
         if not metrics:
-            return [as_html("<p>These runs carry no I/O counters.</p>")]
-        return [charts.per_run(self.runs, metrics, title="I/O and file operations per run")]
+            return [as_html("<p>These runs carry no I/O counter with a nonzero value.</p>")]
+        timed = [m for m in metrics if not is_trace_metric(m)]
+        traced = [m for m in metrics if is_trace_metric(m)]
+        out = []
+        if timed:
+            out.append(charts.per_run(self.runs, timed, variants=self.variants(),
+                                      title="I/O per timed run (/proc/<pid>/io, rusage)"))
+        if traced:
+            out.append(charts.per_run(self.runs, traced, variants=self.variants(),
+                                      title="file operations per traced run (strace: exact "
+                                            "counts, timings not used)"))
+        return out
+
+    def breakdown(self) -> Any:
+        """Per variant, medians of time, CPU, memory and I/O over timed ok runs."""
+        return variant_breakdown(self.runs)
+
+    def breakdown_section(self) -> list[Any]:
+        """Where a run's time goes per variant (chart), and the medians with units (table)."""
+        b = self.breakdown()
+        if b.empty or len(b.columns) <= 2:
+            return [as_html("<p>These runs have no timed ok run to break down.</p>")]
+        out = []
+        if any(m in b.columns for m in ("wall_s", "cpu_s", "user_s", "sys_s")):
+            out.append(hotspot_charts.variant_breakdown(b, variants=self.variants()))
+        table = pd.DataFrame({"variant": b["variant"], "runs": b["runs"]})
+        for m in b.columns[2:]:
+            table[f"{m} (median)"] = [fmt.of_metric(m, v) for v in b[m]]
+        out.append(as_html(table_html(table)))
+        return out
+
+    def files(self) -> Any:
+        """The traced pass's per-file write table (``files.parquet``), or None."""
+        path = getattr(self.data, "path", None)
+        return read_files(path) if path is not None and os.path.isdir(path) else None
+
+    def top_files(self, n: int = 8) -> Any:
+        return top_files(self.files(), n)
+
+    def files_section(self, n: int = 8) -> list[Any]:
+        """The files written most per traced run, per variant (``--trace-runs``)."""
+        t = self.top_files(n)
+        if t.empty:
+            return [as_html("<p>No traced pass: run <code>perfkit measure --trace-runs K</code> "
+                            "to list the files each run writes.</p>")]
+        df = pd.DataFrame({
+            "variant": t["variant"], "file (folded)": t["pattern"],
+            "writes / run": t["writes_per_run"].map(fmt.count),
+            "write calls / run": t["write_calls_per_run"].map(fmt.count),
+            "bytes / run": t["bytes_per_run"].map(fmt.bytes_),
+            "bytes / write call": t["bytes_per_write"].map(fmt.bytes_),
+            "renames onto / run": t["renames_per_run"].map(fmt.count),
+            "fsyncs / run": t["fsyncs_per_run"].map(fmt.count),
+            "process": t["process"].map(lambda p: shorten(str(p), 80)),
+        })
+        return [as_html(table_html(df))]
 
     def shares_section(self) -> list[Any]:
         if self.shares().empty:
@@ -168,7 +234,8 @@ class HotspotsReport:
     def growth_charts(self) -> list[Any]:
 
         h = self.history()
-        out = [charts.growth(h, m) for m in h.columns
+        out = [charts.growth(h, m, y_title=charts.axis_title(m), variants=self.variants())
+               for m in h.columns
                if m not in ("history", "variant", "run", "order") and _varies(h[m])]
         # a constant (or a size that moves by a few bytes in 50 KB) is in the table: its chart,
         # on an axis that does not start at zero, would draw a steep line through nothing
@@ -195,8 +262,17 @@ class HotspotsReport:
                      fmt.ratio(r.r)] for r in g.itertuples()]
             lines += tabulate(rows, headers=["variant", "metric", "runs", "per run", "first → last",
                                              "r"],
-                              tablefmt="github", disable_numparse=True).splitlines()
-        text = "\n".join(lines) + "\n"
+                              tablefmt="github", disable_numparse=True).splitlines() + [""]
+        t = self.top_files(5)
+        if len(t):
+            rows = [[md_escape(shorten(r.variant)), md_escape(shorten(r.pattern, 120)),
+                     fmt.count(r.writes_per_run), fmt.bytes_(r.bytes_per_run),
+                     fmt.count(r.renames_per_run), fmt.count(r.fsyncs_per_run)]
+                    for r in t.itertuples()]
+            lines += ["files written most per traced run:", ""] + tabulate(
+                rows, headers=["variant", "file", "writes/run", "bytes/run", "renames onto/run",
+                               "fsyncs/run"], tablefmt="github", disable_numparse=True).splitlines()
+        text = "\n".join(lines).rstrip("\n") + "\n"
         return text if len(text) <= limit else text[: limit - 20] + "\n_(truncated)_\n"
 
 
