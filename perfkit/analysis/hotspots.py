@@ -78,6 +78,8 @@ def stage_shares(stages: pd.DataFrame, runs: pd.DataFrame | None = None) -> pd.D
     ``manifest_span_s``), else over the sum of the run's stage durations. Warm-up runs are left out.
     With the runs' wall times, the time outside every stage is a row of its own,
     ``(outside stages)`` (see :func:`outside_stages`): in an orchestrator, where persistence happens.
+    Where stages carry timestamps, the time between them is a row too, ``(between stages)``
+    (:func:`between_stages`; a part of ``(outside stages)``, not added to it).
 
     Returns one row per stage, largest median share first, with columns
         stage       stage id
@@ -101,8 +103,7 @@ def stage_shares(stages: pd.DataFrame, runs: pd.DataFrame | None = None) -> pd.D
     st["variant"] = st["variant"].astype(str)
     key = ["variant", "run"]
     total = st.groupby(key)["duration_s"].sum().rename("total_s")
-    span = next((c for c in ("wall_s", "manifest_span_s")
-                 if runs is not None and c in runs.columns and runs[c].notna().any()), None)
+    span = span_column(runs)
     if span is not None:
         # stages belong to timed runs: a traced run is numbered apart and may share a run number
         r = timed_rows(runs)
@@ -112,6 +113,9 @@ def stage_shares(stages: pd.DataFrame, runs: pd.DataFrame | None = None) -> pd.D
         outside = outside_stages(st, wall)
         if not outside.empty:
             st = pd.concat([st, outside], ignore_index=True)
+    gaps = between_stages(st[~st["stage"].isin([OUTSIDE, BETWEEN])])
+    if not gaps.empty:
+        st = pd.concat([st, gaps], ignore_index=True)
     st = st.join(total.rename("total_s"), on=key)
     st["share_run"] = st["duration_s"] / st["total_s"]
     if "title" not in st.columns:
@@ -139,6 +143,9 @@ def stage_shares(stages: pd.DataFrame, runs: pd.DataFrame | None = None) -> pd.D
 
 
 OUTSIDE = "(outside stages)"
+#: The pseudo-stage of the gaps between a run's stages (a part of :data:`OUTSIDE`).
+BETWEEN = "(between stages)"
+_BETWEEN_TITLE = "(between stages; part of outside)"
 
 
 def _union_s(starts: pd.Series, ends: pd.Series) -> float:
@@ -174,6 +181,50 @@ def outside_stages(stages: pd.DataFrame, wall: pd.Series) -> pd.DataFrame:
         rows.append({"variant": variant, "run": run, "stage": OUTSIDE, "title": OUTSIDE,
                      "duration_s": float(w) - covered})
     return pd.DataFrame(rows)
+
+
+def _gaps_s(starts: pd.Series, ends: pd.Series) -> float:
+    """Seconds between the first start and the last end not covered by any interval."""
+    return (max(ends) - min(starts)).total_seconds() - _union_s(starts, ends)
+
+
+def between_stages(stages: pd.DataFrame) -> pd.DataFrame:
+    """Per run, the time between its stages: from the first stage's start to the last one's end,
+    what no stage covers (nested and overlapping stages counted once). Only runs whose every
+    stage has both timestamps. Rows shaped like ``stages`` (stage ``(between stages)``)."""
+    if stages.empty or not {"started_at", "completed_at"} <= set(stages.columns):
+        return pd.DataFrame()
+    rows = []
+    for (variant, run), g in stages.groupby(["variant", "run"], sort=False):
+        if g["started_at"].isna().any() or g["completed_at"].isna().any():
+            continue
+        rows.append({"variant": variant, "run": run, "stage": BETWEEN, "title": _BETWEEN_TITLE,
+                     "duration_s": _gaps_s(g["started_at"], g["completed_at"])})
+    return pd.DataFrame(rows)
+
+
+def span_column(runs: pd.DataFrame | None) -> str | None:
+    """The column holding each run's whole span: ``wall_s`` measured, else an ingested
+    workspace's ``manifest_span_s``; None when neither has a value."""
+    return next((c for c in ("wall_s", "manifest_span_s")
+                 if runs is not None and c in runs.columns and runs[c].notna().any()), None)
+
+
+def with_pseudo_stages(stages: pd.DataFrame, runs: pd.DataFrame | None) -> pd.DataFrame:
+    """``stages`` plus, per run, ``(outside stages)`` (needs the runs' spans) and ``(between
+    stages)``: rows like any stage's, for growth and per-stage comparisons."""
+    if stages is None or stages.empty or "duration_s" not in stages.columns:
+        return stages
+    st = stages.dropna(subset=["duration_s"]).assign(variant=lambda d: d["variant"].astype(str))
+    parts = [stages]
+    span = span_column(runs)
+    if span is not None:
+        r = timed_rows(runs)
+        wall = r.assign(variant=r["variant"].astype(str)).set_index(["variant", "run"])[span].dropna()
+        parts.append(outside_stages(st, wall[~wall.index.duplicated()]))
+    parts.append(between_stages(st))
+    parts = [p for p in parts if not p.empty]
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else stages
 
 
 def io_metrics(runs: pd.DataFrame) -> list[str]:
@@ -271,13 +322,15 @@ def stage_growth(stages: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     """Each stage's duration against the number of runs before its run (long form, for charts).
 
     Returns columns ``history`` (as in :func:`growth`), ``variant``, ``run``, ``stage``, ``title``
-    and ``duration_s``; one row per stage record of a non-warm-up run.
+    and ``duration_s``; one row per stage record of a non-warm-up run, plus the run's
+    ``(outside stages)`` and ``(between stages)`` (:func:`with_pseudo_stages`).
     """
     need = ["variant", "run", "stage", "duration_s"]
     if any(c not in stages.columns for c in need) or stages.empty:
         return pd.DataFrame(columns=["history", "variant", "run", "stage", "title", "duration_s"])
     hist = growth(runs, metrics=[])[["history", "variant", "run"]]
-    st = stages.assign(variant=stages["variant"].astype(str))
+    st = with_pseudo_stages(stages, runs)
+    st = st.assign(variant=st["variant"].astype(str))
     st = st.merge(hist, on=["variant", "run"], how="inner")
     if "title" not in st.columns:
         st["title"] = st["stage"]

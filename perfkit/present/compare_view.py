@@ -260,7 +260,8 @@ class ComparisonReport:
         b_label, c_label = self._labels()
         return stage_changes(self.stages, b_label, c_label, confidence=s.get("confidence", 0.95),
                              statistic=s.get("statistic", "median"),
-                             n_resamples=int(s.get("n_resamples", 10_000)), seed=s.get("seed", 0))
+                             n_resamples=int(s.get("n_resamples", 10_000)), seed=s.get("seed", 0),
+                             runs=self.runs)
 
     def stage_section(self) -> list[Any]:
         """What the report shows per stage: a chart and a table, or a note that there are none."""
