@@ -273,8 +273,8 @@ class ComparisonReport:
         shown = pd.DataFrame({
             "stage": table["stage"], "title": table["title"],
             "runs (b/c)": [f"{a}/{b}" for a, b in zip(table["n_baseline"], table["n_candidate"])],
-            f"baseline {stat} s": table["baseline"].map(fmt.num),
-            f"candidate {stat} s": table["candidate"].map(fmt.num),
+            f"baseline {stat}": table["baseline"].map(fmt.seconds),
+            f"candidate {stat}": table["candidate"].map(fmt.seconds),
             "change": table["change"].map(fmt.pct),
             "interval": [f"{fmt.pct(a)} to {fmt.pct(b)}"
                          for a, b in zip(table["ci_low"], table["ci_high"])],

@@ -102,7 +102,7 @@ class HotspotsReport:
         s = self.shares()
         df = pd.DataFrame({
             "stage": s["stage"], "title": s["title"], "runs": s["runs"],
-            "median s": s["median_s"].map(fmt.num),
+            "median": s["median_s"].map(fmt.seconds),
             "share": s["share"].map(lambda x: f"{x:.1%}"),
             "share 25–75 %": [f"{a:.1%}–{b:.1%}" for a, b in zip(s["share_p25"], s["share_p75"])],
             "cv": s["cv"].map(lambda x: "—" if x != x else f"{x:.2f}"),
@@ -251,9 +251,9 @@ class HotspotsReport:
         lines = ([f"## {md_escape(shorten(self.title, 300))}", ""] if self.title else []) + [
             md_escape(shorten(self.overview(), 2000)), ""]
         if len(s):
-            rows = [[md_escape(shorten(r.title)), r.runs, fmt.num(r.median_s), f"{r.share:.1%}",
+            rows = [[md_escape(shorten(r.title)), r.runs, fmt.seconds(r.median_s), f"{r.share:.1%}",
                      f"{r.share_p25:.1%}–{r.share_p75:.1%}"] for r in s.itertuples()]
-            lines += tabulate(rows, headers=["stage", "runs", "median s", "share", "25–75 %"],
+            lines += tabulate(rows, headers=["stage", "runs", "median", "share", "25–75 %"],
                               tablefmt="github", disable_numparse=True).splitlines() + [""]
         g = self.slopes()
         if len(g):
