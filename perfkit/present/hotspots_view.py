@@ -212,8 +212,11 @@ class HotspotsReport:
         """The files written most per traced run, per variant (``--trace-runs``)."""
         t = self.top_files(n)
         if t.empty:
-            return [as_html("<p>No traced pass: run <code>perfkit measure --trace-runs K</code> "
-                            "to list the files each run writes.</p>")]
+            traced = "traced" in self.runs.columns and bool(self.runs["traced"].any())
+            why = ("Its traced runs were made before perfkit kept a per-file table "
+                   "(<code>files.parquet</code>)" if traced else "No traced pass")
+            return [as_html(f"<p>{why}: run <code>perfkit measure --trace-runs K</code> to list "
+                            "the files each run writes.</p>")]
         df = pd.DataFrame({
             "variant": t["variant"], "file (folded)": t["pattern"],
             "writes / run": t["writes_per_run"].map(fmt.count),
