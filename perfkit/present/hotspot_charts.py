@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import altair as alt
 import pandas as pd
 
+from perfkit._lazy import lazy_module
 from perfkit.errors import UsageError
 from perfkit.present.charts import WIDTH, _need, _plain, _variant_scale
+
+#: altair, loaded when the first chart is drawn (see :mod:`perfkit._lazy`).
+alt = lazy_module("altair")
 
 
 
