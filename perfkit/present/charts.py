@@ -532,26 +532,3 @@ def growth(
     return alt.layer(points, line).properties(
         width=WIDTH, height=180, title=title or f"{y_title or y} as the history grows"
     )
-
-
-def stage_growth(stage_history: pd.DataFrame, *, title: str | None = None) -> alt.LayerChart:
-    """Each stage's duration against the runs before it, one colour per stage, with fitted lines.
-
-    ``stage_history`` is :func:`perfkit.analysis.hotspots.stage_growth`'s table.
-    """
-    _need(stage_history, ["history", "stage", "title", "duration_s"], "stage_growth()")
-    data = _plain(stage_history[["history", "stage", "title", "duration_s"]])
-    order = list(dict.fromkeys(data["title"]))
-    base = alt.Chart(data).encode(
-        x=alt.X("history:Q", title="runs before this one"),
-        y=alt.Y("duration_s:Q", title="stage duration (s)"),
-        color=alt.Color("title:N", sort=order, title="stage"),
-    )
-    points = base.mark_circle(size=25, opacity=0.6).encode(
-        tooltip=["stage:N", "title:N", "history:Q", alt.Tooltip("duration_s:Q", format=".4g")]
-    )
-    lines = base.transform_regression("history", "duration_s", groupby=["title"]).mark_line()
-    return alt.layer(points, lines).properties(
-        width=WIDTH, height=200, title=title or "stage durations as the history grows"
-    )
-

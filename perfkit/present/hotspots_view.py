@@ -244,7 +244,7 @@ class HotspotsReport:
         # on an axis that does not start at zero, would draw a steep line through nothing
         per_stage = stage_growth(self.stages, self.runs)
         if len(per_stage):
-            out.append(charts.stage_growth(per_stage))
+            out.append(hotspot_charts.stage_growth(per_stage))
         return out
 
     def summary_markdown(self, limit: int = SUMMARY_LIMIT) -> str:
