@@ -257,7 +257,7 @@ class HotspotsReport:
             "bytes / write call": t["bytes_per_write"].map(fmt.bytes_),
             "renames onto / run": t["renames_per_run"].map(fmt.count),
             "fsyncs / run": t["fsyncs_per_run"].map(fmt.count),
-            "process": t["process"].map(lambda p: shorten(str(p), 80)),
+            "process": t["process"].map(lambda p: shorten(_program_name(str(p)), 80)),
         })
         return [as_html(table_html(df))]
 
@@ -311,6 +311,13 @@ class HotspotsReport:
         lines += ["", sizes] if sizes else []
         text = "\n".join(lines).rstrip("\n") + "\n"
         return text if len(text) <= limit else text[: limit - 20] + "\n_(truncated)_\n"
+
+
+def _program_name(argv: str) -> str:
+    """A command line with its program as a name, not a path (``/usr/bin/node x`` → ``node x``):
+    the report reads the same on every machine."""
+    program, sep, rest = argv.partition(" ")
+    return (os.path.basename(program) if program.startswith("/") else program) + sep + rest
 
 
 def hotspots(source: str | os.PathLike, *, title: str = "") -> HotspotsReport:

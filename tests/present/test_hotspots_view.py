@@ -13,7 +13,7 @@ from perfkit import fmt
 from perfkit.analysis.hotspots import variant_breakdown
 from perfkit.data.schema import FILES_COLUMNS, FILES_PARQUET
 from perfkit.data.store import save
-from perfkit.present.hotspots_view import hotspots
+from perfkit.present.hotspots_view import _program_name, hotspots
 
 
 def _dataset(tmp_path):
@@ -89,6 +89,9 @@ def test_slopes_carry_units_and_the_summary_lists_top_files(tmp_path):
     files = "".join(item.data for item in hot.files_section())
     assert "node &lt;b&gt;cli" in files and "<b>cli" not in files
     assert "3.42 KiB" in files  # 5 writes × 700 B per run
+    # a program's path is shown as its name: the report reads the same on every machine
+    assert _program_name("/root/.venv/bin/node cli.js start") == "node cli.js start"
+    assert _program_name("sh -c 'x'") == "sh -c 'x'"
 
 
 def test_of_metric_units():
