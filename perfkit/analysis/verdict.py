@@ -35,8 +35,9 @@ from perfkit.analysis.diagnostics import (
     measured_values,
 )
 from perfkit.analysis.multiplicity import judge_info
+from perfkit.analysis.power import Advice, guardrail_advice, target_advice
 from perfkit.analysis.reasons import (
-    advice_distance,
+    ADVICE_KEY,
     advice_lines,
     guardrail_reason,
     target_reason,
@@ -45,7 +46,6 @@ from perfkit.analysis.stats import (
     STATISTICS,
     ChangeInterval,
     change_interval,
-    runs_needed,
 )
 from perfkit.analysis.floors import at_floor_reason, measurable_floor
 from perfkit.analysis.success import success_row, success_verdict  # noqa: F401 (re-exported)
@@ -271,6 +271,7 @@ def compare(
     min_runs: int = MIN_RUNS,
     meta: Mapping[str, Any] | None = None,
     candidate_meta: Mapping[str, Any] | None = None,
+    success_target: tuple[float, float] | float | None = None,
 ) -> Comparison:
     """Compare ``candidate`` against ``baseline``: one verdict per metric and an overall answer.
 
@@ -278,24 +279,30 @@ def compare(
     ``candidate_runs`` given, the baseline's table, the candidate then coming from
     ``candidate_runs``. ``targets`` are judged against the band ``target`` = (low, high);
     ``guardrails`` maps a metric to its margin (0.05 = may grow by less than 5 %); every other
-    metric column is an ``info`` row (or only those named in ``info``). The success rate is always
-    a guardrail. ``meta``/``candidate_meta`` (taken from Datasets when given) feed the
+    metric column is an ``info`` row (or only those named in ``info``). The success rate is a
+    guardrail (margin in points: ``guardrails={"success_rate": 0.05}`` = 5 points; default 0), or a
+    target when ``targets`` names ``success_rate`` (band in points: ``success_target``, else
+    ``target``). ``meta``/``candidate_meta`` (taken from Datasets when given) feed the
     different-hosts warning.
 
     Returns a :class:`Comparison`; its ``table`` columns are listed there.
     """
     cfg = _compare_iv(runs, candidate_runs, baseline, candidate, targets, target, guardrails,
-                      info, confidence, statistic, n_resamples, seed, meta, candidate_meta)
+                      info, confidence, statistic, n_resamples, seed, meta, candidate_meta,
+                      success_target)
     warns: list[Diagnostic] = []
 
     def judged(metrics: list[str], role: str) -> list[dict[str, Any]]:
         return [r for m in metrics if (r := _metric_row(cfg, m, role, warns)) is not None]
 
     # table order: targets, guardrails, the success rate (always a guardrail), info rows
-    rows = judged(cfg.targets, "target") + judged(list(cfg.margins), "guardrail")
-    rows.append(success_row(cfg.b_rows, cfg.c_rows, confidence))
+    success = success_row(cfg.b_rows, cfg.c_rows, cfg.confidence, cfg.success_margin,
+                          cfg.success_target, target_verdict)
+    rows = judged(cfg.targets, "target") + ([success] if cfg.success_target else [])
+    rows += judged(list(cfg.margins), "guardrail") + ([] if cfg.success_target else [success])
     rows += judged(cfg.info, "info")
 
+    kinds = {r["metric"]: r.pop(ADVICE_KEY, None) for r in rows}
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
     table["p_holm"] = table["p_holm"].astype("float64")
     judge_info(table, 1 - confidence)
@@ -310,7 +317,7 @@ def compare(
     reasons += [guardrail_reason(r, conf) for r in g_rows.itertuples()]
     warns[:0] = _data_warnings(cfg, table, min_runs)
     return Comparison(table=table, overall=_overall(t_rows, g_rows), reasons=reasons,
-                      advice=advice_lines(table), warnings=warns, baseline=baseline,
+                      advice=advice_lines(table, kinds, cfg.low), warnings=warns, baseline=baseline,
                       candidate=candidate, settings=cfg.settings())
 
 
@@ -336,6 +343,8 @@ class _Plan:
     statistic: str
     n_resamples: int
     seed: int
+    success_margin: float = 0.0  # points: --guardrail success_rate=5pts
+    success_target: tuple[float, float] | None = None  # points: --target success_rate=+10pts
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -347,7 +356,8 @@ class _Plan:
 
 
 def _compare_iv(runs, candidate_runs, baseline, candidate, targets, target, guardrails, info,
-                confidence, statistic, n_resamples, seed, meta, candidate_meta) -> _Plan:
+                confidence, statistic, n_resamples, seed, meta, candidate_meta,
+                success_target=None) -> _Plan:
     """Check :func:`compare`'s arguments (one message naming the argument) and plan the table."""
     base_runs, base_meta = _as_runs(runs, "runs")
     cand_runs, cand_meta = _as_runs(candidate_runs, "candidate_runs")
@@ -390,6 +400,14 @@ def _compare_iv(runs, candidate_runs, baseline, candidate, targets, target, guar
     both = set(targets) & set(margins)
     if both:
         raise UsageError(f"`guardrails`: {sorted(both)} also named in `targets`")
+    success_margin = margins.pop(SUCCESS_METRIC, 0.0)
+    if success_margin >= 1:
+        raise UsageError(f"`guardrails`: the margin of {SUCCESS_METRIC} is in points (0.05 = "
+                         f"5 points, --guardrail {SUCCESS_METRIC}=5pts), not {success_margin!r}")
+    s_target = None
+    if SUCCESS_METRIC in targets:
+        targets.remove(SUCCESS_METRIC)
+        s_target = _band(success_target if success_target is not None else target)
 
     b_rows = _variant_rows(base_runs, baseline, "baseline")
     c_rows = _variant_rows(cand_runs, candidate, "candidate")
@@ -412,7 +430,7 @@ def _compare_iv(runs, candidate_runs, baseline, candidate, targets, target, guar
             _check_metric("info", m, b_rows, c_rows)
     return _Plan(base_runs, cand_runs, base_meta, cand_meta, baseline, candidate, b_rows, c_rows,
                  targets, margins, info_metrics, default_guardrails, low, high, confidence,
-                 statistic, int(n_resamples), seed)
+                 statistic, int(n_resamples), seed, success_margin, s_target)
 
 
 def _metric_row(cfg: _Plan, metric: str, role: str, warns: list[Diagnostic]) -> dict[str, Any] | None:
@@ -457,17 +475,18 @@ def _metric_row(cfg: _Plan, metric: str, role: str, warns: list[Diagnostic]) -> 
         _confirm_regression(cfg, rec, vb, vc)
         if rec.get("verdict") == "no-change":
             return rec
+    spread = (ci.change, ci.ci_low, ci.ci_high, vb.size, vc.size)
     if role == "guardrail":
         rec["verdict"] = guardrail_verdict(ci.ci_low, ci.ci_high, margin)
-        dist = abs(-ci.change - margin) if rec["verdict"] == "unresolved" else None
+        advice = guardrail_advice(rec["verdict"], *spread, margin, cfg.confidence)
         if _at_floor(cfg, rec, metric, margin, warns):
-            dist = None
+            advice = Advice("none")
     else:
         rec["verdict"] = target_verdict(ci.ci_low, ci.ci_high, cfg.low, cfg.high)
-        dist = advice_distance(rec["verdict"], ci.change, cfg.low, cfg.high)
-    if dist is not None:
-        need = runs_needed(vb.size, vc.size, ci.half_width, dist)
-        rec["runs_needed"] = need if need is not None else pd.NA
+        advice = target_advice(rec["verdict"], *spread, cfg.low, cfg.confidence)
+    rec[ADVICE_KEY] = advice
+    if advice.kind == "settle":
+        rec["runs_needed"] = advice.runs
     return rec
 
 

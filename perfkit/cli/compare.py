@@ -12,7 +12,7 @@ from perfkit.cli._common import (
     add_comparison_options,
     add_export_options,
     export_targets,
-    parse_band,
+    parse_target,
     parse_guardrails,
 )
 from perfkit.data.sources import load, pick_variant
@@ -56,9 +56,14 @@ def _run_compare(args: argparse.Namespace) -> int:
     first = load(args.dataset)
     second = load(args.dataset2) if args.dataset2 else None
     kwargs = {}
+    target_metric, band = parse_target(args.target)
     if args.metric:
-        kwargs["targets"] = args.metric
-    options = dict(target=parse_band(args.target), guardrails=parse_guardrails(args.guardrail),
+        kwargs["targets"] = list(args.metric)
+    if target_metric is not None:  # --target success_rate=+10pts
+        kwargs["targets"] = [*kwargs.get("targets", []), target_metric]
+        kwargs["success_target"] = band
+        band = (0.10, 0.20)
+    options = dict(target=band, guardrails=parse_guardrails(args.guardrail),
                    seed=args.seed, n_resamples=args.resamples, statistic=args.statistic, **kwargs)
     if second is None and not args.candidate and len(first.variants) > 2:
         return _compare_many(args, first, options, exports)
