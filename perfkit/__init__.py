@@ -6,6 +6,7 @@ The public API; everything else is reachable but may change.
 from perfkit._version import __version__
 from perfkit.analysis.diagnostics import Diagnostic, diagnose
 from perfkit.analysis.verdict import Comparison, compare
+from perfkit.cli._sequential import measure_until_decided
 from perfkit.collect.measure import measure
 from perfkit.collect.trace import TraceCounts, trace_run
 from perfkit.data.importers import load_file
@@ -31,6 +32,7 @@ __all__ = [
     "load_file",
     "long_view",
     "measure",
+    "measure_until_decided",
     "read_orchestrator",
     "save",
     "trace_run",

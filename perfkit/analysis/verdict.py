@@ -36,6 +36,7 @@ from perfkit.analysis.diagnostics import (
 )
 from perfkit.analysis.multiplicity import judge_info
 from perfkit.analysis.power import Advice, guardrail_advice, target_advice
+from perfkit.analysis.spending import recorded_confidence
 from perfkit.analysis.reasons import (
     ADVICE_KEY,
     advice_lines,
@@ -68,6 +69,10 @@ MAX_RESAMPLES = 1_000_000
 
 #: Version of the JSON document :meth:`Comparison.to_dict` returns.
 JSON_SCHEMA = "perfkit.compare/1"
+
+#: The interval level when none is given (a dataset collected with ``--until-decided`` records
+#: its own: :func:`perfkit.analysis.spending.recorded_confidence`).
+DEFAULT_CONFIDENCE = 0.95
 
 #: Minimum runs per variant below which diagnose() warns.
 MIN_RUNS = 10
@@ -264,7 +269,7 @@ def compare(
     target: tuple[float, float] | float = (0.10, 0.20),
     guardrails: Mapping[str, float] = DEFAULT_GUARDRAILS,
     info: Sequence[str] | None = None,
-    confidence: float = 0.95,
+    confidence: float | None = None,
     statistic: str = "median",
     n_resamples: int = 10_000,
     seed: int = 0,
@@ -305,12 +310,13 @@ def compare(
     kinds = {r["metric"]: r.pop(ADVICE_KEY, None) for r in rows}
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
     table["p_holm"] = table["p_holm"].astype("float64")
-    judge_info(table, 1 - confidence)
+    judge_info(table, 1 - cfg.confidence)
     table["n_baseline"] = table["n_baseline"].astype("int64")
     table["n_candidate"] = table["n_candidate"].astype("int64")
     table["runs_needed"] = table["runs_needed"].astype("Int64")
 
-    conf = f"{confidence:.0%}"
+    conf = f"{cfg.confidence:.0%}" if round(cfg.confidence, 2) == cfg.confidence \
+        else f"{cfg.confidence:.2%}"  # a sequential look's level is not a round number
     t_rows = table[table["role"] == "target"]
     g_rows = table[table["role"] == "guardrail"]
     reasons = [target_reason(r, cfg.low, cfg.high, conf) for r in t_rows.itertuples()]
@@ -370,6 +376,8 @@ def _compare_iv(runs, candidate_runs, baseline, candidate, targets, target, guar
             raise UsageError(f"`candidate`: same variant as `baseline` ({baseline!r})")
     base_meta = dict(meta) if meta is not None else base_meta
     cand_meta = dict(candidate_meta) if candidate_meta is not None else cand_meta
+    if confidence is None:  # a sequential collection is judged at its last look's level
+        confidence = recorded_confidence(base_meta) or DEFAULT_CONFIDENCE
     low, high = _band(target)
     if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) \
             or not 0 < confidence < 1:

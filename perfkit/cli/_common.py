@@ -103,8 +103,9 @@ def add_comparison_options(p: argparse.ArgumentParser, *, defaults: bool) -> Non
                    help="guardrail and the increase it tolerates (repeatable; replaces the "
                    "default max_rss_kib=5%%; the success rate is always one: "
                    "success_rate=5pts lets it fail up to 5 points more often)")
-    p.add_argument("--confidence", type=float, default=default(0.95),
-                   help="confidence level (default 0.95)")
+    p.add_argument("--confidence", type=float, default=None,
+                   help="confidence level (default 0.95; a dataset collected with "
+                   "--until-decided: the level of its last look)")
     p.add_argument("--seed", type=int, default=default(0), help="bootstrap seed (default 0)")
     p.add_argument("--resamples", type=int, default=default(10_000),
                    help="bootstrap resamples (default 10000)")

@@ -31,7 +31,7 @@ def _compare_many(args: argparse.Namespace, data, options: dict, exports) -> int
         raise UsageError(f"--baseline {baseline}: not a variant of {args.dataset} "
                          f"({', '.join(order)})")
     many = compare_many(data, baseline, [v for v in order if v != baseline],
-                        confidence=args.confidence, **options)
+                        confidence=args.confidence or 0.95, **options)
     if args.format != "text" or exports:
         raise UsageError("--format/--export-*: with more than two variants only the text table "
                          "is written so far; pass --candidate NAME for one comparison")

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from tqdm import tqdm
 
 from perfkit.collect import hostinfo
@@ -31,14 +32,17 @@ from perfkit.collect.hooks import (
     AfterCollection,
     AfterRun,
     Collection,
+    RoundDecision,
     RunContext,
     RunExtras,
+    StopWhen,
     Variant,
 )
 from perfkit.collect.process import MAX_TIMEOUT_S, RunResult, Spawner
 from perfkit.collect.schedule import schedule
 from perfkit.collect.trace import TracedPass
 from perfkit.collect.watchers import RunFolderWatcher, VariantRunFolderWatcher
+from perfkit.data.schema import runs_frame
 from perfkit.data.store import META, Dataset, DatasetWriter, read_meta
 from perfkit.errors import UsageError
 
@@ -247,6 +251,7 @@ def measure(
     trace_runs: int | None = None,
     before_run: Sequence[Callable[[], None]] = (),
     allow_changed_command: bool = False,
+    stop_when: StopWhen | None = None,
 ) -> Dataset:
     """Measure each variant ``runs`` times (after ``warmup`` runs), interleaved, into ``out``.
 
@@ -278,6 +283,11 @@ def measure(
         Raises :class:`~perfkit.errors.TracerMissing` up front when strace is not installed.
     ``before_run``
         callables run just before each timed command starts (after ``prepare``).
+    ``stop_when``
+        called after every complete timed round with the runs so far and the rounds made; a
+        :class:`~perfkit.collect.hooks.RoundDecision` with ``stop`` set ends the timed runs there
+        (``meta["decided"]`` says why; the traced pass still runs), its ``meta`` is recorded at
+        once. ``perfkit measure --until-decided`` passes a sequential verdict here.
     """
     cfg = _measure_iv(variants, runs, warmup, seed, prepare, cwd, env, timeout, shell)
     hooks = _Hooks(list(before_run), list(after_run), list(after_collection))
@@ -303,6 +313,7 @@ def measure(
         with Spawner() as spawner:
             writer.update_meta(orphans_counted=spawner.subreaper, **spawner.memory_meta())
             loop = _Loop(cfg, writer, spawner, hooks, show_output)
+            loop.stop_when = stop_when
             stopped = loop.run(plan, bar, fail_fast=fail_fast)
             if stopped is None:
                 collection = Collection(writer, spawner, cfg.variants, cfg.cwd, cfg.env,
@@ -390,6 +401,8 @@ class _Loop:
         self.order = writer.next_order
         self.floor: int | None = None  # the spawner's own RSS, the floor under max_rss_kib
         self.round = 0  # the round of the run being made (every variant runs once a round)
+        self.stop_when: StopWhen | None = None
+        self.records: list[dict[str, Any]] = []  # this collection's rows, for stop_when
 
     def run(self, plan: list[tuple[str, bool]], bar: Any, *, fail_fast: bool) -> str | None:
         """Run the plan; returns why it stopped early (``--fail-fast``), or None."""
@@ -399,6 +412,9 @@ class _Loop:
             self.round = first_round + position // per_round
             run_index, result = self.one(self.by_name[name], is_warmup)
             bar.update(1)
+            if self.stop_when is not None and not is_warmup and (position + 1) % per_round == 0:
+                if self.decide((position + 1) // per_round - self.cfg.warmup):
+                    break
             if fail_fast and not result.ok:
                 return (
                     f"--fail-fast: variant {name!r} run {run_index or '(warm-up)'} "
@@ -409,6 +425,20 @@ class _Loop:
         if self.floor is not None:
             self.writer.update_meta(spawner_rss_kib=self.floor)
         return None
+
+    def decide(self, rounds: int) -> bool:
+        """Ask ``stop_when`` after a complete timed round; True when it says stop."""
+        previous = self.writer.previous.runs if self.writer.previous is not None else None
+        frame = runs_frame(self.records)
+        if previous is not None and len(previous):
+            frame = pd.concat([previous, frame], ignore_index=True)
+        decision: RoundDecision = self.stop_when(frame, rounds)
+        if decision.meta:
+            self.writer.update_meta(**decision.meta)
+        if decision.stop is None:
+            return False
+        self.writer.update_meta(decided=decision.stop)
+        return True
 
     def spawn(self, variant: Variant) -> RunResult:
         """The prepare command (untimed), then the timed command unless prepare failed."""
@@ -448,6 +478,8 @@ class _Loop:
             record.update(extra.columns)
             stages.extend(extra.stages)
         self.writer.add_run(record)
+        if self.stop_when is not None:
+            self.records.append(record)
         if stages:
             self.writer.add_stages(stages)
         self.order += 1
