@@ -37,6 +37,7 @@ from perfkit.analysis.vocabulary import (
     UNDEFINED,
 )
 from perfkit.data.schema import timed_rows
+from perfkit.errors import UsageError
 
 
 def success_verdict(ci_high: float, fail_base: float, fail_cand: float, margin: float = 0.0,
@@ -106,6 +107,20 @@ def settle_chance(n: int, fail_base: float, fail_cand: float, confidence: float,
     else:
         settled = (hi < 0) | (KC <= KB)
     return float(np.sum(np.outer(pb, pc) * settled))
+
+
+def success_roles(targets: list[str], margins: dict[str, float],
+                  band: Callable[[], tuple[float, float]]) -> tuple[float, tuple[float, float] | None]:
+    """Take ``success_rate`` out of ``targets``/``margins`` (it is no column): its guardrail
+    margin in points (0 unless named) and its target band (``band()``) when it is a target."""
+    margin = margins.pop(SUCCESS_METRIC, 0.0)
+    if margin >= 1:
+        raise UsageError(f"`guardrails`: the margin of {SUCCESS_METRIC} is in points (0.05 = "
+                         f"5 points, --guardrail {SUCCESS_METRIC}=5pts), not {margin!r}")
+    if SUCCESS_METRIC not in targets:
+        return margin, None
+    targets.remove(SUCCESS_METRIC)
+    return margin, band()
 
 
 #: The most runs per variant the success-rate advice looks at.

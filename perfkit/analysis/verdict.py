@@ -49,7 +49,7 @@ from perfkit.analysis.stats import (
     change_interval,
 )
 from perfkit.analysis.floors import at_floor_reason, measurable_floor
-from perfkit.analysis.success import success_row, success_verdict  # noqa: F401 (re-exported)
+from perfkit.analysis.success import success_roles, success_row, success_verdict  # noqa: F401
 from perfkit.analysis.vocabulary import (  # re-exported: the verdict's words
     GUARDRAIL_VERDICTS,  # noqa: F401
     INFO_VERDICTS,  # noqa: F401
@@ -70,8 +70,7 @@ MAX_RESAMPLES = 1_000_000
 #: Version of the JSON document :meth:`Comparison.to_dict` returns.
 JSON_SCHEMA = "perfkit.compare/1"
 
-#: The interval level when none is given (a dataset collected with ``--until-decided`` records
-#: its own: :func:`perfkit.analysis.spending.recorded_confidence`).
+#: The level when none is given (``--until-decided`` records its own: spending.recorded_confidence).
 DEFAULT_CONFIDENCE = 0.95
 
 #: Minimum runs per variant below which diagnose() warns.
@@ -301,11 +300,10 @@ def compare(
         return [r for m in metrics if (r := _metric_row(cfg, m, role, warns)) is not None]
 
     # table order: targets, guardrails, the success rate (always a guardrail), info rows
-    success = success_row(cfg.b_rows, cfg.c_rows, cfg.confidence, cfg.success_margin,
-                          cfg.success_target, target_verdict)
-    rows = judged(cfg.targets, "target") + ([success] if cfg.success_target else [])
-    rows += judged(list(cfg.margins), "guardrail") + ([] if cfg.success_target else [success])
-    rows += judged(cfg.info, "info")
+    ok = [success_row(cfg.b_rows, cfg.c_rows, cfg.confidence, cfg.success_margin,
+                      cfg.success_target, target_verdict)]  # a target, or a guardrail
+    rows = judged(cfg.targets, "target") + (ok if cfg.success_target else []) + judged(
+        list(cfg.margins), "guardrail") + ([] if cfg.success_target else ok) + judged(cfg.info, "info")
 
     kinds = {r["metric"]: r.pop(ADVICE_KEY, None) for r in rows}
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
@@ -408,14 +406,8 @@ def _compare_iv(runs, candidate_runs, baseline, candidate, targets, target, guar
     both = set(targets) & set(margins)
     if both:
         raise UsageError(f"`guardrails`: {sorted(both)} also named in `targets`")
-    success_margin = margins.pop(SUCCESS_METRIC, 0.0)
-    if success_margin >= 1:
-        raise UsageError(f"`guardrails`: the margin of {SUCCESS_METRIC} is in points (0.05 = "
-                         f"5 points, --guardrail {SUCCESS_METRIC}=5pts), not {success_margin!r}")
-    s_target = None
-    if SUCCESS_METRIC in targets:
-        targets.remove(SUCCESS_METRIC)
-        s_target = _band(success_target if success_target is not None else target)
+    success_margin, s_target = success_roles(
+        targets, margins, lambda: _band(target if success_target is None else success_target))
 
     b_rows = _variant_rows(base_runs, baseline, "baseline")
     c_rows = _variant_rows(cand_runs, candidate, "candidate")
@@ -492,9 +484,7 @@ def _metric_row(cfg: _Plan, metric: str, role: str, warns: list[Diagnostic]) -> 
     else:
         rec["verdict"] = target_verdict(ci.ci_low, ci.ci_high, cfg.low, cfg.high)
         advice = target_advice(rec["verdict"], *spread, cfg.low, cfg.confidence)
-    rec[ADVICE_KEY] = advice
-    if advice.kind == "settle":
-        rec["runs_needed"] = advice.runs
+    rec[ADVICE_KEY], rec["runs_needed"] = advice, advice.runs if advice.kind == "settle" else pd.NA
     return rec
 
 
