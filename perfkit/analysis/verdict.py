@@ -137,7 +137,7 @@ class Comparison:
 
     ``table`` (one row per metric; columns below), ``overall`` (``cleared``, ``not-shown`` or
     ``regressed``), ``reasons`` (one sentence per target/guardrail that is not cleared/held, or
-    why it is cleared), ``advice`` (runs per variant that would probably settle an unresolved row),
+    why it is cleared), ``advice`` (runs per variant that give an 80 % chance to settle an unresolved row),
     ``warnings`` (:class:`~perfkit.analysis.diagnostics.Diagnostic` with hints) and the ``settings`` used.
 
     Table columns: ``metric``, ``role`` (target / guardrail / info), ``n_baseline``,

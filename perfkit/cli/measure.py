@@ -89,8 +89,11 @@ def _cmd_measure(args: argparse.Namespace) -> int:
     print(f"dataset: {dataset.path}", file=sys.stderr)
     if verdict is not None:
         print(export.render(verdict, "text"))
-        print(f"perfkit: {dataset.meta.get('decided', 'not decided')} after "
-              f"{len(dataset.meta['sequential']['looks'])} looks", file=sys.stderr)
+        looks = dataset.meta["sequential"]["looks"]
+        print(f"perfkit: until-decided: {dataset.meta.get('decided', 'not decided')} at look "
+              f"{len(looks)} of {len(dataset.meta['sequential']['plan']['looks'])} "
+              f"({looks[-1]['runs'] if looks else 0} runs per variant, judged at "
+              f"{verdict.settings['confidence']:.2%})", file=sys.stderr)
         return verdict.exit_code
     stopped = dataset.meta.get("stopped")
     if stopped:
