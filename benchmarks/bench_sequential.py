@@ -45,7 +45,7 @@ def _fixed(args):
 
 def wilson(p: float, n: int) -> list[float]:
     ci = stats.binomtest(round(p * n), n).proportion_ci(0.95, method="wilson")
-    return [round(ci.low, 4), round(ci.high, 4)]
+    return [round(float(ci.low), 4), round(float(ci.high), 4)]
 
 
 def main(argv=None) -> dict:
@@ -87,7 +87,8 @@ def main(argv=None) -> dict:
            "elapsed_s": elapsed, "truths": rows,
            "fixed_equal_power": {"power": target_power, "runs": n_eq, "simulated_power": p_eq},
            "fixed_90": {"runs": n_90, "simulated_power": p_90}}
-    print(f"wrote {write_results(f'sequential-{a.statistic}.json', out)}")
+    name = f"sequential-{a.statistic}" + ("" if a.max_runs == 100 else f"-m{a.max_runs}")
+    print(f"wrote {write_results(name + '.json', out)}")
     return out
 
 
