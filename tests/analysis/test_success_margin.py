@@ -55,7 +55,7 @@ def test_margin_rules():
 
 
 def test_zero_of_twenty_against_one_of_twenty_one_gets_advice():
-    res = compare(make(20, 0, 21, 1), guardrails={})
+    res = compare(make(20, 0, 21, 1), guardrails={}, n_resamples=500)
     assert res.row("wall_s")["verdict"] == "cleared-stretch"
     assert res.overall == "not-shown"
     (line,) = [a for a in res.advice if a.startswith("success_rate")]
@@ -70,16 +70,18 @@ def test_guardrail_margin_in_points_from_the_cli(tmp_path, capsys):
     from perfkit.data.store import save
 
     save(tmp_path / "d", make(100, 0, 100, 1))
-    code = main(["compare", str(tmp_path / "d"), "--guardrail", "success_rate=5pts"])
+    code = main(["compare", str(tmp_path / "d"), "--guardrail", "success_rate=5pts",
+                 "--resamples", "500"])
     out = capsys.readouterr().out
     assert "5-point margin" in out and code == 1
     save(tmp_path / "e", make(300, 0, 300, 1))
-    assert main(["compare", str(tmp_path / "e"), "--guardrail", "success_rate=5pts"]) == 0
+    assert main(["compare", str(tmp_path / "e"), "--guardrail", "success_rate=5pts",
+                 "--resamples", "500"]) == 0
 
 
 def test_success_rate_as_a_target(tmp_path, capsys):
     res = compare(make(200, 60, 200, 4), targets=["success_rate"], success_target=(0.10, 0.20),
-                  guardrails={})
+                  guardrails={}, n_resamples=500)
     row = res.row("success_rate")
     assert row["role"] == "target" and row["verdict"] == "cleared-stretch"
     assert math.isclose(row["change"], 0.28)
@@ -87,7 +89,8 @@ def test_success_rate_as_a_target(tmp_path, capsys):
     from perfkit.data.store import save
 
     save(tmp_path / "d", make(30, 6, 30, 1))
-    code = main(["compare", str(tmp_path / "d"), "--target", "success_rate=+10pts"])
+    code = main(["compare", str(tmp_path / "d"), "--target", "success_rate=+10pts",
+                 "--resamples", "500"])
     out = capsys.readouterr().out
     assert code == 1 and "success_rate" in out and "runs per variant" in out
     assert main(["compare", str(tmp_path / "d"), "--target", "wall_s=10%"]) == 2
