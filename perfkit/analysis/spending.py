@@ -156,15 +156,25 @@ class SequentialPlan:
                    float(record.get("alpha", 0.025)), str(record.get("spending", OBRIEN_FLEMING)))
 
 
-def recorded_confidence(meta: Mapping[str, Any] | None) -> float | None:
+#: The interval level of a comparison that names none and was not collected sequentially.
+DEFAULT_CONFIDENCE = 0.95
+
+
+def level_text(confidence: float) -> str:
+    """"95%", or "96.62%" for a sequential look's level (not a round number)."""
+    return f"{confidence:.0%}" if round(confidence, 2) == confidence else f"{confidence:.2%}"
+
+
+def recorded_confidence(meta: Mapping[str, Any] | None,
+                        default: float | None = DEFAULT_CONFIDENCE) -> float | None:
     """The interval level a dataset collected with ``--until-decided`` must be judged at: that of
-    its last look (the one it stopped at), as recorded in ``meta["sequential"]``; None when the
-    dataset was not collected sequentially."""
+    its last look (the one it stopped at), as recorded in ``meta["sequential"]``; ``default``
+    when the dataset was not collected sequentially."""
     record = (meta or {}).get("sequential")
     if not isinstance(record, Mapping):
-        return None
+        return default
     looks = record.get("looks") or []
     if looks:
         return float(looks[-1]["confidence"])
     levels = (record.get("plan") or {}).get("confidence") or []
-    return float(levels[-1]) if levels else None
+    return float(levels[-1]) if levels else default

@@ -36,7 +36,7 @@ from perfkit.analysis.diagnostics import (
 )
 from perfkit.analysis.multiplicity import judge_info
 from perfkit.analysis.power import Advice, guardrail_advice, target_advice
-from perfkit.analysis.spending import recorded_confidence
+from perfkit.analysis.spending import level_text, recorded_confidence
 from perfkit.analysis.reasons import (
     ADVICE_KEY,
     advice_lines,
@@ -69,9 +69,6 @@ MAX_RESAMPLES = 1_000_000
 
 #: Version of the JSON document :meth:`Comparison.to_dict` returns.
 JSON_SCHEMA = "perfkit.compare/1"
-
-#: The level when none is given (``--until-decided`` records its own: spending.recorded_confidence).
-DEFAULT_CONFIDENCE = 0.95
 
 #: Minimum runs per variant below which diagnose() warns.
 MIN_RUNS = 10
@@ -256,8 +253,6 @@ def _check_metric(name: str, metric: str, *tables: pd.DataFrame) -> None:
 # the comparison
 
 
-
-
 def compare(
     runs: pd.DataFrame | Any,
     baseline: str = "baseline",
@@ -313,8 +308,7 @@ def compare(
     table["n_candidate"] = table["n_candidate"].astype("int64")
     table["runs_needed"] = table["runs_needed"].astype("Int64")
 
-    conf = f"{cfg.confidence:.0%}" if round(cfg.confidence, 2) == cfg.confidence \
-        else f"{cfg.confidence:.2%}"  # a sequential look's level is not a round number
+    conf = level_text(cfg.confidence)
     t_rows = table[table["role"] == "target"]
     g_rows = table[table["role"] == "guardrail"]
     reasons = [target_reason(r, cfg.low, cfg.high, conf) for r in t_rows.itertuples()]
@@ -374,8 +368,7 @@ def _compare_iv(runs, candidate_runs, baseline, candidate, targets, target, guar
             raise UsageError(f"`candidate`: same variant as `baseline` ({baseline!r})")
     base_meta = dict(meta) if meta is not None else base_meta
     cand_meta = dict(candidate_meta) if candidate_meta is not None else cand_meta
-    if confidence is None:  # a sequential collection is judged at its last look's level
-        confidence = recorded_confidence(base_meta) or DEFAULT_CONFIDENCE
+    confidence = recorded_confidence(base_meta) if confidence is None else confidence
     low, high = _band(target)
     if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) \
             or not 0 < confidence < 1:

@@ -35,7 +35,7 @@ def test_plan_levels_and_meta_round_trip():
     assert again.critical == plan.critical
     meta = {"sequential": {"plan": plan.to_meta(), "looks": [{"confidence": levels[3]}]}}
     assert recorded_confidence(meta) == levels[3]
-    assert recorded_confidence({}) is None
+    assert recorded_confidence({}) == 0.95 and recorded_confidence({}, None) is None
     with pytest.raises(UsageError, match="--look-every"):
         SequentialPlan(100, 0)
 
