@@ -124,6 +124,19 @@ class History:
 
     def __init__(self, path: Path):
         self.path = Path(path)
+        # answers that only change when a file is added: benchmarks, columns, metrics (a check
+        # asks for them once per series); keyed by the runs files present, so an add by another
+        # process is seen at the next call
+        self._cache: dict = {}
+
+    def _cached(self, key: tuple, compute):
+        files = tuple(sorted(f"{p.parent.name}/{p.name}"
+                             for p in self.path.glob("runs/*/*.parquet")))
+        if self._cache.get("files") != files:
+            self._cache = {"files": files}
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
 
     def _ensure(self) -> None:
         """Make the folder a history (on the first add, once everything was checked)."""
@@ -194,6 +207,9 @@ class History:
 
     def benchmarks(self) -> pd.DataFrame:
         """One row per benchmark: commits, adds, runs, the first and last commit time."""
+        return self._cached(("benchmarks",), self._benchmarks).copy()
+
+    def _benchmarks(self) -> pd.DataFrame:
         return self._query("runs", """
             SELECT benchmark, count(DISTINCT "commit") AS commits,
                    count(DISTINCT dataset_id) AS adds, count(*) AS runs,
@@ -214,6 +230,9 @@ class History:
 
     def columns(self) -> dict[str, str]:
         """Every column of the runs files (their union) and its DuckDB type."""
+        return dict(self._cached(("columns",), self._columns))
+
+    def _columns(self) -> dict[str, str]:
         described = self._query("runs", "DESCRIBE t")
         if described.empty:
             return {}
@@ -222,6 +241,9 @@ class History:
     def metrics(self, name: str) -> list[str]:
         """The metrics benchmark ``name`` has values of (numeric columns, ids left out)."""
         self._require(name)
+        return list(self._cached(("metrics", name), lambda: self._metrics(name)))
+
+    def _metrics(self, name: str) -> list[str]:
         skip = set(ID_COLUMNS) | set(EXTRA_COLUMNS) | {"benchmark"}
         numeric = [c for c, kind in self.columns().items()
                    if c not in skip and _NUMERIC.match(kind)]
