@@ -18,7 +18,8 @@ a commit whose CLI cannot run it (its ``--help`` fails, or its ``compare`` canno
 dataset) costs one run and is recorded as skipped.
 
 Each measurement is added to a history (``--history``, default a temporary folder) as that
-commit, at its commit time, and ``perfkit history check`` runs at the end. With a kept
+commit, at its commit time, and ``perfkit history check`` runs at the end. Commits are measured
+newest first, so that a run stopped early (``--minutes``) leaves the newest ones measured. With a kept
 ``--history`` the script is incremental: commits already in it are not measured again (run it
 again after new commits land). The driver's own perfkit calls run in this process (a start-up
 each would cost more than the runs). Results: printed, and written to
@@ -26,7 +27,7 @@ each would cost more than the runs). Results: printed, and written to
 judged against the commit messages.
 
     nice -n 15 .venv/bin/python benchmarks/history_self.py [--commits 60] [--runs 3] \\
-        [--ref main] [--history DIR]
+        [--ref main] [--history DIR] [--minutes M]
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -80,7 +82,8 @@ def _command(tree: Path, argv: str) -> str:
 
 def _imports_from(tree: Path) -> None:
     """Stop unless ``perfkit`` imported with the commands' ``PYTHONPATH`` is the checkout's."""
-    probe = subprocess.run(["sh", "-c", _command(tree, "-c 'import perfkit; print(perfkit.__file__)'")],
+    where_from = "import importlib.util as u; print(u.find_spec('perfkit').origin)"
+    probe = subprocess.run(["sh", "-c", _command(tree, f'-c "{where_from}"')],
                            capture_output=True, text=True)
     where = Path(probe.stdout.strip() or "/nowhere").resolve()
     if tree.resolve() not in where.parents:
@@ -139,6 +142,8 @@ def main() -> None:
     ap.add_argument("--commits", type=int, default=60)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--ref", default="main", help="branch whose first-parent chain is measured")
+    ap.add_argument("--minutes", type=float,
+                    help="stop measuring after this long (newest commits are measured first)")
     ap.add_argument("--history", type=Path, help="history folder (default: a temporary one)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="perfkit-self-") as tmp:
@@ -146,7 +151,12 @@ def main() -> None:
         measured = []
         done = already_added(history)
         chosen = commits(args.commits, args.ref)
-        for i, commit in enumerate(chosen, 1):
+        stop_at = time.monotonic() + 60 * args.minutes if args.minutes else None
+        # newest first: stopped early (--minutes), the history still holds the newest commits
+        for i, commit in enumerate(chosen[::-1], 1):
+            if stop_at is not None and time.monotonic() > stop_at:
+                print(f"stopped after {args.minutes} minutes: {i - 1} commits done", flush=True)
+                break
             row = measure_commit(commit, Path(tmp), history, args.runs, done)
             measured.append(row)
             print(f"[{i}/{len(chosen)}] {commit['sha'][:10]} help={row.get('help')} "
