@@ -32,7 +32,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from perfkit.analysis.changepoint import ALPHA, PERMUTATIONS, WINDOW, e_divisive, refine
+from perfkit.analysis.changepoint import (ALPHA, MIN_SIZE, PERMUTATIONS, WINDOW, e_divisive,
+                                          refine)
 from perfkit.analysis.stats import change_interval
 from perfkit.errors import UsageError
 
@@ -238,7 +239,7 @@ def check_values(values, commits: list[str] | None = None, *, metric: str = "val
 
 
 def _movers(table: pd.DataFrame, key: str, value: str, before: set, after: set,
-            top: int = 3) -> tuple[Mover, ...]:
+            top: int | None = 3) -> tuple[Mover, ...]:
     """Per ``key``: median over commits of each commit's median ``value``, before vs after."""
     if table.empty or key not in table.columns:
         return ()
@@ -255,13 +256,16 @@ def _movers(table: pd.DataFrame, key: str, value: str, before: set, after: set,
 
 def _explain(step: Step, commits: list[str], counts: pd.DataFrame, stages: pd.DataFrame,
              span: int, edges: set[str] = frozenset()) -> Step:
-    """Stages and counters that moved most between the commits before ``step`` and after it.
+    """Stages and counters that moved between the commits before ``step`` and after it: every
+    stage (the per-stage breakdown), the three counters that moved most; largest moves first.
 
     Each side runs to at most ``span`` commits, and stops at the nearest other change point
-    (``edges``: the first commits after every step of any metric of the benchmark), so that a
-    side never mixes two levels (a stage that changed at an earlier step is not this step's).
+    (``edges``: the first commits after every step of any metric of the benchmark, those at
+    least ``MIN_SIZE`` commits away), so that a side does not mix two levels (a stage that
+    changed at an earlier step is not this step's).
     """
-    at = [i for i, c in enumerate(commits) if c in edges and i != step.index]
+    # another metric's step a few commits away is the same change, placed by other noise
+    at = [i for i, c in enumerate(commits) if c in edges and abs(i - step.index) >= MIN_SIZE]
     lo = max([i for i in at if i < step.index] + [0, step.index - span])
     hi = min([i for i in at if i > step.index] + [len(commits), step.index + span])
     before, after = set(commits[lo:step.index]), set(commits[step.index:hi])
@@ -271,7 +275,7 @@ def _explain(step: Step, commits: list[str], counts: pd.DataFrame, stages: pd.Da
         # (the orchestrator's manifests, the demo pipeline); one with no status is kept
         ok = (stages[stages["status"].isin(["ok", "succeeded"]) | stages["status"].isna()]
               if "status" in stages else stages)
-        stage_movers = _movers(ok, "stage", "duration_s", before, after)
+        stage_movers = _movers(ok, "stage", "duration_s", before, after, top=None)
     counters = [c for c in counts.columns if c != "commit" and counts[c].notna().any()]
     file_movers = ()
     if counters:
