@@ -294,7 +294,7 @@ def check_history(history, *, names: list[str] | None = None, metrics: list[str]
     ``last`` keeps only the last ``last`` commits of each series; ``options`` go to
     :func:`check_values` (``alpha``, ``permutations``, ``window``, ``span``, ``drift_min``).
     """
-    available = list(history.benchmarks().get("benchmark", []))
+    available = history.names()
     if not available:
         raise UsageError(f"{history.path}: the history is empty (add a dataset first)")
     if last is not None and last < MIN_COMMITS:

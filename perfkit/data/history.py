@@ -34,6 +34,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from perfkit.data.schema import ID_COLUMNS, is_trace_metric
@@ -279,23 +280,37 @@ class History:
         Rows follow :func:`perfkit.data.schema.comparable_rows`: no warm-ups, only runs that
         ended ok, traced runs for exact counters and timed runs for everything else.
         """
-        known = self.metrics(name)
-        if metric not in known:
+        self._require(name)
+        kind = self.columns().get(metric, "")
+        skip = set(ID_COLUMNS) | set(EXTRA_COLUMNS) | {"benchmark"}
+        found = pd.DataFrame()
+        if _NUMERIC.match(kind) and metric not in skip:
+            traced = "true" if is_trace_metric(metric) else "false"
+            col = _ident(metric)
+            # the three quantiles in one aggregate: one sort of each commit's values, not three
+            found = self._query("runs", f"""
+                SELECT "commit", min(commit_time) AS commit_time, min(sequence) AS sequence,
+                       quantile_cont({col}, [0.5, 0.25, 0.75]) AS qs, count({col}) AS n
+                FROM t WHERE benchmark = ? AND NOT coalesce(warmup, false)
+                     AND coalesce(traced, false) = {traced} AND status = 'ok'
+                     AND {col} IS NOT NULL
+                GROUP BY "commit" ORDER BY commit_time, sequence""", [name])
+        if found.empty:  # no such column, or no value of it in this benchmark
             raise UsageError(f"`--metric` {metric!r} is not a metric of benchmark {name!r} "
-                             f"(it has: {', '.join(known)})")
-        traced = "true" if is_trace_metric(metric) else "false"
-        col = _ident(metric)
-        return self._query("runs", f"""
-            SELECT "commit", min(commit_time) AS commit_time, min(sequence) AS sequence,
-                   median({col}) AS value, quantile_cont({col}, 0.25) AS q1,
-                   quantile_cont({col}, 0.75) AS q3, count({col}) AS n
-            FROM t WHERE benchmark = ? AND NOT coalesce(warmup, false)
-                 AND coalesce(traced, false) = {traced} AND status = 'ok'
-                 AND {col} IS NOT NULL
-            GROUP BY "commit" ORDER BY commit_time, sequence""", [name])
+                             f"(it has: {', '.join(self.metrics(name))})")
+        qs = np.array(found.pop("qs").tolist(), dtype=float).reshape(-1, 3)
+        found.insert(3, "value", qs[:, 0])
+        found.insert(4, "q1", qs[:, 1])
+        found.insert(5, "q3", qs[:, 2])
+        return found
+
+    def names(self) -> list[str]:
+        """The benchmarks that have runs, sorted (from the partition folders: no query)."""
+        return sorted({p.parent.name.partition("=")[2]
+                       for p in self.path.glob("runs/benchmark=*/*.parquet")})
 
     def _require(self, name: str) -> None:
-        names = list(self.benchmarks().get("benchmark", []))
+        names = self.names()
         if not names:
             raise DatasetError(f"{self.path}: the history is empty (add a dataset first)")
         if name not in names:

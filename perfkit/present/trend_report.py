@@ -174,7 +174,7 @@ def trend(history: str | os.PathLike, *, names: list[str] | None = None,
     ``metrics`` empty or None: :func:`default_metrics` of each benchmark.
     """
     kept = open_history(Path(history))
-    available = list(kept.benchmarks().get("benchmark", []))
+    available = kept.names()
     if not available:
         raise DatasetError(f"{kept.path}: the history is empty (add a dataset first)")
     checks = []
