@@ -108,13 +108,15 @@ def _ok_runs(folder: Path) -> int:
 
 
 def measure_commit(commit: dict, tmp: Path, history: Path, runs: int,
-                   done: set[tuple[str, str]] = frozenset()) -> dict:
+                   done: set[tuple[str, str]] = frozenset(),
+                   only: tuple[str, ...] = ("help", "compare")) -> dict:
     tree = tmp / commit["sha"][:12]
     _git("worktree", "add", "--detach", str(tree), commit["sha"])
     out = {"sha": commit["sha"], "subject": commit["subject"], "when": commit["when"]}
     commands = {"help": _command(tree, "-m perfkit --help"),
                 "compare": _command(tree, f"-m perfkit compare {shlex.quote(str(DATASET))}; "
                                           "c=$?; test $c -le 3 -a $c -ne 2")}
+    commands = {k: v for k, v in commands.items() if k in only}
     try:
         _imports_from(tree)
         for name, command in commands.items():
@@ -141,6 +143,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--commits", type=int, default=60)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--only", action="append", choices=("help", "compare"),
+                    help="measure only this command (repeatable; default both)")
     ap.add_argument("--ref", default="main", help="branch whose first-parent chain is measured")
     ap.add_argument("--minutes", type=float,
                     help="stop measuring after this long (newest commits are measured first)")
@@ -157,7 +161,8 @@ def main() -> None:
             if stop_at is not None and time.monotonic() > stop_at:
                 print(f"stopped after {args.minutes} minutes: {i - 1} commits done", flush=True)
                 break
-            row = measure_commit(commit, Path(tmp), history, args.runs, done)
+            row = measure_commit(commit, Path(tmp), history, args.runs, done,
+                                 tuple(args.only or ("help", "compare")))
             measured.append(row)
             print(f"[{i}/{len(chosen)}] {commit['sha'][:10]} help={row.get('help')} "
                   f"compare={row.get('compare')}  {commit['subject'][:60]}", flush=True)
