@@ -58,8 +58,19 @@ def _git(*args: str) -> str:
 
 def commits(n: int, ref: str = "main") -> list[dict]:
     lines = _git("log", "--first-parent", f"-{n}", "--format=%H%x09%cI%x09%s", ref).splitlines()
-    rows = [dict(zip(("sha", "when", "subject"), line.split("\t", 2))) for line in lines]
-    return rows[::-1]
+    rows = [dict(zip(("sha", "when", "subject"), line.split("\t", 2))) for line in lines][::-1]
+    # the history is ordered by commit time, but a branch merged or fast-forwarded into main
+    # brings commits made before main's last one: kept in chain order, each one a second later
+    # than the one before at least (else the chain's order and the history's disagree)
+    import datetime as dt
+
+    last = None
+    for row in rows:
+        when = dt.datetime.fromisoformat(row["when"])
+        if last is not None and when <= last:
+            when = last + dt.timedelta(seconds=1)
+        row["when"], last = when.isoformat(), when
+    return rows
 
 
 def _perfkit(*args: str) -> tuple[int, str, str]:
