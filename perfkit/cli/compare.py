@@ -10,7 +10,7 @@ from perfkit.cli._common import (
     add_comparison_options,
     add_export_options,
     export_targets,
-    parse_band,
+    parse_target,
     parse_guardrails,
 )
 from perfkit.data.sources import load, pick_variant
@@ -24,7 +24,7 @@ def _compare_many(args: argparse.Namespace, data, options: dict, exports) -> int
     the first), in the order the dataset lists them, Holm-adjusted over the candidates."""
     baseline, candidates = split_variants(data, args.baseline)
     many = compare_many(data, baseline, candidates,
-                        confidence=args.confidence, **options)
+                        confidence=args.confidence or 0.95, **options)
     print(export.render(many, args.format))
     for fmt, path, option in exports:
         export.write(many, fmt, path, option)
@@ -37,9 +37,14 @@ def _run_compare(args: argparse.Namespace) -> int:
     first = load(args.dataset)
     second = load(args.dataset2) if args.dataset2 else None
     kwargs = {}
+    target_metric, band = parse_target(args.target)
     if args.metric:
-        kwargs["targets"] = args.metric
-    options = dict(target=parse_band(args.target), guardrails=parse_guardrails(args.guardrail),
+        kwargs["targets"] = list(args.metric)
+    if target_metric is not None:  # --target success_rate=+10pts
+        kwargs["targets"] = [*kwargs.get("targets", []), target_metric]
+        kwargs["success_target"] = band
+        band = (0.10, 0.20)
+    options = dict(target=band, guardrails=parse_guardrails(args.guardrail),
                    seed=args.seed, n_resamples=args.resamples, statistic=args.statistic, **kwargs)
     if second is None and not args.candidate and len(first.variants) > 2:
         return _compare_many(args, first, options, exports)
