@@ -11,6 +11,13 @@ Uses exactly what ``perfkit.compare`` uses (BCa, median, 95 %, target 10 %-20 %)
 ``--grid issue`` is the grid of issue 10 for lognormal noise (CV 10 %, n = 8, 12, 25, true change
 0, 5 %, 15 %). Prints a table and writes benchmarks/results/calibration.json (calibration-<grid>-
 <statistic>.json for any other grid or statistic).
+
+``--grid full`` is issue 10's whole proof: seven distributions (perfkit.analysis.calibration_grid)
+x n = 8, 12, 25 x true change 0, 5 %, 15 %, and every rule — main's interval (``today``), the new
+designs for median and hl, the signed-rank and unpaired HL intervals, and the benchstat-,
+criterion- and asv-style rules — on the same simulated data. Writes calibration-full.json:
+
+    nice -n 10 python benchmarks/bench_calibration.py --grid full --trials 400 --resamples 2000
 """
 
 from __future__ import annotations
@@ -28,10 +35,45 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _results import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 from perfkit.analysis.calibration import Cell, simulate, summarise  # noqa: E402
+from perfkit.analysis.calibration_grid import (  # noqa: E402
+    DISTRIBUTIONS,
+    GridCell,
+    simulate_cell,
+    summarise_cell,
+)
 
 GRID = [Cell(n, cv, ch) for cv in (0.05, 0.15) for n in (10, 20, 30) for ch in (0.0, 0.15, 0.25)]
 ISSUE_GRID = [Cell(n, 0.10, ch) for n in (8, 12, 25) for ch in (0.0, 0.05, 0.15)]
-GRIDS = {"default": GRID, "issue": ISSUE_GRID}
+FULL_GRID = [GridCell(d, n, ch) for d in DISTRIBUTIONS for n in (8, 12, 25)
+             for ch in (0.0, 0.05, 0.15)]
+GRIDS = {"default": GRID, "issue": ISSUE_GRID, "full": FULL_GRID}
+
+
+def _run_full(args):
+    cell, trials, resamples = args
+    return summarise_cell(cell, simulate_cell(cell, trials, n_resamples=resamples))
+
+
+def main_full(a) -> dict:
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(a.jobs) as pool:
+        cells = list(pool.map(_run_full, [(c, a.trials, a.resamples) for c in FULL_GRID]))
+    elapsed = time.perf_counter() - t0
+    rows = [r for cell in cells for r in cell]
+    print(f"calibration (full grid): {a.trials} trials per cell, {a.resamples} resamples, "
+          f"{elapsed:.0f} s on {a.jobs} processes")
+    print(f"{'distribution':>16} {'n':>3} {'true':>5} {'rule':>15} {'coverage':>9} "
+          f"{'false':>7} {'cleared':>8} {'width':>7}")
+    for r in rows:
+        cov = "–" if r["coverage"] is None else f"{r['coverage']:.1%}"
+        width = "–" if r["median_ci_width"] is None else f"{r['median_ci_width']:.3f}"
+        print(f"{r['distribution']:>16} {r['n']:>3} {r['true_change']:>5.0%} {r['rule']:>15} "
+              f"{cov:>9} {r['false_calls']:>7.1%} {r['cleared']:>8.1%} {width:>7}")
+    out = {"benchmark": "calibration-full", "trials_per_cell": a.trials,
+           "n_resamples": a.resamples, "confidence": 0.95, "target": [0.10, 0.20],
+           "elapsed_s": elapsed, "rows": rows}
+    write_results("calibration-full.json", out)
+    return out
 
 
 def _run(args):
@@ -53,6 +95,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--statistic", choices=("median", "mean", "hl"), default="median")
     ap.add_argument("--grid", choices=tuple(GRIDS), default="default")
     a = ap.parse_args(argv)
+    if a.grid == "full":
+        return main_full(a)
     t0 = time.perf_counter()
     with ProcessPoolExecutor(a.jobs) as pool:
         rows = list(pool.map(_run, [(c, a.trials, a.resamples, a.statistic)

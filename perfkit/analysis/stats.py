@@ -18,6 +18,11 @@ Its interval comes from :func:`scipy.stats.bootstrap` with the two samples resam
 resampling; :mod:`perfkit.analysis.hodges_lehmann`), ``method="moses"``; ``baseline`` and
 ``candidate`` then report each variant's median.
 
+``design`` says how the runs were collected (:mod:`perfkit.analysis.paired` has the estimands):
+``paired`` (rounds of an interleaved collection) gives ``paired-bca``: rounds resampled together,
+BCa, of the ratio of medians or (hl) of the two-sample Hodges–Lehmann change; ``autocorrelated`` (runs not interleaved) widens the independent interval for
+the lag-1 autocorrelation in execution order (``bca-ar1``, ``moses-ar1``).
+
 The success rate is compared with Wilson score intervals per variant and Newcombe's hybrid score
 interval for the difference of two proportions (Newcombe 1998, method 10), both closed form.
 """
@@ -26,7 +31,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -35,6 +40,10 @@ from perfkit.errors import UsageError
 
 STATISTICS = ("median", "mean", "hl")
 METHODS = ("BCa", "percentile")
+#: How the runs were collected (:mod:`perfkit.analysis.paired`): ``independent`` runs,
+#: ``paired`` by round (``baseline[i]`` and ``candidate[i]`` ran in the same round), or
+#: ``autocorrelated``: each sample in execution order, not interleaved with the other.
+DESIGNS = ("independent", "paired", "autocorrelated")
 
 
 def _scipy_stats():
@@ -134,6 +143,7 @@ def change_interval(
     seed: int | np.random.Generator | None = 0,
     method: str = "BCa",
     exact: bool = True,
+    design: str = "independent",
 ) -> ChangeInterval:
     """Bootstrap interval of ``1 − S(candidate)/S(baseline)``; see the module docstring.
 
@@ -148,8 +158,13 @@ def change_interval(
         raise UsageError(f"`confidence` must lie strictly between 0 and 1, not {confidence!r}")
     if int(n_resamples) < 100:
         raise UsageError(f"`n_resamples` must be at least 100, not {n_resamples!r}")
-    b = _clean_sample(baseline, "baseline")
-    c = _clean_sample(candidate, "candidate")
+    if design not in DESIGNS:
+        raise UsageError(f"`design` must be one of {', '.join(DESIGNS)}, not {design!r}")
+    if design == "paired":
+        b, c = _clean_pairs(baseline, candidate)
+    else:
+        b = _clean_sample(baseline, "baseline")
+        c = _clean_sample(candidate, "candidate")
     f = _STAT_FUNCS.get(statistic, _median)
     sb, sc = float(f(b)), float(f(c))
     p = rank_test(b, c)
@@ -175,9 +190,72 @@ def change_interval(
                               note=f"baseline {statistic} is 0: a relative change is undefined",
                               **common)
 
+    if design == "paired" and statistic != "mean":
+        return _paired_interval(b, c, statistic, confidence, n_resamples, seed, method, common)
     if statistic == "hl":
-        return _hl_interval(b, c, confidence, common)
+        res = _hl_interval(b, c, confidence, common)
+    else:
+        res = _bootstrap_interval(b, c, f, confidence, n_resamples, seed, method, common)
+    if design == "autocorrelated":
+        return _widened(res, b, c)
+    return res
 
+
+def _widened(res: ChangeInterval, b: np.ndarray, c: np.ndarray) -> ChangeInterval:
+    """``res`` widened for autocorrelation in execution order (:func:`paired.ar1_inflation`)."""
+    from perfkit.analysis.paired import ar1_inflation, widen
+
+    if res.method not in ("bca", "percentile", "moses") or b.min() <= 0 or c.min() <= 0:
+        return res
+    factor, rho = ar1_inflation(b, c)
+    lo, hi = widen(res.change, res.ci_low, res.ci_high, factor)
+    note = f"runs not interleaved: interval widened ×{factor:.2f} for lag-1 autocorrelation " \
+           f"{rho:.2f} in run order"
+    return replace(res, ci_low=lo, ci_high=hi, method=f"{res.method}-ar1",
+                   note="; ".join(x for x in (res.note, note) if x))
+
+
+def _clean_pairs(baseline, candidate) -> tuple[np.ndarray, np.ndarray]:
+    b = np.asarray(baseline, dtype=float).ravel()
+    c = np.asarray(candidate, dtype=float).ravel()
+    if b.size != c.size:
+        raise UsageError(f"`design='paired'` needs as many baseline as candidate values "
+                         f"({b.size} vs {c.size})")
+    keep = np.isfinite(b) & np.isfinite(c)
+    if not keep.any():
+        raise UsageError("`baseline` holds no values")
+    return b[keep], c[keep]
+
+
+def _paired_interval(b: np.ndarray, c: np.ndarray, statistic: str, confidence: float,
+                     n_resamples: int, seed, method: str, common: dict[str, Any]) -> ChangeInterval:
+    """Rounds resampled together: BCa of the ratio of medians, or of the two-sample
+    Hodges–Lehmann change (hl) — measured to beat the signed-rank interval of the within-round
+    log-ratios on bimodal runs (benchmarks/README.md)."""
+    from perfkit.analysis import paired
+
+    if statistic == "hl" and (b.min() <= 0 or c.min() <= 0):
+        return _hl_interval(b, c, confidence, common)  # says "undefined" with the reason
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    f = _hl_ratio_change if statistic == "hl" else _ratio_change(_median)
+    res, caught = paired.paired_bootstrap(b, c, f, confidence=confidence,
+                                          n_resamples=n_resamples, rng=rng, method=method)
+    out = _finish(res, caught, method, common)
+    if statistic == "hl":
+        out = replace(out, change=float(_hl_ratio_change(b, c)))
+    if out.method in ("bca", "percentile"):
+        out = replace(out, method=f"paired-{out.method}")
+    return out
+
+
+def _hl_ratio_change(x, y, axis=-1):
+    """1 − exp(two-sample Hodges–Lehmann shift of log values), vectorised like scipy needs."""
+    from perfkit.analysis.paired import hl_shift
+
+    return 1.0 - np.exp(hl_shift(x, y, axis=axis))
+
+
+def _ratio_change(f):
     def ratio_change(x, y, axis=-1):
         sx, sy = f(x, axis=axis), f(y, axis=axis)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -186,9 +264,14 @@ def change_interval(
         # one where only the baseline's is 0 stays -inf (infinitely worse), never dropped
         return np.where((sx == 0) & (sy == 0), 0.0, out)
 
+    return ratio_change
+
+
+def _bootstrap_interval(b: np.ndarray, c: np.ndarray, f, confidence: float, n_resamples: int,
+                        seed, method: str, common: dict[str, Any]) -> ChangeInterval:
+    """The two-sample bootstrap (each sample resampled on its own) of the ratio of ``f``."""
+    ratio_change = _ratio_change(f)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    note = ""
-    used = method.lower()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         # resamples of both samples at once cost n_resamples × (n_b + n_c) floats: past
@@ -200,6 +283,15 @@ def change_interval(
             (b, c), ratio_change, n_resamples=int(n_resamples), method=method,
             confidence_level=confidence, vectorized=True, paired=False, rng=rng, batch=batch,
         )
+    return _finish(res, caught, method, common)
+
+
+def _finish(res, caught, method: str, common: dict[str, Any]) -> ChangeInterval:
+    """A scipy bootstrap result as a :class:`ChangeInterval`, with the percentile fallback."""
+    sb, sc = common["baseline"], common["candidate"]
+    confidence = common["confidence"]
+    note = ""
+    used = method.lower()
     lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
     dist = res.bootstrap_distribution
     if method == "BCa" and (math.isnan(lo) or math.isnan(hi)):

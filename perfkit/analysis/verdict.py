@@ -48,6 +48,7 @@ from perfkit.analysis.stats import (
     runs_needed,
 )
 from perfkit.analysis.floors import at_floor_reason, measurable_floor
+from perfkit.analysis.paired import round_pairs
 from perfkit.analysis.success import success_row, success_verdict  # noqa: F401 (re-exported)
 from perfkit.analysis.vocabulary import (  # re-exported: the verdict's words
     GUARDRAIL_VERDICTS,  # noqa: F401
@@ -336,13 +337,17 @@ class _Plan:
     statistic: str
     n_resamples: int
     seed: int
+    #: the not-interleaved warning (None when the variants shared rounds or alternated)
+    order_warning: Diagnostic | None = None
+    #: ``paired`` (shared rounds), ``autocorrelated`` (not interleaved) or ``independent``
+    design: str = "independent"
 
     def settings(self) -> dict[str, Any]:
         return {
             "targets": list(self.targets), "target": [self.low, self.high],
             "guardrails": dict(self.margins), "confidence": self.confidence,
             "statistic": self.statistic, "n_resamples": self.n_resamples, "seed": self.seed,
-            "method": "BCa",
+            "method": "BCa", "design": self.design,
         }
 
 
@@ -410,9 +415,33 @@ def _compare_iv(runs, candidate_runs, baseline, candidate, targets, target, guar
         info_metrics = [m for m in info if m not in targets and m not in margins]
         for m in info_metrics:
             _check_metric("info", m, b_rows, c_rows)
+    same = cand_runs is base_runs
+    order = interleaving(timed_rows(b_rows), timed_rows(c_rows), same_dataset=same)
     return _Plan(base_runs, cand_runs, base_meta, cand_meta, baseline, candidate, b_rows, c_rows,
                  targets, margins, info_metrics, default_guardrails, low, high, confidence,
-                 statistic, int(n_resamples), seed)
+                 statistic, int(n_resamples), seed, order, _design(b_rows, c_rows, order))
+
+
+def _design(b_rows: pd.DataFrame, c_rows: pd.DataFrame, order: Diagnostic | None) -> str:
+    """How the runs were collected, which decides the interval (:mod:`perfkit.analysis.paired`)."""
+    if order is not None:
+        return "autocorrelated"
+    if "round" in b_rows.columns and "round" in c_rows.columns and \
+            b_rows["round"].notna().any() and c_rows["round"].notna().any():
+        return "paired"
+    return "independent"
+
+
+def _samples(cfg: _Plan, metric: str, vb: np.ndarray, vc: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, str]:
+    """The values the interval of ``metric`` uses and their design: pairs by round where the
+    variants shared rounds (a metric whose runs do not pair up falls back to independent)."""
+    if cfg.design == "paired":
+        pairs = round_pairs(cfg.b_rows, cfg.c_rows, metric)
+        if pairs is not None:
+            return pairs[0], pairs[1], "paired"
+        return vb, vc, "independent"
+    return vb, vc, cfg.design
 
 
 def _metric_row(cfg: _Plan, metric: str, role: str, warns: list[Diagnostic]) -> dict[str, Any] | None:
@@ -437,10 +466,11 @@ def _metric_row(cfg: _Plan, metric: str, role: str, warns: list[Diagnostic]) -> 
                    ci_high=math.nan, verdict=UNDEFINED, method="undefined", p_value=math.nan,
                    note=f"no successful measured runs of {metric} in {empty!r}")
         return rec
-    ci: ChangeInterval = change_interval(vb, vc, statistic=cfg.statistic,
+    xb, xc, design = _samples(cfg, metric, vb, vc)
+    ci: ChangeInterval = change_interval(xb, xc, statistic=cfg.statistic,
                                          confidence=cfg.confidence,
                                          n_resamples=cfg.n_resamples, seed=cfg.seed,
-                                         exact=is_count(metric))
+                                         exact=is_count(metric), design=design)
     rec.update(baseline=ci.baseline, candidate=ci.candidate, change=ci.change,
                ci_low=ci.ci_low, ci_high=ci.ci_high, method=ci.method, p_value=ci.p_value,
                note=ci.note)
@@ -454,7 +484,7 @@ def _metric_row(cfg: _Plan, metric: str, role: str, warns: list[Diagnostic]) -> 
         rec["runs_needed"] = MIN_DECISION_RUNS
         return rec
     if role == "target" and ci.ci_high < 0 and len(cfg.targets) > 1:
-        _confirm_regression(cfg, rec, vb, vc)
+        _confirm_regression(cfg, rec, xb, xc, design)
         if rec.get("verdict") == "no-change":
             return rec
     if role == "guardrail":
@@ -484,14 +514,15 @@ def _at_floor(cfg: _Plan, rec: dict[str, Any], metric: str, margin: float,
     return True
 
 
-def _confirm_regression(cfg: _Plan, rec: dict[str, Any], vb: np.ndarray, vc: np.ndarray) -> None:
+def _confirm_regression(cfg: _Plan, rec: dict[str, Any], vb: np.ndarray, vc: np.ndarray,
+                        design: str) -> None:
     """With k targets, a target is called regressed only if its interval at the Bonferroni level
     (1 − α/k) lies below 0 too, so that an A/A comparison of k targets ends ``regressed`` with
     probability at most α/2 (the one-sided error of a two-sided interval), whatever k is."""
     k = len(cfg.targets)
     level = 1 - (1 - cfg.confidence) / k
     wide = change_interval(vb, vc, statistic=cfg.statistic, confidence=level,
-                           n_resamples=cfg.n_resamples, seed=cfg.seed)
+                           n_resamples=cfg.n_resamples, seed=cfg.seed, design=design)
     if wide.method == "exact" or wide.ci_high < 0:
         return  # set by the caller as usual
     rec["verdict"] = "no-change"
@@ -519,7 +550,7 @@ def _data_warnings(cfg: _Plan, table: pd.DataFrame, min_runs: int) -> list[Diagn
     judged = [m for m in (*cfg.targets, *cfg.margins)
               if m in table["metric"].values and m not in exact]
     same = cfg.cand_runs is cfg.base_runs
-    order = interleaving(timed_rows(cfg.b_rows), timed_rows(cfg.c_rows), same_dataset=same)
+    order = cfg.order_warning
     if same:
         both_rows = pd.concat([cfg.b_rows, cfg.c_rows])
         warns = diagnose(both_rows, metric=judged, min_runs=min_runs,
