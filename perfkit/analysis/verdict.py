@@ -45,6 +45,7 @@ from perfkit.analysis.stats import (
     STATISTICS,
     ChangeInterval,
     change_interval,
+    change_intervals,
     runs_needed,
 )
 from perfkit.analysis.floors import at_floor_reason, measurable_floor
@@ -60,7 +61,7 @@ from perfkit.analysis.vocabulary import (  # re-exported: the verdict's words
     TARGET_VERDICTS,  # noqa: F401
     UNDEFINED,
 )
-from perfkit.data.schema import is_count, metric_columns, timed_rows
+from perfkit.data.schema import comparable_masks, is_count, metric_columns, timed_rows
 from perfkit.errors import EXIT_CODES, UsageError
 
 #: The most bootstrap resamples a comparison takes (100 times the default; more only costs time
@@ -287,6 +288,7 @@ def compare(
     """
     cfg = _compare_iv(runs, candidate_runs, baseline, candidate, targets, target, guardrails,
                       info, confidence, statistic, n_resamples, seed, meta, candidate_meta)
+    cfg.compute()
     warns: list[Diagnostic] = []
 
     def judged(metrics: list[str], role: str) -> list[dict[str, Any]]:
@@ -341,6 +343,27 @@ class _Plan:
     order_warning: Diagnostic | None = None
     #: ``paired`` (shared rounds), ``autocorrelated`` (not interleaved) or ``independent``
     design: str = "independent"
+    #: per metric: (baseline values, candidate values, values the interval uses ×2, design)
+    samples: dict[str, tuple] = field(default_factory=dict)
+    #: per metric with values in both variants: its change interval (computed in one batch)
+    intervals: dict[str, ChangeInterval] = field(default_factory=dict)
+
+    def compute(self) -> None:
+        """Every metric's values and change interval, the bootstraps batched
+        (:func:`~perfkit.analysis.stats.change_intervals`: the same numbers, less time)."""
+        metrics = list(dict.fromkeys([*self.targets, *self.margins, *self.info]))
+        masks_b = comparable_masks(self.b_rows, metrics)
+        masks_c = comparable_masks(self.c_rows, metrics)
+        for m in metrics:
+            vb, _ = measured_values(self.b_rows, m, masks_b[m])
+            vc, _ = measured_values(self.c_rows, m, masks_c[m])
+            self.samples[m] = (vb, vc, *_samples(self, m, vb, vc))
+        todo = [m for m, (vb, vc, *_) in self.samples.items() if vb.size and vc.size]
+        cis = change_intervals([self.samples[m][2:] for m in todo],
+                               exact=[is_count(m) for m in todo], statistic=self.statistic,
+                               confidence=self.confidence, n_resamples=self.n_resamples,
+                               seed=self.seed)
+        self.intervals = dict(zip(todo, cis))
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -406,10 +429,10 @@ def _compare_iv(runs, candidate_runs, baseline, candidate, targets, target, guar
             continue
         _check_metric("guardrails", m, b_rows, c_rows)
     if info is None:
+        in_candidate = set(metric_columns(c_rows))
         info_metrics = [
             m for m in metric_columns(b_rows)
-            if m in c_rows.columns and m not in targets and m not in margins
-            and m in metric_columns(c_rows)
+            if m in in_candidate and m not in targets and m not in margins
         ]
     else:
         info_metrics = [m for m in info if m not in targets and m not in margins]
@@ -446,8 +469,7 @@ def _samples(cfg: _Plan, metric: str, vb: np.ndarray, vc: np.ndarray
 
 def _metric_row(cfg: _Plan, metric: str, role: str, warns: list[Diagnostic]) -> dict[str, Any] | None:
     """One row of the table: the change of ``metric``, its interval and its verdict."""
-    vb, _ = measured_values(cfg.b_rows, metric)
-    vc, _ = measured_values(cfg.c_rows, metric)
+    vb, vc, xb, xc, design = cfg.samples[metric]
     margin = cfg.margins.get(metric, math.nan)
     rec: dict[str, Any] = {"metric": metric, "role": role, "n_baseline": vb.size,
                            "n_candidate": vc.size, "margin": margin, "runs_needed": pd.NA}
@@ -466,11 +488,7 @@ def _metric_row(cfg: _Plan, metric: str, role: str, warns: list[Diagnostic]) -> 
                    ci_high=math.nan, verdict=UNDEFINED, method="undefined", p_value=math.nan,
                    note=f"no successful measured runs of {metric} in {empty!r}")
         return rec
-    xb, xc, design = _samples(cfg, metric, vb, vc)
-    ci: ChangeInterval = change_interval(xb, xc, statistic=cfg.statistic,
-                                         confidence=cfg.confidence,
-                                         n_resamples=cfg.n_resamples, seed=cfg.seed,
-                                         exact=is_count(metric), design=design)
+    ci: ChangeInterval = cfg.intervals[metric]
     rec.update(baseline=ci.baseline, candidate=ci.candidate, change=ci.change,
                ci_low=ci.ci_low, ci_high=ci.ci_high, method=ci.method, p_value=ci.p_value,
                note=ci.note)
