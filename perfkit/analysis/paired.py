@@ -211,3 +211,22 @@ def hl_shift(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
     d = (ly[..., :, None] - lx[..., None, :]).reshape(*lx.shape[:-1], -1)
     return np.median(d, axis=-1)
 
+
+
+def method_text(statistic: str, design: str, n_resamples: int, seed: int,
+                confidence: float) -> str:
+    """One phrase naming the interval a comparison used, for reports (the estimand included)."""
+    conf = f"{confidence:.0%}"
+    boot = f"{n_resamples} resamples, BCa, seed {seed}"
+    hl = ("Hodges–Lehmann change 1 − exp(median over all pairs of runs of log candidate − "
+          "log baseline)")
+    if design == "paired":
+        what = hl if statistic == "hl" else f"change of the {statistic}s"
+        return (f"{what}; {conf} bootstrap of rounds (each round's baseline and candidate runs "
+                f"resampled together, so drift they share cancels; {boot})")
+    how = (f"{hl}; {conf} exact Moses rank interval" if statistic == "hl"
+           else f"{conf} two-sample bootstrap ({boot})")
+    if design == "autocorrelated":
+        return (f"{how}, widened for the lag-1 autocorrelation of the runs in execution order "
+                f"(the variants were not interleaved)")
+    return how

@@ -32,7 +32,6 @@ from perfkit.analysis.diagnostics import (
     compare_hosts,
     diagnose,
     interleaving,
-    measured_values,
 )
 from perfkit.analysis.multiplicity import judge_info
 from perfkit.analysis.reasons import (
@@ -45,11 +44,10 @@ from perfkit.analysis.stats import (
     STATISTICS,
     ChangeInterval,
     change_interval,
-    change_intervals,
     runs_needed,
 )
 from perfkit.analysis.floors import at_floor_reason, measurable_floor
-from perfkit.analysis.paired import round_pairs
+from perfkit.analysis.design import collection_design, finite, metric_intervals
 from perfkit.analysis.success import success_row, success_verdict  # noqa: F401 (re-exported)
 from perfkit.analysis.vocabulary import (  # re-exported: the verdict's words
     GUARDRAIL_VERDICTS,  # noqa: F401
@@ -61,7 +59,7 @@ from perfkit.analysis.vocabulary import (  # re-exported: the verdict's words
     TARGET_VERDICTS,  # noqa: F401
     UNDEFINED,
 )
-from perfkit.data.schema import comparable_masks, is_count, metric_columns, timed_rows
+from perfkit.data.schema import metric_columns, timed_rows
 from perfkit.errors import EXIT_CODES, UsageError
 
 #: The most bootstrap resamples a comparison takes (100 times the default; more only costs time
@@ -155,6 +153,8 @@ class Comparison:
     baseline: str
     candidate: str
     settings: dict[str, Any] = field(default_factory=dict)
+    #: per bootstrapped metric: the replicates of the change behind its interval (finite only)
+    distributions: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
     def exit_code(self) -> int:
@@ -312,9 +312,11 @@ def compare(
     reasons = [target_reason(r, cfg.low, cfg.high, conf) for r in t_rows.itertuples()]
     reasons += [guardrail_reason(r, conf) for r in g_rows.itertuples()]
     warns[:0] = _data_warnings(cfg, table, min_runs)
+    dists = {m: finite(ci.distribution) for m, ci in cfg.intervals.items()
+             if ci.distribution is not None}
     return Comparison(table=table, overall=_overall(t_rows, g_rows), reasons=reasons,
                       advice=advice_lines(table), warnings=warns, baseline=baseline,
-                      candidate=candidate, settings=cfg.settings())
+                      candidate=candidate, settings=cfg.settings(), distributions=dists)
 
 
 @dataclass
@@ -339,31 +341,17 @@ class _Plan:
     statistic: str
     n_resamples: int
     seed: int
-    #: the not-interleaved warning (None when the variants shared rounds or alternated)
-    order_warning: Diagnostic | None = None
-    #: ``paired`` (shared rounds), ``autocorrelated`` (not interleaved) or ``independent``
-    design: str = "independent"
-    #: per metric: (baseline values, candidate values, values the interval uses ×2, design)
-    samples: dict[str, tuple] = field(default_factory=dict)
-    #: per metric with values in both variants: its change interval (computed in one batch)
+    order_warning: Diagnostic | None = None  # not-interleaved (None: shared rounds / alternate)
+    design: str = "independent"  # perfkit.analysis.design.collection_design
+    samples: dict[str, tuple] = field(default_factory=dict)  # design.metric_intervals
     intervals: dict[str, ChangeInterval] = field(default_factory=dict)
 
     def compute(self) -> None:
-        """Every metric's values and change interval, the bootstraps batched
-        (:func:`~perfkit.analysis.stats.change_intervals`: the same numbers, less time)."""
-        metrics = list(dict.fromkeys([*self.targets, *self.margins, *self.info]))
-        masks_b = comparable_masks(self.b_rows, metrics)
-        masks_c = comparable_masks(self.c_rows, metrics)
-        for m in metrics:
-            vb, _ = measured_values(self.b_rows, m, masks_b[m])
-            vc, _ = measured_values(self.c_rows, m, masks_c[m])
-            self.samples[m] = (vb, vc, *_samples(self, m, vb, vc))
-        todo = [m for m, (vb, vc, *_) in self.samples.items() if vb.size and vc.size]
-        cis = change_intervals([self.samples[m][2:] for m in todo],
-                               exact=[is_count(m) for m in todo], statistic=self.statistic,
-                               confidence=self.confidence, n_resamples=self.n_resamples,
-                               seed=self.seed)
-        self.intervals = dict(zip(todo, cis))
+        """Every metric's values and change interval (:func:`design.metric_intervals`)."""
+        self.samples, self.intervals = metric_intervals(
+            self.b_rows, self.c_rows, [*self.targets, *self.margins, *self.info], self.design,
+            statistic=self.statistic, confidence=self.confidence,
+            n_resamples=self.n_resamples, seed=self.seed)
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -442,29 +430,8 @@ def _compare_iv(runs, candidate_runs, baseline, candidate, targets, target, guar
     order = interleaving(timed_rows(b_rows), timed_rows(c_rows), same_dataset=same)
     return _Plan(base_runs, cand_runs, base_meta, cand_meta, baseline, candidate, b_rows, c_rows,
                  targets, margins, info_metrics, default_guardrails, low, high, confidence,
-                 statistic, int(n_resamples), seed, order, _design(b_rows, c_rows, order))
-
-
-def _design(b_rows: pd.DataFrame, c_rows: pd.DataFrame, order: Diagnostic | None) -> str:
-    """How the runs were collected, which decides the interval (:mod:`perfkit.analysis.paired`)."""
-    if order is not None:
-        return "autocorrelated"
-    if "round" in b_rows.columns and "round" in c_rows.columns and \
-            b_rows["round"].notna().any() and c_rows["round"].notna().any():
-        return "paired"
-    return "independent"
-
-
-def _samples(cfg: _Plan, metric: str, vb: np.ndarray, vc: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray, str]:
-    """The values the interval of ``metric`` uses and their design: pairs by round where the
-    variants shared rounds (a metric whose runs do not pair up falls back to independent)."""
-    if cfg.design == "paired":
-        pairs = round_pairs(cfg.b_rows, cfg.c_rows, metric)
-        if pairs is not None:
-            return pairs[0], pairs[1], "paired"
-        return vb, vc, "independent"
-    return vb, vc, cfg.design
+                 statistic, int(n_resamples), seed, order,
+                 collection_design(b_rows, c_rows, order))
 
 
 def _metric_row(cfg: _Plan, metric: str, role: str, warns: list[Diagnostic]) -> dict[str, Any] | None:

@@ -246,6 +246,9 @@ class ComparisonReport:
 
     def distribution(self, metric: str) -> Any:
         """Bootstrap replicates of the change of ``metric`` (the resamples behind its interval)."""
+        if metric not in self._distributions and metric in self.result.distributions:
+            # the very replicates behind the interval (a paired design resamples rounds)
+            self._distributions[metric] = self.result.distributions[metric]
         if metric not in self._distributions:
             s = self.settings
             b, c = self._values(metric)

@@ -7,6 +7,7 @@ import math
 from collections.abc import Sequence
 
 from perfkit import fmt
+from perfkit.analysis.paired import method_text
 from perfkit.analysis.verdict import SUCCESS_METRIC, Comparison
 
 
@@ -80,9 +81,10 @@ def notes(result: Comparison) -> list[str]:
 def settings_line(result: Comparison) -> str:
     s = result.settings
     low, high = s.get("target", [math.nan, math.nan])
+    how = method_text(s.get("statistic", "median"), s.get("design", "independent"),
+                      s.get("n_resamples"), s.get("seed"), s.get("confidence", 0.95))
     return (f"target {low:.0%} better (stretch {high:.0%}); change = 1 − candidate/baseline "
-            f"(positive = better); {s.get('confidence', 0.95):.0%} two-sample bootstrap "
-            f"({s.get('n_resamples')} resamples, BCa, seed {s.get('seed')})")
+            f"(positive = better); {how}")
 
 
 def sections(result: Comparison) -> list[tuple[str, list[str]]]:
