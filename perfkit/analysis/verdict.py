@@ -140,7 +140,8 @@ class Comparison:
     ``n_candidate`` (runs used), ``baseline``, ``candidate`` (the statistic of each variant),
     ``change`` (1 − candidate/baseline; for ``success_rate`` the difference of success shares),
     ``ci_low``, ``ci_high`` (its interval), ``verdict``, ``method`` (``bca``, ``percentile``,
-    ``exact``, ``newcombe``, ``undefined``), ``p_value`` (Mann–Whitney U, two-sided; Fisher's exact
+    ``paired-bca`` (rounds resampled together), ``bca-ar1``/``moses-ar1`` (not interleaved),
+    ``moses``, ``exact``, ``newcombe``, ``undefined``; :mod:`perfkit.analysis.paired`), ``p_value`` (Mann–Whitney U, two-sided; Fisher's exact
     test for the success rate), ``margin`` (guardrails), ``runs_needed`` (per variant, for an
     unresolved row), ``note``.
     """
