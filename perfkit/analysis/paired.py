@@ -9,8 +9,16 @@ two runs of a round are a pair. Two intervals use that:
     paired runs — the same estimand as the independent bootstrap. Rounds are resampled together
     (the baseline and candidate run of a drawn round stay together), so the drift a round shares
     cancels in the ratio of each resample; BCa with the jackknife over rounds
-    (:func:`scipy.stats.bootstrap` with ``paired=True``).
-``signed-rank`` (``statistic="hl"``)
+    (:func:`scipy.stats.bootstrap` with ``paired=True``), then *expanded* for the few resampling
+    units (Hesterberg 2015, "What teachers should know about the bootstrap", §expanded
+    percentile): widened about the estimate on the log scale by
+    ``sqrt(n/(n−1)) · t(n−1, 1−α/2) / z(1−α/2)`` (1.17 at 12 rounds, 1.29 at 8, 1.07 at 25) —
+    without it the paired BCa covered 93.0-93.5 % at 12 rounds (400 trials, lognormal).
+``paired-bca`` (``statistic="hl"``)
+    Estimand: the two-sample Hodges–Lehmann change, ``1 − exp(median over all pairs of
+    log c_j − log b_i)`` (:mod:`perfkit.analysis.hodges_lehmann`); the same bootstrap of rounds,
+    BCa, expanded. On a multiplicative change it equals the ratio of medians.
+``signed-rank`` (:func:`signed_rank_change`; measured beside, not the default)
     Estimand: the centre of symmetry of the within-round log-ratios ``d_r = log c_r − log b_r``
     (their pseudo-median), estimated by the median of the Walsh averages ``(d_i + d_j)/2, i ≤ j``
     — the one-sample Hodges–Lehmann estimator; ``change = 1 − exp(estimate)``. Its exact interval
@@ -156,6 +164,16 @@ def paired_bootstrap(b: np.ndarray, c: np.ndarray, statistic, *, confidence: flo
         res = stats.bootstrap((b, c), statistic, n_resamples=int(n_resamples), method=method,
                               confidence_level=confidence, vectorized=True, paired=True, rng=rng)
     return res, caught
+
+
+def expansion(n: int, confidence: float) -> float:
+    """Hesterberg's small-sample expansion of a bootstrap interval from ``n`` resampling units."""
+    from scipy.stats import norm, t
+
+    if n < 3:
+        return 1.0
+    q = 1 - (1 - confidence) / 2
+    return math.sqrt(n / (n - 1)) * float(t.ppf(q, n - 1)) / float(norm.ppf(q))
 
 
 # --------------------------------------------------------------------------------------------

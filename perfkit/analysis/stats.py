@@ -221,8 +221,9 @@ class _Job:
     def run(self) -> ChangeInterval:
         b, c = self.b, self.c
         if self.design == "paired":
-            return _paired_interval(b, c, self.statistic, self.confidence, self.n_resamples,
-                                    self.seed, self.method, self.common)
+            return self.finish(_paired_interval(b, c, self.statistic, self.confidence,
+                                                self.n_resamples, self.seed, self.method,
+                                                self.common))
         if self.statistic == "hl":
             res = _hl_interval(b, c, self.confidence, self.common)
         else:
@@ -234,7 +235,11 @@ class _Job:
         if self.design == "autocorrelated":
             return _widened(res, self.b, self.c)
         if self.design == "paired" and res.method in ("bca", "percentile"):
-            return replace(res, method=f"paired-{res.method}")
+            from perfkit.analysis.paired import expansion, widen
+
+            lo, hi = widen(res.change, res.ci_low, res.ci_high,
+                           expansion(self.b.size, self.confidence))
+            return replace(res, ci_low=lo, ci_high=hi, method=f"paired-{res.method}")
         return res
 
 
@@ -338,8 +343,6 @@ def _paired_interval(b: np.ndarray, c: np.ndarray, statistic: str, confidence: f
         lows, highs, dists, caught = _bootstrap_stack(b[None, :], c[None, :], statistic, True,
                                                       int(n_resamples), confidence, method, rng)
         out = _finish(_Row(_Interval(lows[0], highs[0]), dists[0]), caught, method, common)
-    if out.method in ("bca", "percentile"):
-        out = replace(out, method=f"paired-{out.method}")
     return out
 
 
