@@ -238,6 +238,9 @@ def method_text(statistic: str, design: str, n_resamples: int, seed: int,
     boot = f"{n_resamples} resamples, BCa, seed {seed}"
     hl = ("Hodges–Lehmann change 1 − exp(median over all pairs of runs of log candidate − "
           "log baseline)")
+    if statistic == "auto":
+        hl += " (the change of medians for a metric with values ≤ 0)"
+        statistic = "hl"
     if design == "paired":
         what = hl if statistic == "hl" else f"change of the {statistic}s"
         return (f"{what}; {conf} bootstrap of rounds (each round's baseline and candidate runs "

@@ -14,7 +14,8 @@ Its interval comes from :func:`scipy.stats.bootstrap` with the two samples resam
   and ``note`` says why;
 - S(baseline) = 0 with varying data: the ratio has no meaning, ``method="undefined"``.
 
-``statistic="hl"`` is the Hodges–Lehmann change on a log scale with its exact Moses interval (no
+``statistic="auto"`` is ``hl`` for a metric whose values are all positive and ``median`` for one
+that reaches 0 (a counter). ``statistic="hl"`` is the Hodges–Lehmann change on a log scale with its exact Moses interval (no
 resampling; :mod:`perfkit.analysis.hodges_lehmann`), ``method="moses"``; ``baseline`` and
 ``candidate`` then report each variant's median.
 
@@ -38,7 +39,7 @@ import numpy as np
 
 from perfkit.errors import UsageError
 
-STATISTICS = ("median", "mean", "hl")
+STATISTICS = ("median", "mean", "hl", "auto")
 METHODS = ("BCa", "percentile")
 #: How the runs were collected (:mod:`perfkit.analysis.paired`): ``independent`` runs,
 #: ``paired`` by round (``baseline[i]`` and ``candidate[i]`` ran in the same round), or
@@ -174,6 +175,8 @@ def _prepare(baseline, candidate, *, statistic: str = "median", confidence: floa
     else:
         b = _clean_sample(baseline, "baseline")
         c = _clean_sample(candidate, "candidate")
+    if statistic == "auto":  # hl where a log scale exists, the median for counts that reach 0
+        statistic = "hl" if b.min() > 0 and c.min() > 0 else "median"
     f = _STAT_FUNCS.get(statistic, _median)
     sb, sc = float(f(b)), float(f(c))
     p = rank_test(b, c)

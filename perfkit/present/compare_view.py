@@ -148,6 +148,7 @@ class ComparisonReport:
         t = t[t["role"].isin(roles)]
         conf = f"{self.settings.get('confidence', 0.95):.0%}"
         stat = self.settings.get("statistic", "median")
+        stat = "median" if stat in ("hl", "auto") else stat  # hl rows show each variant's median
         rate = t["metric"] == "success_rate"  # perfkit.analysis.verdict.SUCCESS_METRIC
 
         def level(col: str) -> list[str]:  # the success rate reads as a percentage

@@ -67,6 +67,7 @@ def rows(result: Comparison, roles: Sequence[str]) -> list[list[str]]:
 def headers(result: Comparison) -> list[str]:
     conf = f"{result.settings.get('confidence', 0.95):.0%}"
     stat = result.settings.get("statistic", "median")
+    stat = "median" if stat in ("hl", "auto") else stat  # hl rows show each variant's median
     return ["metric", "role", "runs b/c", f"baseline {stat}", f"candidate {stat}", "change",
             f"{conf} CI", "verdict", "method", "p"]
 
