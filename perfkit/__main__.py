@@ -1,3 +1,34 @@
-from perfkit.cli import main
+"""The ``perfkit`` command's entry point (also ``python -m perfkit``).
 
-raise SystemExit(main())
+SIGTERM or Ctrl-C while perfkit is still importing its libraries (about a second) ends it with one
+line and exit 130, like an interrupt later on, instead of a silent death or a traceback; nothing
+has been run or written by then.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+#: tells :func:`perfkit.cli.main` that this handler is perfkit's own, not the embedding program's
+_interrupt.perfkit_start = True  # type: ignore[attr-defined]
+
+
+def entry() -> int:
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        from perfkit.cli import main
+    except KeyboardInterrupt:
+        print("perfkit: interrupted while starting; nothing was run or written", file=sys.stderr)
+        return 130
+    return main()
+
+
+if __name__ == "__main__":
+    raise SystemExit(entry())

@@ -2,7 +2,7 @@
 
 Layers, lowest first (a module may import its own layer's package and any lower layer):
 
-    0  perfkit._version, perfkit._paths, perfkit.errors, perfkit.fmt   (leaves: import no perfkit)
+    0  perfkit._version, perfkit._paths, perfkit._lazy, perfkit.errors, perfkit.fmt   (leaves)
     1  perfkit.data                                                    (schema, store, readers)
     2  perfkit.collect | perfkit.analysis                              (siblings: neither imports the other)
     3  perfkit.present
@@ -21,7 +21,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "perfkit"
 
-LEAVES = {"perfkit._version", "perfkit._paths", "perfkit.errors", "perfkit.fmt"}
+LEAVES = {"perfkit._version", "perfkit._paths", "perfkit._lazy", "perfkit.errors", "perfkit.fmt"}
 LAYERS = {"perfkit.data": 1, "perfkit.collect": 2, "perfkit.analysis": 2, "perfkit.present": 3,
           "perfkit.cli": 4, "perfkit.demo": 4}
 #: Packages of one rank that form one group (they may import each other).

@@ -130,11 +130,14 @@ def stage_reliability(
 
 def run_outcomes(runs: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
     """Per variant: runs and how many ended ok / failed / timeout / error / unfinished, with the
-    Wilson interval of the share of bad runs (everything but ok). Warm-ups are left out."""
+    Wilson interval of the share of bad runs (everything but ok). Warm-ups and traced runs are
+    left out."""
     if runs is None or len(runs) == 0:
         return pd.DataFrame(columns=["variant", "runs", "ok", "failed", "timeout", "error",
                                      "unfinished", "bad_rate", "bad_low", "bad_high"])
     df = runs[~runs["warmup"].astype(bool)] if "warmup" in runs else runs
+    if "traced" in df:  # a traced pass's runs repeat timed ones under strace: not more outcomes
+        df = df[~df["traced"].astype(bool)]
     rows = []
     for variant, grp in df.groupby(df["variant"].astype(str), sort=True):
         status = grp["status"].astype(str).str.lower()

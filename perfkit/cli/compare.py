@@ -19,6 +19,7 @@ from perfkit.data.sources import load, pick_variant
 from perfkit.errors import UsageError
 from perfkit.present import export
 from perfkit.present.export import _table
+from perfkit.present.outputs_view import outputs_comparison, with_outputs
 
 
 def _compare_many(args: argparse.Namespace, data, options: dict, exports) -> int:
@@ -66,9 +67,13 @@ def _run_compare(args: argparse.Namespace) -> int:
     candidate = pick_variant(second if second is not None else first, args.candidate, "candidate")
     result = compare(first, baseline, candidate, candidate_runs=second,
                      confidence=args.confidence, **options)
-    print(export.render(result, args.format))
+    outputs = outputs_comparison(first, baseline, candidate, second)
+    print(with_outputs(export.render(result, args.format), args.format, outputs))
     for fmt, path, option in exports:
-        export.write(result, fmt, path, option)
+        if outputs.recorded and fmt != "csv":
+            export.write_text(with_outputs(export.render(result, fmt), fmt, outputs), path, option)
+        else:
+            export.write(result, fmt, path, option)
     return result.exit_code
 
 

@@ -11,6 +11,7 @@ from perfkit.collect.measure import CollectionInterrupted, measure
 from perfkit.analysis.hotspots import read_files
 from perfkit.collect.trace import format_traced
 from perfkit.present.hotspots_view import format_top_files
+from perfkit.present.outputs_view import stability_of, stability_text
 from perfkit.data.schema import timed_rows
 from perfkit.errors import EXIT_INTERRUPTED, EXIT_NOT_SHOWN, EXIT_OK, UsageError
 from perfkit.present import export
@@ -48,6 +49,8 @@ def _cmd_measure(args: argparse.Namespace) -> int:
             trace_runs=args.trace_runs,
             allow_changed_command=args.allow_changed_command,
             after_run=[parameter_hook(parameters)] if any(parameters.values()) else (),
+            outputs=args.outputs,
+            volatile=args.volatile,
         )
     except CollectionInterrupted as exc:
         kept = exc.dataset
@@ -67,6 +70,9 @@ def _cmd_measure(args: argparse.Namespace) -> int:
         print(line)
     for line in format_top_files(read_files(dataset.path)):
         print(line)
+    stability = stability_of(dataset)
+    if len(stability):
+        print(stability_text(stability), end="")
     for line in measure_warnings(dataset.runs):
         print(line, file=sys.stderr)
     if dataset.meta.get("orphans_counted") is False:
@@ -130,5 +136,12 @@ def add_parser(sub) -> None:
     p.add_argument("--trace-runs", type=int, metavar="K",
                    help="after the timed runs, K runs per variant under strace -f for exact file "
                    "operation counts (default 3 with --trace-writes: the fewest runs a verdict takes; else 0)")
+    p.add_argument("--outputs", action="append", default=[], metavar="GLOB",
+                   help="after every run, record each file matching GLOB (relative to --cwd, ** "
+                   "for any depth) that the run wrote: size, content hash, the hash after masking "
+                   "volatile values and, for JSON, its structure (outputs table; repeatable)")
+    p.add_argument("--volatile", action="append", default=[], metavar="JSONPATH",
+                   help="also mask this JSON value before hashing outputs and run manifests, e.g. "
+                   "$.build.id, $.items[*].token, $..digest (repeatable)")
     add_export_options(p, "the summary table (one row per variant)")
     p.set_defaults(func=_cmd_measure, more_commands=True)

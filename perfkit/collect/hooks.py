@@ -42,10 +42,12 @@ class RunContext:
 
 @dataclass
 class RunExtras:
-    """What an ``after_run`` callback may return: extra columns for the run's row, stage rows."""
+    """What an ``after_run`` callback may return: extra columns for the run's row, stage rows,
+    and rows of the ``outputs`` table (the loop adds ``variant``, ``run`` and ``warmup``)."""
 
     columns: dict[str, Any] = field(default_factory=dict)
     stages: list[dict[str, Any]] = field(default_factory=list)
+    outputs: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

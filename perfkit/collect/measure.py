@@ -35,10 +35,12 @@ from perfkit.collect.hooks import (
     RunExtras,
     Variant,
 )
+from perfkit.collect.outputs import OutputsRecorder, parse_volatile
 from perfkit.collect.process import MAX_TIMEOUT_S, RunResult, Spawner
 from perfkit.collect.schedule import schedule
 from perfkit.collect.trace import TracedPass
 from perfkit.collect.watchers import RunFolderWatcher, VariantRunFolderWatcher
+from perfkit.data.schema import OUTPUTS_TABLE
 from perfkit.data.store import META, Dataset, DatasetWriter, read_meta
 from perfkit.errors import UsageError
 
@@ -247,6 +249,8 @@ def measure(
     trace_runs: int | None = None,
     before_run: Sequence[Callable[[], None]] = (),
     allow_changed_command: bool = False,
+    outputs: Sequence[str] = (),
+    volatile: Sequence[str] = (),
 ) -> Dataset:
     """Measure each variant ``runs`` times (after ``warmup`` runs), interleaved, into ``out``.
 
@@ -278,13 +282,22 @@ def measure(
         Raises :class:`~perfkit.errors.TracerMissing` up front when strace is not installed.
     ``before_run``
         callables run just before each timed command starts (after ``prepare``).
+    ``outputs``, ``volatile``
+        GLOBs (relative to ``cwd``) of output files: after every run, each file matching one that
+        the run wrote is a row of the ``outputs`` table (:mod:`perfkit.collect.outputs`);
+        ``volatile`` adds JSONPath masking rules (also applied to orchestrator run manifests).
     """
     cfg = _measure_iv(variants, runs, warmup, seed, prepare, cwd, env, timeout, shell)
     hooks = _Hooks(list(before_run), list(after_run), list(after_collection))
+    rules = parse_volatile(volatile)
+    if outputs:
+        recorder = OutputsRecorder(outputs, cfg.cwd, volatile, relist=cfg.prepare is not None)
+        hooks.before_run.append(recorder.before_run)
+        hooks.after_run.append(recorder)
     if orchestrator_root is not None:
-        watcher = (VariantRunFolderWatcher(orchestrator_root, [v.name for v in cfg.variants])
+        watcher = (VariantRunFolderWatcher(orchestrator_root, [v.name for v in cfg.variants], rules)
                    if isinstance(orchestrator_root, Mapping)  # a workspace per variant
-                   else RunFolderWatcher(orchestrator_root))
+                   else RunFolderWatcher(orchestrator_root, rules))
         hooks.before_run.append(watcher.before_run)
         hooks.after_run.append(watcher)
     if trace_runs is None:
@@ -441,15 +454,20 @@ class _Loop:
             **result.record(),
         }
         stages: list[dict[str, Any]] = []
+        outputs: list[dict[str, Any]] = []
         ctx = RunContext(variant, run_index, self.order, is_warmup, result, self.cfg.cwd,
                          self.cfg.env)
         for hook in self.hooks.after_run:  # where an orchestrator or a recorder adds to the run
             extra = _extras(hook(ctx))
             record.update(extra.columns)
             stages.extend(extra.stages)
+            outputs.extend(extra.outputs)
         self.writer.add_run(record)
         if stages:
             self.writer.add_stages(stages)
+        if outputs:
+            self.writer.add_rows(OUTPUTS_TABLE, [{**row, "variant": variant.name, "run": run_index,
+                                                  "warmup": is_warmup} for row in outputs])
         self.order += 1
         if not is_warmup:
             self.next_run[variant.name] += 1

@@ -7,14 +7,16 @@ read run folders with :mod:`perfkit.data.orchestrator` and hand back :class:`Run
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from perfkit.collect.hooks import RunExtras
+from perfkit.data.jsonshape import Rule
 from perfkit.data.orchestrator import read_run_folders, run_folders
+from perfkit.data.outputs import manifest_rows
 from perfkit.errors import UsageError
 
 
@@ -29,9 +31,12 @@ class RunFolderWatcher:
     row gets ``orchestrator_runs`` (folders created), ``orchestrator_manifest_bytes``,
     ``orchestrator_artifact_bytes`` (totals over them) and ``orchestrator_problems`` (folders
     that could not be read). Warm-up runs get the columns but no stage rows (their ``run`` is 0).
+    Each new folder's ``manifest.json`` also becomes a row of the ``outputs`` table (size,
+    hashes, structure after masking volatile values: :func:`perfkit.data.outputs.manifest_rows`).
     """
 
-    def __init__(self, root: str | os.PathLike):
+    def __init__(self, root: str | os.PathLike, volatile: Sequence[Rule] = ()):
+        self.rules = tuple(volatile)
         path = Path(root)
         if not path.exists():
             raise UsageError(f"--orchestrator-root {root}: no such folder")
@@ -64,7 +69,7 @@ class RunFolderWatcher:
                 stages.append(
                     {k: (None if v is pd.NA or v is pd.NaT else v) for k, v in record.items()}
                 )
-        return RunExtras(columns=columns, stages=stages)
+        return RunExtras(columns=columns, stages=stages, outputs=manifest_rows(data, self.rules))
 
 
 class VariantRunFolderWatcher:
@@ -76,7 +81,8 @@ class VariantRunFolderWatcher:
     variants the mapping does not name get no orchestrator columns.
     """
 
-    def __init__(self, roots: Mapping[str, str | os.PathLike], variants: Iterable[str]):
+    def __init__(self, roots: Mapping[str, str | os.PathLike], variants: Iterable[str],
+                 volatile: Sequence[Rule] = ()):
         known = list(variants)
         unknown = [name for name in roots if name not in known]
         if unknown:
@@ -86,7 +92,7 @@ class VariantRunFolderWatcher:
             )
         if not roots:
             raise UsageError("--orchestrator-root: the mapping of variants to workspaces is empty")
-        self.watchers = {name: RunFolderWatcher(root) for name, root in roots.items()}
+        self.watchers = {name: RunFolderWatcher(root, volatile) for name, root in roots.items()}
 
     def before_run(self) -> None:
         for watcher in self.watchers.values():

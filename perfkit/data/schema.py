@@ -38,6 +38,25 @@ files — files.parquet, from the traced pass: one row per traced run, path writ
 
 stages — one row per stage of a run whose own records name its stages
     variant, run, stage, title, index, status, started_at, completed_at, duration_s, exit_code
+
+outputs — outputs.parquet (journal outputs.jsonl while collecting): one row per run and output file
+    it wrote, from ``perfkit measure --outputs GLOB`` (files matching GLOB that the run created or
+    changed) and, with no flag, the run manifests of an orchestrator workspace (ingest,
+    ``--orchestrator-root``); see perfkit.data.outputs
+    variant, run         the run (``run`` 0 and ``warmup`` true for a warm-up)
+    warmup     bool
+    source     str       the GLOB given, or ``orchestrator:manifest``
+    pattern    str       ``path`` folded with perfkit.data.paths.fold_path (``<run>``, ``<ts>``,
+                         ``<tmp>``); for a ``missing`` row, the GLOB
+    path       str       relative to the run's working folder; null when the run wrote no match
+    kind       str       json | text | binary | missing (the run wrote no file matching GLOB)
+    size       Int64     bytes
+    sha256     str       of the raw bytes
+    normalised_sha256 str  after masking volatile values (JSON: perfkit.data.jsonshape rules plus
+                         ``--volatile``; text: date-times, UUIDs, run ids, temp paths; binary: raw)
+    signature  str       JSON only: a short hash of the structure (same shape, same signature)
+    structure  str       JSON only: ``{key path: value type}`` as JSON text
+    normalised str       JSON only: the normalised document (canonical JSON) when at most 64 KiB
 """
 
 from __future__ import annotations
@@ -116,6 +135,23 @@ STAGES_COLUMNS: dict[str, str] = {
     "completed_at": "datetime64[ns, UTC]",
     "duration_s": "float64",
     "exit_code": "Int64",
+}
+
+OUTPUTS_TABLE = "outputs"
+OUTPUTS_COLUMNS: dict[str, str] = {
+    "variant": "string",
+    "run": "int64",
+    "warmup": "bool",
+    "source": "string",
+    "pattern": "string",
+    "path": "string",
+    "kind": "string",
+    "size": "Int64",
+    "sha256": "string",
+    "normalised_sha256": "string",
+    "signature": "string",
+    "structure": "string",
+    "normalised": "string",
 }
 
 STATUSES = ("ok", "failed", "timeout", "error")
@@ -232,6 +268,17 @@ def stages_frame(records: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.Data
     """Build a ``stages`` table from dicts (or normalise a DataFrame)."""
     df = records.copy() if isinstance(records, pd.DataFrame) else pd.DataFrame(list(records))
     return _coerce(df, STAGES_COLUMNS).reset_index(drop=True)
+
+
+def outputs_frame(records: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
+    """Build an ``outputs`` table from dicts (or normalise a DataFrame)."""
+    df = records.copy() if isinstance(records, pd.DataFrame) else pd.DataFrame(list(records))
+    return _coerce(df, OUTPUTS_COLUMNS).reset_index(drop=True)
+
+
+#: Tables beside runs and stages that a collection journals (``<name>.jsonl``) and writes as
+#: ``<name>.parquet`` when it finishes: name → the function giving it the contract's columns.
+JOURNALED_TABLES = {OUTPUTS_TABLE: outputs_frame}
 
 
 def metric_columns(runs: pd.DataFrame) -> list[str]:

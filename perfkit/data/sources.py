@@ -11,9 +11,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pandas as pd
+
 from perfkit.data.importers import load_file
 from perfkit.data.orchestrator import read_orchestrator, to_dataset_tables
-from perfkit.data.store import Dataset, is_dataset, load_folder
+from perfkit.data.outputs import manifest_rows
+from perfkit.data.paths import fold_path
+from perfkit.data.schema import OUTPUTS_TABLE, outputs_frame
+from perfkit.data.store import Dataset, is_dataset, load_folder, read_table
 from perfkit.errors import DatasetError
 
 
@@ -55,3 +60,53 @@ def pick_variant(dataset: Dataset, wanted: str | None, default: str) -> str:
     if default in variants or len(variants) != 1:
         return default
     return variants[0]
+
+
+def read_outputs(dataset: Dataset) -> pd.DataFrame:
+    """The ``outputs`` table of a loaded source (empty when it has none): a dataset's
+    ``outputs.parquet`` (or its journal); an orchestrator workspace's run manifests."""
+    path = dataset.path
+    if path is None or Path(path).is_file():
+        return outputs_frame([])
+    if dataset.meta.get("source") == "orchestrator" and (Path(path) / ".runs").is_dir():
+        return outputs_frame(manifest_rows(read_orchestrator(path, artifacts=False)))
+    table = read_table(Path(path), OUTPUTS_TABLE)
+    return outputs_frame(table if table is not None else [])
+
+
+ARTIFACTS_PARQUET = "artifacts.parquet"  # written by perfkit.data.orchestrator.ingest
+
+
+def _run_artifacts(artifacts: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """Files of run folders (scope ``run``) with the ``variant`` and ``run`` of their run id."""
+    if artifacts is None or artifacts.empty or "run_id" not in runs.columns:
+        return pd.DataFrame(columns=["variant", "run", "warmup", "pattern", "size"])
+    key = {rid: (v, r) for rid, v, r in zip(runs["run_id"], runs["variant"], runs["run"])
+           if isinstance(rid, str)}
+    files = artifacts[artifacts["run_id"].isin(key.keys())]
+    if "scope" in files.columns:
+        files = files[files["scope"] == "run"]
+    found = [key[rid] for rid in files["run_id"]]
+    return pd.DataFrame({"variant": [v for v, _ in found], "run": [int(r) for _, r in found],
+                         "warmup": False, "pattern": files["path"].map(fold_path).to_numpy(),
+                         "size": files["bytes"].to_numpy()})
+
+
+def read_artifact_sizes(dataset: Dataset) -> pd.DataFrame:
+    """``variant, run, warmup, pattern, size`` of every artifact a source records per run: the
+    run-folder files of an orchestrator workspace or of an ingest (``artifacts.parquet``), else
+    the files of its ``outputs`` table."""
+    path = Path(dataset.path) if dataset.path is not None else None
+    if path is not None and dataset.meta.get("source") == "orchestrator":
+        if (path / ".runs").is_dir():
+            data = read_orchestrator(path)
+            return _run_artifacts(data.artifacts, data.runs)
+        if (path / ARTIFACTS_PARQUET).is_file():
+            try:
+                artifacts = pd.read_parquet(path / ARTIFACTS_PARQUET)
+            except (OSError, ValueError):
+                artifacts = None
+            return _run_artifacts(artifacts, dataset.runs)
+    outputs = read_outputs(dataset)
+    present = outputs[outputs["kind"] != "missing"]
+    return present[["variant", "run", "warmup", "pattern", "size"]].reset_index(drop=True)

@@ -7,6 +7,8 @@ A dataset is a folder::
     stages.jsonl     the journal of stages (orchestrator runs), same rules
     runs.parquet     written when a collection finishes (the journal stays: it is the source)
     stages.parquet
+    outputs.jsonl, outputs.parquet   the same for each table of schema.JOURNALED_TABLES, when
+                     a collection recorded rows of it (read with :func:`read_table`)
 
 A crash or Ctrl-C loses at most the run in flight: :func:`load` reads whatever a folder holds,
 a finished collection from Parquet and an interrupted one from its journal (a torn last line
@@ -42,7 +44,7 @@ from typing import Any
 import pandas as pd
 
 from perfkit.data.lock import LOCK, dataset_lock  # noqa: F401 - LOCK: part of the folder layout
-from perfkit.data.schema import SCHEMA_VERSION, runs_frame, stages_frame
+from perfkit.data.schema import JOURNALED_TABLES, SCHEMA_VERSION, runs_frame, stages_frame
 from perfkit.errors import DatasetError, FailedError, PerfkitError, describe_os_error
 
 META = "meta.json"
@@ -302,6 +304,20 @@ def write_parquet_atomic(frame: pd.DataFrame, path: Path) -> None:
         raise
 
 
+def read_table(folder: Path, name: str) -> pd.DataFrame | None:
+    """A journaled table (schema.JOURNALED_TABLES) of a dataset folder: its Parquet file when the
+    collection finished, else its journal (every finished run's rows); None if neither exists."""
+    frame = JOURNALED_TABLES[name]
+    parquet, journal = folder / f"{name}.parquet", folder / f"{name}.jsonl"
+    if parquet.is_file() and read_meta(folder).get("complete"):
+        try:
+            read_regular(parquet, probe=True)
+            return frame(pd.read_parquet(parquet))
+        except (OSError, ValueError, TypeError, KeyError):
+            pass  # the journal is the source
+    return frame(_read_journal(journal)) if journal.is_file() else None
+
+
 def _rewrite_parquet(folder: Path, runs: pd.DataFrame, stages: pd.DataFrame) -> None:
     """Replace unreadable Parquet tables by the journal's, if no one else is writing the folder."""
     try:
@@ -352,7 +368,8 @@ class DatasetWriter:
             raise
 
     def _open(self, meta: Mapping[str, Any], append: bool) -> None:
-        for name in (RUNS_JOURNAL, STAGES_JOURNAL):
+        self._tables: dict[str, Any] = {}  # journaled tables' files, opened at their first row
+        for name in (RUNS_JOURNAL, STAGES_JOURNAL, *(f"{t}.jsonl" for t in JOURNALED_TABLES)):
             try:
                 cut = repair_journal(self.folder / name)
             except OSError as exc:
@@ -428,7 +445,7 @@ class DatasetWriter:
     def _sync_pending(self) -> None:
         with self._sync_lock:
             self._sync_timer = None
-            for fh in (self._runs, self._stages):
+            for fh in (self._runs, self._stages, *self._tables.values()):
                 if not fh.closed:
                     os.fsync(fh.fileno())
 
@@ -438,6 +455,13 @@ class DatasetWriter:
     def add_stages(self, rows: Iterable[Mapping[str, Any]]) -> None:
         for row in rows:
             self._append(self._stages, row)
+
+    def add_rows(self, table: str, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Journal rows of a table of :data:`~perfkit.data.schema.JOURNALED_TABLES`."""
+        if table not in self._tables:
+            self._tables[table] = open(self.folder / f"{table}.jsonl", "a", encoding="utf-8")
+        for row in rows:
+            self._append(self._tables[table], row)
 
     def update_meta(self, **values: Any) -> None:
         self.meta.update(values)
@@ -452,7 +476,8 @@ class DatasetWriter:
         try:
             failure = self._close_journals()
             if not complete:  # already on the way out of an error: keep what can be kept
-                for name in (RUNS_JOURNAL, STAGES_JOURNAL):  # a line cut by a full disk
+                for name in (RUNS_JOURNAL, STAGES_JOURNAL,  # a line cut by a full disk
+                             *(f"{t}.jsonl" for t in self._tables)):
                     with contextlib.suppress(OSError):
                         repair_journal(self.folder / name)
                 with contextlib.suppress(OSError, PerfkitError):  # a full disk: meta stays
@@ -464,6 +489,10 @@ class DatasetWriter:
             stages = stages_frame(_read_journal(self.folder / STAGES_JOURNAL))
             write_parquet_atomic(runs, self.folder / RUNS_PARQUET)
             write_parquet_atomic(stages, self.folder / STAGES_PARQUET)
+            for name, frame in JOURNALED_TABLES.items():  # also rows an earlier collection made
+                if (self.folder / f"{name}.jsonl").is_file():
+                    table = frame(_read_journal(self.folder / f"{name}.jsonl"))
+                    write_parquet_atomic(table, self.folder / f"{name}.parquet")
             self.meta.pop("interrupted_at", None)  # an appended-to collection is whole again
             self.update_meta(complete=True, finished_at=dt.datetime.now(dt.timezone.utc))
             return load_folder(self.folder)
@@ -477,7 +506,7 @@ class DatasetWriter:
             if self._sync_timer is not None:
                 self._sync_timer.cancel()
                 self._sync_timer = None
-            for fh in (self._runs, self._stages):
+            for fh in (self._runs, self._stages, *self._tables.values()):
                 if fh.closed:
                     continue
                 try:
@@ -503,18 +532,16 @@ class DatasetWriter:
             self.close(complete=exc_type is None)
 
 
-def save(
-    folder: str | os.PathLike,
-    runs: pd.DataFrame,
-    stages: pd.DataFrame | None = None,
-    meta: Mapping[str, Any] | None = None,
-    *,
-    append: bool = False,
-) -> Dataset:
-    """Write ready-made tables (an ingest or an import) as a dataset folder."""
+def save(folder: str | os.PathLike, runs: pd.DataFrame, stages: pd.DataFrame | None = None,
+         meta: Mapping[str, Any] | None = None, *, append: bool = False,
+         tables: Mapping[str, pd.DataFrame] | None = None) -> Dataset:
+    """Write ready-made tables (an ingest or an import) as a dataset folder; ``tables``: rows of
+    journaled tables by name (``{"outputs": frame}``)."""
     with DatasetWriter(folder, dict(meta or {}), append=append) as writer:
         for record in runs_frame(runs).to_dict("records"):
             writer.add_run(record)
         if stages is not None and len(stages):
             writer.add_stages(stages_frame(stages).to_dict("records"))
+        for name, table in (tables or {}).items():
+            writer.add_rows(name, JOURNALED_TABLES[name](table).to_dict("records"))
     return load_folder(folder)

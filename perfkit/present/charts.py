@@ -26,12 +26,15 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-import altair as alt
 import numpy as np
 import pandas as pd
 
+from perfkit._lazy import lazy_module
 from perfkit.data.schema import comparable_rows
 from perfkit.errors import UsageError
+
+#: altair, loaded when the first chart is drawn (see :mod:`perfkit._lazy`).
+alt = lazy_module("altair")
 
 RENDERER = "perfkit"
 
@@ -59,8 +62,12 @@ def axis_title(metric: str) -> str:
         if metric.endswith(ending):
             return f"{metric} ({unit})"
     return f"{metric} (count)"
-#: An axis of counts (execution order, runs before): whole numbers only, never "45.5".
-_COUNT_AXIS = alt.Axis(format="d", tickMinStep=1)
+
+
+def _count_axis() -> alt.Axis:
+    """An axis of counts (execution order, runs before): whole numbers only, never "45.5"."""
+    return alt.Axis(format="d", tickMinStep=1)
+
 
 _counter = itertools.count(1)
 
@@ -360,7 +367,7 @@ def execution_order(
     cols = [c for c in ("variant", "run", "order", "status") if c in data.columns]
     data = _plain(data[cols + [metric]]).rename(columns={metric: "value"})
     base = alt.Chart(data).encode(
-        x=alt.X("order:Q", title="execution order", axis=_COUNT_AXIS),
+        x=alt.X("order:Q", title="execution order", axis=_count_axis()),
         y=alt.Y("value:Q", title=axis_title(metric), scale=alt.Scale(zero=False, padding=8)),
         color=alt.Color("variant:N", scale=_variant_scale(order), sort=order),
     )
@@ -490,7 +497,7 @@ def growth(
     data = _plain(history[cols].dropna(subset=[x, y]))
     by_variant = "variant" in data.columns and data["variant"].nunique() > 1
     base = alt.Chart(data).encode(
-        x=alt.X(f"{x}:Q", title="runs before this one", axis=_COUNT_AXIS),
+        x=alt.X(f"{x}:Q", title="runs before this one", axis=_count_axis()),
         y=alt.Y(f"{y}:Q", title=y_title or y, scale=alt.Scale(zero=False)),
     )
     if by_variant:  # one fitted line per variant: their levels differ, growth is within each

@@ -26,6 +26,7 @@ from perfkit.present.export import json as json_export
 from perfkit.present.export._table import row_cells
 from perfkit.present.headline import headline_html
 from perfkit.present.markup import as_html, display_label, escape, meta_rows, shorten, table_html
+from perfkit.present.outputs_view import outputs_comparison
 from perfkit.present.pr_summary import pr_summary
 from perfkit.present.runner import find_data
 
@@ -53,6 +54,7 @@ class ComparisonReport:
     title: str = ""
     sources: tuple[str, str] = ("", "")
     _distributions: dict[str, Any] = field(default_factory=dict, repr=False)
+    _outputs: Any = field(default=None, repr=False)
 
     # -- labels and tables ------------------------------------------------------------------
     @property
@@ -285,6 +287,19 @@ class ComparisonReport:
         })
         return [self.stage_chart(), as_html(table_html(shown))]
 
+    # -- outputs ------------------------------------------------------------------------------
+    def outputs(self) -> Any:
+        """The candidate's outputs against the baseline's (structure and normalised content per
+        file pattern): :class:`perfkit.present.outputs_view.OutputsComparison`."""
+        if self._outputs is None:
+            self._outputs = outputs_comparison(self.baseline_data, self.baseline, self.candidate,
+                                               self.candidate_data)
+        return self._outputs
+
+    def outputs_section(self) -> list[Any]:
+        """"Outputs: same structure and content / differ", with the list of differences."""
+        return [self.outputs().html()]
+
     # -- charts -------------------------------------------------------------------------------
     def distribution_chart(self, metric: str) -> Any:
         b_label, c_label = self._labels()
@@ -319,7 +334,13 @@ class ComparisonReport:
     def summary_markdown(self, limit: int = SUMMARY_LIMIT, *, report_url: str | None = None) -> str:
         """The pull-request comment (:func:`perfkit.present.pr_summary.pr_summary`): one verdict
         line, a short table of targets and guardrails, the rest folded, a link to the report."""
-        return pr_summary(self.result, title=self.title, report_url=report_url, limit=limit)
+        outputs = self.outputs()
+        if not outputs.recorded:
+            return pr_summary(self.result, title=self.title, report_url=report_url, limit=limit)
+        section = shorten(outputs.markdown(), 4000)
+        text = pr_summary(self.result, title=self.title, report_url=report_url,
+                          limit=limit - len(section) - 2)
+        return text.rstrip("\n") + "\n\n" + section
 
     def verdict_json(self) -> str:
         """The machine-readable verdict (:meth:`~perfkit.analysis.verdict.Comparison.to_json`,

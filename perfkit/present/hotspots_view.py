@@ -23,10 +23,17 @@ from perfkit.analysis.hotspots import (
     stage_growth_slopes,
     stage_shares,
 )
-from perfkit.data.sources import load_source
+from perfkit.data.sources import load_source, read_artifact_sizes
 from perfkit.present import charts
 from perfkit.present.compare_view import SUMMARY_LIMIT
 from perfkit.present.markup import as_html, escape, md_escape, meta_rows, shorten, table_html
+from perfkit.present.outputs_view import (
+    artifact_trends,
+    sizes_html,
+    sizes_markdown,
+    stability_html,
+    stability_of,
+)
 from perfkit.present.reliability_view import from_tables
 from perfkit.present.runner import find_data
 
@@ -140,6 +147,31 @@ class HotspotsReport:
             return [as_html("<p>These runs record no stages.</p>")]
         return [self.reliability().html()]
 
+    def outputs_section(self) -> list[Any]:
+        """Output stability per file pattern: distinct contents (raw / after masking volatile
+        values), structures, size and growth; flaky patterns first, with the first differing field."""
+        return [stability_html(stability_of(self.data))]
+
+    def artifacts(self) -> Any:
+        """Artifact predictability: per pattern, size per run, spread and growth per run."""
+        return artifact_trends(self.data)
+
+    def artifacts_section(self) -> list[Any]:
+        """The size table, and the size per run of the steadiest-growing pattern (if one grows)."""
+        trends = self.artifacts()
+        out = [sizes_html(trends)]
+        grow = trends[(trends["growth_per_run"] > 0) & (trends["r"] >= 0.9)] if len(trends) else trends
+        if len(grow):
+            top = grow.iloc[0]
+            sizes = read_artifact_sizes(self.data)
+            sizes = sizes[(sizes["pattern"] == top["pattern"]) & (sizes["variant"] == top["variant"])
+                          & ~sizes["warmup"].astype(bool)]
+            history = pd.DataFrame({"history": sizes["run"].astype(int) - 1,
+                                    "size_kib": sizes["size"].astype(float) / 1024})
+            out.append(charts.growth(history, "size_kib", y_title="size (KiB)",
+                                     title=f"{shorten(top['pattern'], 80)}: size per run"))
+        return out
+
     def metadata(self) -> Any:
 
         flat = meta_rows(self.data.meta)
@@ -192,6 +224,8 @@ class HotspotsReport:
             lines += tabulate(rows, headers=["variant", "metric", "runs", "per run", "first → last",
                                              "r"],
                               tablefmt="github", disable_numparse=True).splitlines()
+        sizes = sizes_markdown(self.artifacts())
+        lines += ["", sizes] if sizes else []
         text = "\n".join(lines) + "\n"
         return text if len(text) <= limit else text[: limit - 20] + "\n_(truncated)_\n"
 

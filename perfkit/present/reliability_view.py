@@ -22,9 +22,13 @@ from perfkit import fmt
 from perfkit.analysis.reliability import run_outcomes, stage_reliability
 from perfkit.data.manifest_shapes import manifest_shapes, shape_consistency
 from perfkit.data.orchestrator import read_orchestrator
-from perfkit.data.sources import is_dataset, load
+from perfkit.analysis.outputs import output_stability
+from perfkit.data.outputs import manifest_rows
+from perfkit.data.schema import outputs_frame
+from perfkit.data.sources import is_dataset, load, read_outputs
 from perfkit.errors import DatasetError, UsageError
 from perfkit.present.markup import as_html, escape, md_escape, table_html
+from perfkit.present.outputs_view import stability_markdown, stability_text
 
 FORMATS = ("text", "markdown", "json")
 
@@ -46,6 +50,7 @@ class ReliabilityReport:
     runs: pd.DataFrame  # run_outcomes()
     source: str = ""
     manifests: pd.DataFrame | None = None  # shape_consistency() of a workspace's run manifests
+    outputs: pd.DataFrame | None = None  # output_stability() of the recorded outputs
 
     def rows(self, limit: int | None = LIMIT) -> list[list[str]]:
         s = self.stages if limit is None else self.stages.head(limit)
@@ -91,6 +96,8 @@ class ReliabilityReport:
                       ""]
         if len(self.stages):
             parts.append(tabulate(self.rows(), headers=self.HEADERS, disable_numparse=True))
+        if self.outputs is not None and len(self.outputs):
+            parts += ["", stability_text(self.outputs)]
         return "\n".join(parts).rstrip() + "\n"
 
     def markdown(self) -> str:
@@ -105,6 +112,8 @@ class ReliabilityReport:
         if len(self.stages):
             parts.append(tabulate(esc(self.rows()), headers=self.HEADERS, tablefmt="github",
                                   disable_numparse=True))
+        if self.outputs is not None and len(self.outputs):
+            parts += ["", stability_markdown(self.outputs)]
         return "\n".join(parts).rstrip() + "\n"
 
     def json(self) -> str:
@@ -113,9 +122,10 @@ class ReliabilityReport:
                      for k, v in rec.items()} for rec in df.to_dict("records")]
 
         manifests = records(self.manifests) if self.manifests is not None else []
+        outputs = records(self.outputs) if self.outputs is not None else []
         return json.dumps({"source": self.source, "runs": records(self.runs),
-                           "stages": records(self.stages), "manifests": manifests},
-                          indent=2, default=str)
+                           "stages": records(self.stages), "manifests": manifests,
+                           "outputs": outputs}, indent=2, default=str)
 
     def render(self, fmt_name: str) -> str:
         if fmt_name not in FORMATS:
@@ -142,10 +152,13 @@ def reliability(source: str | os.PathLike) -> ReliabilityReport:
         raise DatasetError(f"{source}: no such dataset or orchestrator workspace")
     if is_dataset(path) or path.is_file():
         data = load(path)
-        return from_tables(data.runs, data.stages, str(source))
+        report = from_tables(data.runs, data.stages, str(source))
+        report.outputs = output_stability(read_outputs(data))
+        return report
     if (path / ".runs").is_dir() or path.name == ".runs":
         data = read_orchestrator(path)
         report = from_tables(data.runs, data.stages, str(source))
         report.manifests = shape_consistency(manifest_shapes(data))
+        report.outputs = output_stability(outputs_frame(manifest_rows(data)))
         return report
     raise DatasetError(f"{source}: neither a perfkit dataset nor an orchestrator workspace")

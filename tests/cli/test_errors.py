@@ -177,3 +177,24 @@ def test_sigterm_during_measure_closes_the_journal_and_says_what_was_kept(tmp_pa
     meta = json.loads((out / "meta.json").read_text())
     assert meta["interrupted_at"] and not meta["complete"]
     assert len(load(out).runs) >= 1
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT"])
+def test_a_signal_while_perfkit_starts_is_one_line_and_exit_130(signame):
+    # the signal is sent (for real, to the process) while the entry point imports the command's
+    # libraries: one line and exit 130, not a silent death (SIGTERM) or an import traceback (SIGINT)
+    script = (
+        "import builtins, os, signal, sys\n"
+        "from perfkit.__main__ import entry\n"
+        "real = builtins.__import__\n"
+        "def arriving(name, *args, **kwargs):\n"
+        "    if name == 'perfkit.cli':\n"
+        f"        os.kill(os.getpid(), signal.{signame})\n"
+        "    return real(name, *args, **kwargs)\n"
+        "builtins.__import__ = arriving\n"
+        "sys.argv[1:] = ['--version']\n"
+        "raise SystemExit(entry())\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stdout) == (errors.EXIT_INTERRUPTED, "")
+    assert proc.stderr == "perfkit: interrupted while starting; nothing was run or written\n"

@@ -56,3 +56,20 @@ def test_python_dash_m_perfkit_runs_the_cli():
     out = subprocess.run([sys.executable, "-m", "perfkit", "--version"], capture_output=True,
                          text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == f"perfkit {__version__}"
+
+
+def test_the_command_does_not_load_the_chart_library_until_a_chart_is_drawn():
+    # altair imports jsonschema and its format checkers (seconds at start-up); a usage error or
+    # `perfkit measure` must not wait for them. Drawing a chart still works afterwards.
+    probe = (
+        "import sys, perfkit, perfkit.cli\n"
+        "before = sorted(m for m in ('jsonschema', 'altair.vegalite') if m in sys.modules)\n"
+        "from perfkit.present import charts\n"
+        "import pandas as pd\n"
+        "runs = pd.DataFrame({'variant': ['a', 'b'] * 3, 'run': [0, 0, 1, 1, 2, 2],"
+        " 'wall_s': [1.0, 2.0, 1.1, 2.1, 0.9, 1.9]})\n"
+        "chart = charts.distributions(runs, 'wall_s', variants=['a', 'b'])\n"
+        "print(before, type(chart).__module__.split('.')[0], 'jsonschema' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["[]", "altair", "True"], out.stdout + out.stderr

@@ -175,3 +175,21 @@ def test_traced_runs_follow_the_prepare_command(tmp_path):
     )
     row = ds2.runs[ds2.runs["traced"]].iloc[0]
     assert row["status"] == "error" and "--prepare failed" in row["error"]
+
+
+def test_orchestrator_root_records_each_run_manifest_as_an_output_without_a_flag(tmp_path):
+    from perfkit.analysis.outputs import output_stability
+    from perfkit.data.sources import read_outputs
+
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    ds = measure({"v": fake(1)}, out=tmp_path / "ds", runs=3, cwd=ws, orchestrator_root=ws,
+                 progress=False, volatile=["$..title"])
+    table = read_outputs(ds)
+    assert set(table["source"]) == {"orchestrator:manifest"}
+    assert set(table["run"]) == {1, 2, 3} and (table["kind"] == "json").all()
+    assert len(table) == 6  # per run: the run's manifest and its sub-run's (another shape)
+    st = output_stability(table)
+    assert st["pattern"].str.contains("<run>").all() and (st["runs"] == 3).all()
+    # the runs' manifests share one structure, the sub-runs' another: two signatures in all
+    assert table["signature"].nunique() == 2 and table.groupby("run")["signature"].nunique().eq(2).all()

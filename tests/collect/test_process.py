@@ -182,12 +182,17 @@ def test_interrupt_kills_the_run_in_flight_and_raises():
     import threading
 
     marker = f"{40 + uuid.uuid4().int % 10**6 / 10**6:.6f}"
+    # an earlier test that left SIGINT ignored or handled elsewhere would make this one wait 40 s
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, signal.getsignal(signal.SIGINT)
     with Spawner() as sp:
         timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
         timer.start()
         t = time.perf_counter()
         with pytest.raises(KeyboardInterrupt):
-            sp.run(["/bin/sh", "-c", f"sleep {marker} & wait"])
+            result = sp.run(["/bin/sh", "-c", f"sleep {marker} & wait"])
+            # (failed once under load with DID NOT RAISE: say what the run returned, if it does)
+            pytest.fail(f"the run returned instead of being interrupted: {result!r} "
+                        f"after {time.perf_counter() - t:.2f} s")
         timer.join()
         assert time.perf_counter() - t < 10
     deadline = time.monotonic() + 3

@@ -48,3 +48,8 @@ def test_real_orchestrator_manifest_structure_and_stage_failure_rate(orchestrato
     assert report.stages.iloc[0]["stage"] == "flaky"
     assert stages.loc["prep", "failed"] == 0
     assert "flaky" in report.text() and "2 of 5 runs" in report.text()
+    # the same manifests as the outputs table (no flag): one structure per pattern for steady
+    outputs = report.outputs
+    steady = outputs[(outputs["variant"] == "steady") & (outputs["kind"] == "json")]
+    assert len(steady) == 1 and steady.iloc[0]["runs"] == 5, outputs
+    assert steady.iloc[0]["structures"] == 1

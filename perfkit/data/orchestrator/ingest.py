@@ -11,7 +11,8 @@ import pandas as pd
 
 from perfkit.data.orchestrator.manifest import STATUS_TO_CONTRACT, UNFINISHED_STATUSES
 from perfkit.data.orchestrator.tables import OrchestratorData, read_orchestrator
-from perfkit.data.schema import runs_frame, stages_frame
+from perfkit.data.outputs import manifest_rows
+from perfkit.data.schema import OUTPUTS_TABLE, outputs_frame, runs_frame, stages_frame
 from perfkit.data.store import dataset_lock, is_dataset, load_folder, save, write_parquet_atomic
 from perfkit.errors import DatasetError
 
@@ -96,12 +97,25 @@ def ingest(
     with dataset_lock(folder):  # one writer from the first read to the last table
         if append and is_dataset(folder):
             runs, stages = _only_new_runs(runs, stages, load_folder(folder).runs)
-        dataset = save(out, runs, stages, meta, append=append)
+        dataset = save(out, runs, stages, meta, append=append,
+                       tables={OUTPUTS_TABLE: _manifest_outputs(data, runs)})
         for name, table, key in (("artifacts.parquet", data.artifacts, ["path"]),
                                  ("problems.parquet", data.problems, None),
                                  ("orchestrator_runs.parquet", data.runs, ["manifest_path"])):
             _write_table(folder / name, table, key, append=append)
     return data, dataset
+
+
+def _manifest_outputs(data: OrchestratorData, runs: pd.DataFrame) -> pd.DataFrame:
+    """The ``outputs`` rows of the saved runs' manifests (variant and run as saved, by run id)."""
+    key = {rid: (v, r) for rid, v, r in zip(runs["run_id"], runs["variant"], runs["run"])}
+    by_path = dict(zip(data.runs["manifest_path"], data.runs["run_id"]))
+    rows = []
+    for row in manifest_rows(data):
+        saved = key.get(by_path.get(row["path"]))
+        if saved is not None:
+            rows.append({**row, "variant": saved[0], "run": int(saved[1])})
+    return outputs_frame(rows)
 
 
 def _only_new_runs(runs: pd.DataFrame, stages: pd.DataFrame,

@@ -76,6 +76,11 @@ def write_table(df, fmt: str, path: str | os.PathLike, option: str = "") -> Path
     return _write_text(check_path(path, option), render_table(df, fmt))
 
 
+def write_text(content: str, path: str | os.PathLike, option: str = "") -> Path:
+    """Write ready-made export text to ``path`` (a temporary file renamed into place)."""
+    return _write_text(check_path(path, option), content)
+
+
 def write(result: Comparison, fmt: str, path: str | os.PathLike, option: str = "") -> Path:
     """Write ``result`` in format ``fmt`` to ``path`` (a temporary file renamed into place)."""
     target = check_path(path, option)
