@@ -268,7 +268,7 @@ def compare(
     guardrails: Mapping[str, float] = DEFAULT_GUARDRAILS,
     info: Sequence[str] | None = None,
     confidence: float = 0.95,
-    statistic: str = "median",
+    statistic: str = "auto",
     n_resamples: int = 10_000,
     seed: int = 0,
     min_runs: int = MIN_RUNS,

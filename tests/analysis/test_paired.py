@@ -140,7 +140,7 @@ def _interleaved(n=12, change=0.15, drift=0.3, seed=0, rounds=True):
     return runs_frame(rows)
 
 
-@pytest.mark.parametrize("statistic", ["median", "hl"])
+@pytest.mark.parametrize("statistic", ["median", "hl", "auto"])
 def test_compare_uses_the_rounds(statistic):
     runs = _interleaved()
     res = perfkit.compare(runs, statistic=statistic, n_resamples=2000)
@@ -155,12 +155,13 @@ def test_compare_uses_the_rounds(statistic):
     assert row.ci_low <= 0.15 <= row.ci_high
 
 
-def test_one_variant_after_the_other_is_warned_and_widened():
+@pytest.mark.parametrize("statistic, method", [("median", "bca-ar1"), ("auto", "moses-ar1")])
+def test_one_variant_after_the_other_is_warned_and_widened(statistic, method):
     runs = _interleaved(rounds=False, drift=0.0)
     runs = runs.sort_values(["variant", "run"]).assign(order=range(1, len(runs) + 1))
-    res = perfkit.compare(runs, n_resamples=2000)
+    res = perfkit.compare(runs, n_resamples=2000, statistic=statistic)
     row = res.row("wall_s")
-    assert res.settings["design"] == "autocorrelated" and row.method == "bca-ar1"
+    assert res.settings["design"] == "autocorrelated" and row.method == method
     assert "not interleaved" in row.note
     warn = [w for w in res.warnings if w.kind == "not-interleaved"]
     assert len(warn) == 1 and "interleaved rounds" in warn[0].hint
