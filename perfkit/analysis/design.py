@@ -37,7 +37,7 @@ def collection_design(b_rows: pd.DataFrame, c_rows: pd.DataFrame,
 
 
 def metric_intervals(b_rows: pd.DataFrame, c_rows: pd.DataFrame, metrics: Sequence[str],
-                     design: str, **options: Any
+                     design: str, judged_metrics: Sequence[str] = (), **options: Any
                      ) -> tuple[dict[str, tuple], dict[str, ChangeInterval]]:
     """``(samples, intervals)``: per metric ``(baseline values, candidate values, values the
     interval uses ×2, design)`` and, where both variants have values, its change interval
@@ -56,9 +56,18 @@ def metric_intervals(b_rows: pd.DataFrame, c_rows: pd.DataFrame, metrics: Sequen
             xb, xc, used = (pairs[0], pairs[1], "paired") if pairs else (vb, vc, "independent")
         samples[m] = (vb, vc, xb, xc, used)
     todo = [m for m, (vb, vc, *_) in samples.items() if vb.size and vc.size]
-    cis = change_intervals([samples[m][2:] for m in todo], exact=[is_count(m) for m in todo],
-                           **options)
-    return samples, dict(zip(todo, cis))
+    # ``auto`` judges targets and guardrails with Hodges–Lehmann; info rows (only their direction
+    # is read, from Holm-adjusted p-values) keep the median, whose batched bootstrap is cheap
+    judged = set(judged_metrics) if options.get("statistic") == "auto" else set(todo)
+    intervals: dict[str, ChangeInterval] = {}
+    for group, stat in (([m for m in todo if m in judged], options.get("statistic")),
+                        ([m for m in todo if m not in judged], "median")):
+        if group:
+            cis = change_intervals([samples[m][2:] for m in group],
+                                   exact=[is_count(m) for m in group],
+                                   **{**options, "statistic": stat})
+            intervals.update(zip(group, cis))
+    return samples, {m: intervals[m] for m in todo}
 
 
 def finite(distribution: np.ndarray | None) -> np.ndarray | None:

@@ -239,7 +239,8 @@ def method_text(statistic: str, design: str, n_resamples: int, seed: int,
     hl = ("Hodges–Lehmann change 1 − exp(median over all pairs of runs of log candidate − "
           "log baseline)")
     if statistic == "auto":
-        hl += " (the change of medians for a metric with values ≤ 0)"
+        hl += (" for targets and guardrails (the change of medians for info rows and for a metric "
+               "with values ≤ 0)")
         statistic = "hl"
     if design == "paired":
         what = hl if statistic == "hl" else f"change of the {statistic}s"

@@ -15,7 +15,8 @@ Its interval comes from :func:`scipy.stats.bootstrap` with the two samples resam
 - S(baseline) = 0 with varying data: the ratio has no meaning, ``method="undefined"``.
 
 ``statistic="auto"`` is ``hl`` for a metric whose values are all positive and ``median`` for one
-that reaches 0 (a counter). ``statistic="hl"`` is the Hodges–Lehmann change on a log scale with its exact Moses interval (no
+that reaches 0 (a counter); :func:`perfkit.compare` uses it for targets and guardrails and the
+median for info rows. ``statistic="hl"`` is the Hodges–Lehmann change on a log scale with its exact Moses interval (no
 resampling; :mod:`perfkit.analysis.hodges_lehmann`), ``method="moses"``; ``baseline`` and
 ``candidate`` then report each variant's median.
 

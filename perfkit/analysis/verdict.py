@@ -351,7 +351,7 @@ class _Plan:
         """Every metric's values and change interval (:func:`design.metric_intervals`)."""
         self.samples, self.intervals = metric_intervals(
             self.b_rows, self.c_rows, [*self.targets, *self.margins, *self.info], self.design,
-            statistic=self.statistic, confidence=self.confidence,
+            [*self.targets, *self.margins], statistic=self.statistic, confidence=self.confidence,
             n_resamples=self.n_resamples, seed=self.seed)
 
     def settings(self) -> dict[str, Any]:
