@@ -118,3 +118,23 @@ def count(x: Any) -> str:
     if value is None:
         return MISSING
     return f"{value:,.0f}" if value.is_integer() else f"{value:,.1f}"
+
+
+def of_metric(metric: str, x: Any) -> str:
+    """``x`` in the unit a metric's name carries: ``wall_s`` → seconds, ``*_bytes`` (and
+    ``io_rchar``/``io_wchar``, bytes read and written) → bytes,
+    ``*_kib`` → bytes (from KiB), ``stage <id>`` (a stage's duration) → seconds, else a count.
+
+    >>> of_metric("wall_s", 5.309e-05)
+    '53.1 µs'
+    >>> of_metric("size_runs_json_bytes", 5300)
+    '5.18 KiB'
+    """
+    if metric.endswith("_s") or metric.startswith("stage "):
+        return seconds(x)
+    if metric.endswith("_kib"):
+        value = _float(x)
+        return MISSING if value is None else bytes_(value * 1024)
+    if metric.endswith("_bytes") or metric in ("io_rchar", "io_wchar"):
+        return bytes_(x)
+    return count(x) if _float(x) is None or abs(_float(x)) >= 1 or _float(x) == 0 else num(x)

@@ -43,12 +43,18 @@ IO_METRICS = (
 GROWTH_METRICS = (
     "wall_s",
     "cpu_s",
+    "manifest_span_s",
     "artifact_bytes",
     "manifest_bytes",
     "orchestrator_manifest_bytes",
     "orchestrator_artifact_bytes",
     "io_wchar",
 )
+
+
+def size_columns(runs: pd.DataFrame) -> list[str]:
+    """The ``size_<label>_bytes`` columns of ``perfkit measure --track-size``, in order."""
+    return [c for c in runs.columns if c.startswith("size_") and c.endswith("_bytes")]
 
 
 def with_cpu_s(runs: pd.DataFrame) -> pd.DataFrame:
@@ -68,9 +74,12 @@ def stage_shares(stages: pd.DataFrame, runs: pd.DataFrame | None = None) -> pd.D
     """Rank stages by their share of the run's wall time, with the spread of that share.
 
     A stage's share in one run is its ``duration_s`` over the run's ``wall_s`` (when ``runs`` is
-    given and has it), else over the sum of the run's stage durations. Warm-up runs are left out.
+    given and has it; for an ingested workspace, nothing measured, the manifest's own span
+    ``manifest_span_s``), else over the sum of the run's stage durations. Warm-up runs are left out.
     With the runs' wall times, the time outside every stage is a row of its own,
     ``(outside stages)`` (see :func:`outside_stages`): in an orchestrator, where persistence happens.
+    Where stages carry timestamps, the time between them is a row too, ``(between stages)``
+    (:func:`between_stages`; a part of ``(outside stages)``, not added to it).
 
     Returns one row per stage, largest median share first, with columns
         stage       stage id
@@ -94,15 +103,19 @@ def stage_shares(stages: pd.DataFrame, runs: pd.DataFrame | None = None) -> pd.D
     st["variant"] = st["variant"].astype(str)
     key = ["variant", "run"]
     total = st.groupby(key)["duration_s"].sum().rename("total_s")
-    if runs is not None and "wall_s" in runs.columns:
+    span = span_column(runs)
+    if span is not None:
         # stages belong to timed runs: a traced run is numbered apart and may share a run number
         r = timed_rows(runs)
-        wall = r.assign(variant=r["variant"].astype(str)).set_index(key)["wall_s"].dropna()
+        wall = r.assign(variant=r["variant"].astype(str)).set_index(key)[span].dropna()
         wall = wall[~wall.index.duplicated()]
         total = wall.reindex(total.index).fillna(total).where(lambda s: s > 0, total)
         outside = outside_stages(st, wall)
         if not outside.empty:
             st = pd.concat([st, outside], ignore_index=True)
+    gaps = between_stages(st[~st["stage"].isin([OUTSIDE, BETWEEN])])
+    if not gaps.empty:
+        st = pd.concat([st, gaps], ignore_index=True)
     st = st.join(total.rename("total_s"), on=key)
     st["share_run"] = st["duration_s"] / st["total_s"]
     if "title" not in st.columns:
@@ -130,6 +143,9 @@ def stage_shares(stages: pd.DataFrame, runs: pd.DataFrame | None = None) -> pd.D
 
 
 OUTSIDE = "(outside stages)"
+#: The pseudo-stage of the gaps between a run's stages (a part of :data:`OUTSIDE`).
+BETWEEN = "(between stages)"
+_BETWEEN_TITLE = "(between stages; part of outside)"
 
 
 def _union_s(starts: pd.Series, ends: pd.Series) -> float:
@@ -167,15 +183,60 @@ def outside_stages(stages: pd.DataFrame, wall: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _gaps_s(starts: pd.Series, ends: pd.Series) -> float:
+    """Seconds between the first start and the last end not covered by any interval."""
+    return (max(ends) - min(starts)).total_seconds() - _union_s(starts, ends)
+
+
+def between_stages(stages: pd.DataFrame) -> pd.DataFrame:
+    """Per run, the time between its stages: from the first stage's start to the last one's end,
+    what no stage covers (nested and overlapping stages counted once). Only runs whose every
+    stage has both timestamps. Rows shaped like ``stages`` (stage ``(between stages)``)."""
+    if stages.empty or not {"started_at", "completed_at"} <= set(stages.columns):
+        return pd.DataFrame()
+    rows = []
+    for (variant, run), g in stages.groupby(["variant", "run"], sort=False):
+        if g["started_at"].isna().any() or g["completed_at"].isna().any():
+            continue
+        rows.append({"variant": variant, "run": run, "stage": BETWEEN, "title": _BETWEEN_TITLE,
+                     "duration_s": _gaps_s(g["started_at"], g["completed_at"])})
+    return pd.DataFrame(rows)
+
+
+def span_column(runs: pd.DataFrame | None) -> str | None:
+    """The column holding each run's whole span: ``wall_s`` measured, else an ingested
+    workspace's ``manifest_span_s``; None when neither has a value."""
+    return next((c for c in ("wall_s", "manifest_span_s")
+                 if runs is not None and c in runs.columns and runs[c].notna().any()), None)
+
+
+def with_pseudo_stages(stages: pd.DataFrame, runs: pd.DataFrame | None) -> pd.DataFrame:
+    """``stages`` plus, per run, ``(outside stages)`` (needs the runs' spans) and ``(between
+    stages)``: rows like any stage's, for growth and per-stage comparisons."""
+    if stages is None or stages.empty or "duration_s" not in stages.columns:
+        return stages
+    st = stages.dropna(subset=["duration_s"]).assign(variant=lambda d: d["variant"].astype(str))
+    parts = [stages]
+    span = span_column(runs)
+    if span is not None:
+        r = timed_rows(runs)
+        wall = r.assign(variant=r["variant"].astype(str)).set_index(["variant", "run"])[span].dropna()
+        parts.append(outside_stages(st, wall[~wall.index.duplicated()]))
+    parts.append(between_stages(st))
+    parts = [p for p in parts if not p.empty]
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else stages
+
+
 def io_metrics(runs: pd.DataFrame) -> list[str]:
-    """The I/O and file-operation columns of ``runs`` that hold values, in display order.
+    """The I/O and file-operation columns of ``runs`` that hold a nonzero value, in display order.
 
     ``<label>_writes`` columns (exact counts from a traced pass, e.g. ``manifest_writes``) come
     first: they are the counts a fix usually targets.
     """
     writes = sorted(c for c in runs.columns if c.endswith("_writes"))
     ordered = writes + [c for c in IO_METRICS if c in runs.columns]
-    return [c for c in ordered if pd.to_numeric(runs[c], errors="coerce").notna().any()]
+    # a counter that is zero (or missing) in every run would be an empty panel
+    return [c for c in ordered if (pd.to_numeric(runs[c], errors="coerce").fillna(0) != 0).any()]
 
 
 def growth(runs: pd.DataFrame, metrics: list[str] | None = None) -> pd.DataFrame:
@@ -185,14 +246,15 @@ def growth(runs: pd.DataFrame, metrics: list[str] | None = None) -> pd.DataFrame
     variants and including warm-up and traced runs: they share the workspace whose state
     accrues), ``variant``, ``run``, ``order`` and each metric of ``metrics`` (default: those of
     :data:`GROWTH_METRICS` present — ``wall_s``, ``cpu_s`` (``user_s`` + ``sys_s``, derived by
-    :func:`with_cpu_s`), the artifact/manifest size columns and ``io_wchar``). A traced run keeps
+    :func:`with_cpu_s`), the artifact/manifest size columns and ``io_wchar`` — then the tracked
+    file sizes ``size_<label>_bytes`` of ``--track-size``). A traced run keeps
     only the counts that only a traced pass records; its timings are left out.
     """
     if "order" not in runs.columns:
         raise UsageError("`runs` lacks column 'order'")
     runs = with_cpu_s(runs)
     if metrics is None:
-        metrics = [c for c in GROWTH_METRICS
+        metrics = [c for c in [*GROWTH_METRICS, *size_columns(runs)]
                    if c in runs.columns and pd.to_numeric(runs[c], errors="coerce").notna().any()]
     missing = [m for m in metrics if m not in runs.columns]
     if missing:
@@ -260,13 +322,15 @@ def stage_growth(stages: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     """Each stage's duration against the number of runs before its run (long form, for charts).
 
     Returns columns ``history`` (as in :func:`growth`), ``variant``, ``run``, ``stage``, ``title``
-    and ``duration_s``; one row per stage record of a non-warm-up run.
+    and ``duration_s``; one row per stage record of a non-warm-up run, plus the run's
+    ``(outside stages)`` and ``(between stages)`` (:func:`with_pseudo_stages`).
     """
     need = ["variant", "run", "stage", "duration_s"]
     if any(c not in stages.columns for c in need) or stages.empty:
         return pd.DataFrame(columns=["history", "variant", "run", "stage", "title", "duration_s"])
     hist = growth(runs, metrics=[])[["history", "variant", "run"]]
-    st = stages.assign(variant=stages["variant"].astype(str))
+    st = with_pseudo_stages(stages, runs)
+    st = st.assign(variant=st["variant"].astype(str))
     st = st.merge(hist, on=["variant", "run"], how="inner")
     if "title" not in st.columns:
         st["title"] = st["stage"]
@@ -331,3 +395,35 @@ def top_files(files: pd.DataFrame, n: int = 5) -> pd.DataFrame:
     return result[["variant", "pattern", "writes_per_run", "write_calls_per_run", "bytes_per_run",
                    "bytes_per_write", "renames_per_run", "fsyncs_per_run", "paths_per_run",
                    "process"]]
+
+
+#: The per-variant breakdown's columns, in order: time, CPU, memory, then I/O of the timed runs.
+BREAKDOWN_METRICS = ("wall_s", "cpu_s", "user_s", "sys_s", "off_cpu_s", "max_rss_kib",
+                     "cgroup_peak_kib", "io_rchar", "io_wchar", "io_syscr", "io_syscw",
+                     "io_write_bytes", "nvcsw", "nivcsw")
+
+
+def variant_breakdown(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per variant, the median of each time, CPU, memory and I/O column over its timed ok runs.
+
+    ``off_cpu_s`` = ``wall_s`` − ``cpu_s``: time the run waited (I/O, sleep, other processes;
+    negative when the tree ran on several cores at once). Columns with no value, or zero in every
+    variant, are left out. Returns one row per variant (in order of first run) with ``variant``,
+    ``runs`` and the medians.
+    """
+    r = timed_rows(with_cpu_s(runs))
+    if "status" in r.columns:
+        r = r[(r["status"] == "ok").fillna(False)]
+    if r.empty:
+        return pd.DataFrame(columns=["variant", "runs"])
+    if {"wall_s", "cpu_s"} <= set(r.columns):
+        r = r.assign(off_cpu_s=pd.to_numeric(r["wall_s"]) - r["cpu_s"])
+    r = r.sort_values("order", kind="stable") if "order" in r.columns else r
+    r = r.assign(variant=r["variant"].astype(str))
+    present = [m for m in BREAKDOWN_METRICS if m in r.columns]
+    values = r[present].apply(pd.to_numeric, errors="coerce").astype("float64")
+    medians = values.groupby(r["variant"], sort=False).median()
+    keep = [m for m in present if medians[m].notna().any() and (medians[m].fillna(0) != 0).any()]
+    out = medians[keep].reset_index()
+    out.insert(1, "runs", r.groupby("variant", sort=False).size().to_numpy())
+    return out

@@ -9,8 +9,9 @@ from perfkit.cli._common import add_export_options, export_targets, pairs
 from perfkit.cli._variants import add_arguments, parameter_hook, variants_from_args
 from perfkit.collect.measure import CollectionInterrupted, measure
 from perfkit.analysis.hotspots import read_files
+from perfkit.collect.sizes import parse_track_size
 from perfkit.collect.trace import format_traced
-from perfkit.present.hotspots_view import format_top_files
+from perfkit.present.hotspots_view import format_size_growth, format_top_files
 from perfkit.present.outputs_view import stability_of, stability_text
 from perfkit.data.schema import timed_rows
 from perfkit.errors import EXIT_INTERRUPTED, EXIT_NOT_SHOWN, EXIT_OK, UsageError
@@ -47,6 +48,7 @@ def _cmd_measure(args: argparse.Namespace) -> int:
             orchestrator_root=args.orchestrator_root,
             trace_writes=trace_writes or None,
             trace_runs=args.trace_runs,
+            track_size=parse_track_size(args.track_size) or None,
             allow_changed_command=args.allow_changed_command,
             after_run=[parameter_hook(parameters)] if any(parameters.values()) else (),
             outputs=args.outputs,
@@ -69,6 +71,8 @@ def _cmd_measure(args: argparse.Namespace) -> int:
     for line in format_traced(dataset.runs):
         print(line)
     for line in format_top_files(read_files(dataset.path)):
+        print(line)
+    for line in format_size_growth(dataset.runs):
         print(line)
     stability = stability_of(dataset)
     if len(stability):
@@ -136,6 +140,11 @@ def add_parser(sub) -> None:
     p.add_argument("--trace-runs", type=int, metavar="K",
                    help="after the timed runs, K runs per variant under strace -f for exact file "
                    "operation counts (default 3 with --trace-writes: the fewest runs a verdict takes; else 0)")
+    p.add_argument("--track-size", action="append", default=[], metavar="[LABEL=]GLOB",
+                   help="after every run, the total size of the files matching GLOB (relative to "
+                   "--cwd, ** for any depth) as column size_LABEL_bytes (LABEL defaults to the "
+                   "glob's file name: runs.json -> size_runs_json_bytes); the summary shows its "
+                   "fitted growth per run (repeatable)")
     p.add_argument("--outputs", action="append", default=[], metavar="GLOB",
                    help="after every run, record each file matching GLOB (relative to --cwd, ** "
                    "for any depth) that the run wrote: size, content hash, the hash after masking "

@@ -38,6 +38,7 @@ from perfkit.collect.hooks import (
 from perfkit.collect.outputs import OutputsRecorder, parse_volatile
 from perfkit.collect.process import MAX_TIMEOUT_S, RunResult, Spawner
 from perfkit.collect.schedule import schedule
+from perfkit.collect.sizes import SizeTracker
 from perfkit.collect.trace import TracedPass
 from perfkit.collect.watchers import RunFolderWatcher, VariantRunFolderWatcher
 from perfkit.data.schema import OUTPUTS_TABLE
@@ -247,6 +248,7 @@ def measure(
     orchestrator_root: str | os.PathLike | Mapping[str, str | os.PathLike] | None = None,
     trace_writes: Mapping[str, str] | None = None,
     trace_runs: int | None = None,
+    track_size: Mapping[str, str] | None = None,
     before_run: Sequence[Callable[[], None]] = (),
     allow_changed_command: bool = False,
     outputs: Sequence[str] = (),
@@ -280,6 +282,10 @@ def measure(
         ``<label>_writes`` for each ``label: glob`` of ``trace_writes`` (globs relative to
         ``cwd``), ``fs_opens_write``, ``fs_renames``, ``fs_fsyncs`` (see :mod:`perfkit.collect.trace`).
         Raises :class:`~perfkit.errors.TracerMissing` up front when strace is not installed.
+    ``track_size``
+        ``{label: glob}``: after every run (warm-ups included), the total size of the files
+        matching the glob (relative to ``cwd``) as column ``size_<label>_bytes`` (see
+        :mod:`perfkit.collect.sizes`) — a history file's growth per run is then a fitted slope.
     ``before_run``
         callables run just before each timed command starts (after ``prepare``).
     ``outputs``, ``volatile``
@@ -300,10 +306,14 @@ def measure(
                    else RunFolderWatcher(orchestrator_root, rules))
         hooks.before_run.append(watcher.before_run)
         hooks.after_run.append(watcher)
+    if track_size:
+        hooks.after_run.append(SizeTracker(track_size, cfg.cwd))
     if trace_runs is None:
         trace_runs = 3 if trace_writes else 0
     if trace_runs or trace_writes:
         hooks.after_collection.append(TracedPass(trace_writes, trace_runs))
+    if orchestrator_root is not None:  # after the traced pass: its run folders are flagged
+        hooks.after_collection.append(watcher.after_collection)
     meta = _meta(cfg, shell)
     if append:
         _changed_commands(out, meta, allow=allow_changed_command)

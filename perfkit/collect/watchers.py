@@ -15,7 +15,7 @@ import pandas as pd
 
 from perfkit.collect.hooks import RunExtras
 from perfkit.data.jsonshape import Rule
-from perfkit.data.orchestrator import read_run_folders, run_folders
+from perfkit.data.orchestrator import read_run_folders, record_measured, run_folders
 from perfkit.data.outputs import manifest_rows
 from perfkit.errors import UsageError
 
@@ -33,6 +33,9 @@ class RunFolderWatcher:
     that could not be read). Warm-up runs get the columns but no stage rows (their ``run`` is 0).
     Each new folder's ``manifest.json`` also becomes a row of the ``outputs`` table (size,
     hashes, structure after masking volatile values: :func:`perfkit.data.outputs.manifest_rows`).
+    Every folder is also listed, with its run's warm-up/traced flag, in the workspace's
+    ``.perfkit/measured.jsonl`` (:mod:`perfkit.data.orchestrator.flags`), so that an ingest of
+    the workspace keeps the flags.
     """
 
     def __init__(self, root: str | os.PathLike, volatile: Sequence[Rule] = ()):
@@ -49,10 +52,22 @@ class RunFolderWatcher:
     def before_run(self) -> None:
         self.before = run_folders(self.runs_dir)
 
+    def after_collection(self, collection: Any = None) -> None:
+        """After the traced pass (an ``after_collection`` hook that runs after it): the folders
+        created since the last timed run are the traced runs'; they are flagged ``traced``."""
+        after = run_folders(self.runs_dir)
+        new = sorted(after - self.before)
+        self.before = after
+        record_measured(self.root, [{"task": task, "run_id": run_id, "warmup": False,
+                                     "traced": True} for task, run_id in new])
+
     def __call__(self, ctx: Any) -> Any:
         after = run_folders(self.runs_dir)
         new = sorted(after - self.before)
         self.before = after
+        record_measured(self.root, [
+            {"task": task, "run_id": run_id, "warmup": bool(ctx.warmup), "traced": False,
+             "variant": ctx.variant.name, "run": ctx.run} for task, run_id in new])
         data = read_run_folders(self.root, new)
         columns = {
             "orchestrator_runs": len(new),
@@ -97,6 +112,10 @@ class VariantRunFolderWatcher:
     def before_run(self) -> None:
         for watcher in self.watchers.values():
             watcher.before_run()
+
+    def after_collection(self, collection: Any = None) -> None:
+        for watcher in self.watchers.values():
+            watcher.after_collection(collection)
 
     def __call__(self, ctx: Any) -> Any:
         watcher = self.watchers.get(ctx.variant.name)

@@ -23,6 +23,11 @@ runs — one row per process run
     blk_in, blk_out, minflt, majflt, nvcsw, nivcsw  Int64  rusage of the tree
     error              str       why a run could not start (error) or was stopped (timeout); else null
     <label>_writes, fs_opens_write, fs_renames, fs_fsyncs  Int64  traced runs only
+    size_<label>_bytes Int64     ``perfkit measure --track-size [LABEL=]GLOB``: total size of the
+                                 regular files matching GLOB after the run (a file reached by
+                                 several links counted once); null where none matched and in
+                                 traced runs. One column per label (wide, like <label>_writes):
+                                 growth per run is a slope of it against ``order``
 
 files — files.parquet, from the traced pass: one row per traced run, path written and process
     variant, run         the traced run (``traced`` rows of runs, numbered 1..K per variant)
@@ -252,7 +257,7 @@ def _coerce(df: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataFrame:
             df[name] = df[name].astype(dtype)
     extra = [c for c in df.columns if c not in columns]
     for name in extra:
-        if name.endswith("_writes"):
+        if name.endswith("_writes") or (name.startswith("size_") and name.endswith("_bytes")):
             df[name] = pd.to_numeric(df[name]).astype("Int64")
     return df[list(columns) + extra]
 

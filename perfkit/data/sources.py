@@ -15,6 +15,7 @@ import pandas as pd
 
 from perfkit.data.importers import load_file
 from perfkit.data.orchestrator import read_orchestrator, to_dataset_tables
+from perfkit.data.orchestrator.flags import read_measured
 from perfkit.data.outputs import manifest_rows
 from perfkit.data.paths import fold_path
 from perfkit.data.schema import OUTPUTS_TABLE, outputs_frame
@@ -41,7 +42,7 @@ def load_source(path: str | os.PathLike) -> Dataset:
         return load(path)
     if (path / ".runs").is_dir() or path.name == ".runs":
         data = read_orchestrator(path)
-        runs, stages = to_dataset_tables(data)
+        runs, stages = to_dataset_tables(data, read_measured(path))
         meta = {"source": "orchestrator", "orchestrator_root": str(path),
                 "problems": len(data.problems)}
         return Dataset(runs=runs, stages=stages, meta=meta, path=path)

@@ -58,6 +58,8 @@ _UNITS = (("_s", "s"), ("_kib", "KiB"), ("_bytes", "bytes"), ("_rate", "share"))
 
 def axis_title(metric: str) -> str:
     """``wall_s`` → ``wall_s (s)``; a metric with no unit in its name is a count."""
+    if metric in ("io_rchar", "io_wchar"):  # /proc/<pid>/io's bytes read and written
+        return f"{metric} (bytes)"
     for ending, unit in _UNITS:
         if metric.endswith(ending):
             return f"{metric} ({unit})"
@@ -456,8 +458,12 @@ def stage_shares(shares: pd.DataFrame, *, title: str | None = None) -> alt.Layer
     )
 
 
-def per_run(runs: pd.DataFrame, metrics: Sequence[str], *, title: str | None = None) -> alt.FacetChart:
-    """One small panel per metric: its value for every run in execution order (I/O, writes…)."""
+def per_run(runs: pd.DataFrame, metrics: Sequence[str], *, title: str | None = None,
+            variants: Sequence[str] | None = None) -> alt.FacetChart:
+    """One small panel per metric: its value for every run in execution order (I/O, writes…).
+
+    Each panel is labelled with its unit (:func:`axis_title`); ``variants`` fixes the colour
+    order (the report's one colour per variant)."""
     present = [m for m in metrics if m in runs.columns and runs[m].notna().any()]
     _need(runs, ["variant", "order"], "per_run()")
     if not present:
@@ -468,8 +474,10 @@ def per_run(runs: pd.DataFrame, metrics: Sequence[str], *, title: str | None = N
     # a traced pass records (a tracer's own work pollutes the timed counters of a traced run)
     parts = [_comparable(runs, m)[keep + [m]].rename(columns={m: "value"}).assign(metric=m)
              for m in present]
-    long = _plain(pd.concat(parts, ignore_index=True).dropna(subset=["value"]))
-    order = _ordered_variants(runs, None)
+    long = pd.concat(parts, ignore_index=True).dropna(subset=["value"])
+    long["metric"] = long["metric"].map(axis_title)
+    long = _plain(long)
+    order = _ordered_variants(runs, variants)
     return (
         alt.Chart(long)
         .mark_bar()
@@ -480,13 +488,16 @@ def per_run(runs: pd.DataFrame, metrics: Sequence[str], *, title: str | None = N
             tooltip=["metric:N", "variant:N", "run:Q", "order:Q", alt.Tooltip("value:Q", format=",.0f")],
         )
         .properties(width=WIDTH, height=90)
-        .facet(row=alt.Row("metric:N", title=None, sort=present), title=title or "per run")
+        .facet(row=alt.Row("metric:N", title=None, sort=[axis_title(m) for m in present],
+                           header=alt.Header(labelAngle=0, labelAlign="left")),
+               title=title or "per run")
         .resolve_scale(y="independent")
     )
 
 
 def growth(
-    history: pd.DataFrame, y: str, *, x: str = "history", y_title: str | None = None, title: str | None = None
+    history: pd.DataFrame, y: str, *, x: str = "history", y_title: str | None = None,
+    title: str | None = None, variants: Sequence[str] | None = None,
 ) -> alt.LayerChart:
     """A quantity against how many runs came before, with a least-squares line (does it grow?).
 
@@ -501,39 +512,23 @@ def growth(
         y=alt.Y(f"{y}:Q", title=y_title or y, scale=alt.Scale(zero=False)),
     )
     if by_variant:  # one fitted line per variant: their levels differ, growth is within each
-        order = list(dict.fromkeys(data["variant"]))
+        order = list(variants) if variants is not None else list(dict.fromkeys(data["variant"]))
         color = alt.Color("variant:N", scale=_variant_scale(order), sort=order)
         points = base.mark_circle(size=40).encode(
             color=color, tooltip=[alt.Tooltip(f"{c}:{'Q' if c in (x, y) else 'N'}") for c in cols])
         line = base.transform_regression(x, y, groupby=["variant"]).mark_line().encode(color=color)
         return alt.layer(points, line).properties(
             width=WIDTH, height=180, title=title or f"{y_title or y} as the history grows")
-    points = base.mark_circle(size=40, color=BASELINE_COLOR).encode(
+    # one variant: its own colour of the report (the first variant's unless told)
+    own = BASELINE_COLOR
+    if variants is not None and "variant" in data.columns and len(data):
+        palette = _variant_scale(list(variants)).range
+        name = data["variant"].iloc[0]
+        own = palette[list(variants).index(name)] if name in list(variants) else own
+    points = base.mark_circle(size=40, color=own).encode(
         tooltip=[alt.Tooltip(f"{c}:{'Q' if c in (x, y) else 'N'}") for c in cols]
     )
-    line = base.transform_regression(x, y).mark_line(color="#e45756")
+    line = base.transform_regression(x, y).mark_line(color=own, strokeDash=[4, 2])
     return alt.layer(points, line).properties(
         width=WIDTH, height=180, title=title or f"{y_title or y} as the history grows"
-    )
-
-
-def stage_growth(stage_history: pd.DataFrame, *, title: str | None = None) -> alt.LayerChart:
-    """Each stage's duration against the runs before it, one colour per stage, with fitted lines.
-
-    ``stage_history`` is :func:`perfkit.analysis.hotspots.stage_growth`'s table.
-    """
-    _need(stage_history, ["history", "stage", "title", "duration_s"], "stage_growth()")
-    data = _plain(stage_history[["history", "stage", "title", "duration_s"]])
-    order = list(dict.fromkeys(data["title"]))
-    base = alt.Chart(data).encode(
-        x=alt.X("history:Q", title="runs before this one"),
-        y=alt.Y("duration_s:Q", title="stage duration (s)"),
-        color=alt.Color("title:N", sort=order, title="stage"),
-    )
-    points = base.mark_circle(size=25, opacity=0.6).encode(
-        tooltip=["stage:N", "title:N", "history:Q", alt.Tooltip("duration_s:Q", format=".4g")]
-    )
-    lines = base.transform_regression("history", "duration_s", groupby=["title"]).mark_line()
-    return alt.layer(points, lines).properties(
-        width=WIDTH, height=200, title=title or "stage durations as the history grows"
     )

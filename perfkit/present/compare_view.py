@@ -266,7 +266,8 @@ class ComparisonReport:
         b_label, c_label = self._labels()
         return stage_changes(self.stages, b_label, c_label, confidence=s.get("confidence", 0.95),
                              statistic=s.get("statistic", "median"),
-                             n_resamples=int(s.get("n_resamples", 10_000)), seed=s.get("seed", 0))
+                             n_resamples=int(s.get("n_resamples", 10_000)), seed=s.get("seed", 0),
+                             runs=self.runs)
 
     def stage_section(self) -> list[Any]:
         """What the report shows per stage: a chart and a table, or a note that there are none."""
@@ -278,8 +279,8 @@ class ComparisonReport:
         shown = pd.DataFrame({
             "stage": table["stage"], "title": table["title"],
             "runs (b/c)": [f"{a}/{b}" for a, b in zip(table["n_baseline"], table["n_candidate"])],
-            f"baseline {stat} s": table["baseline"].map(fmt.num),
-            f"candidate {stat} s": table["candidate"].map(fmt.num),
+            f"baseline {stat}": table["baseline"].map(fmt.seconds),
+            f"candidate {stat}": table["candidate"].map(fmt.seconds),
             "change": table["change"].map(fmt.pct),
             "interval": [f"{fmt.pct(a)} to {fmt.pct(b)}"
                          for a, b in zip(table["ci_low"], table["ci_high"])],

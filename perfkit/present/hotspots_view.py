@@ -15,6 +15,9 @@ from tabulate import tabulate
 
 from perfkit import fmt
 from perfkit.analysis.hotspots import (
+    read_files,
+    size_columns,
+    variant_breakdown,
     top_files,
     growth,
     growth_slopes,
@@ -23,8 +26,9 @@ from perfkit.analysis.hotspots import (
     stage_growth_slopes,
     stage_shares,
 )
+from perfkit.data.schema import is_trace_metric
 from perfkit.data.sources import load_source, read_artifact_sizes
-from perfkit.present import charts
+from perfkit.present import charts, hotspot_charts
 from perfkit.present.compare_view import SUMMARY_LIMIT
 from perfkit.present.markup import as_html, escape, md_escape, meta_rows, shorten, table_html
 from perfkit.present.outputs_view import (
@@ -105,7 +109,7 @@ class HotspotsReport:
         s = self.shares()
         df = pd.DataFrame({
             "stage": s["stage"], "title": s["title"], "runs": s["runs"],
-            "median s": s["median_s"].map(fmt.num),
+            "median": s["median_s"].map(fmt.seconds),
             "share": s["share"].map(lambda x: f"{x:.1%}"),
             "share 25–75 %": [f"{a:.1%}–{b:.1%}" for a, b in zip(s["share_p25"], s["share_p75"])],
             "cv": s["cv"].map(lambda x: "—" if x != x else f"{x:.2f}"),
@@ -129,8 +133,10 @@ class HotspotsReport:
 
         s = self.slopes()
         df = pd.DataFrame({
-            "variant": s["variant"], "metric": s["metric"], "runs": s["n"], "fitted first": s["first"].map(fmt.num),
-            "fitted last": s["last"].map(fmt.num), "per run": s["per_run"].map(fmt.num),
+            "variant": s["variant"], "metric": s["metric"], "runs": s["n"],
+            "fitted first": [fmt.of_metric(m, v) for m, v in zip(s["metric"], s["first"])],
+            "fitted last": [fmt.of_metric(m, v) for m, v in zip(s["metric"], s["last"])],
+            "per run": [fmt.of_metric(m, v) for m, v in zip(s["metric"], s["per_run"])],
             "first → last": s["growth"].map(fmt.pct),
             "r": s["r"].map(fmt.ratio),
         })
@@ -182,12 +188,78 @@ class HotspotsReport:
     def shares_chart(self) -> Any:
         return charts.stage_shares(self.shares())
 
+    def variants(self) -> list[str]:
+        """The variants in one order: every chart gives each variant the same colour."""
+        named = [str(v) for v in (self.data.variants or [])]
+        seen = list(dict.fromkeys(self.runs.sort_values("order")["variant"].astype(str))) if (
+            "order" in self.runs.columns) else []
+        return list(dict.fromkeys(named + seen))
+
     def io_section(self) -> list[Any]:
-        """A panel per I/O counter the runs carry, or a note that they carry none."""
+        """Panels of the I/O counters of the timed runs, then of the exact counts of the traced
+        runs (a tracer's own work would pollute the first); counters that are zero in every run
+        are left out (:func:`perfkit.analysis.hotspots.io_metrics`)."""
         metrics = self.io_metrics()
         if not metrics:
-            return [as_html("<p>These runs carry no I/O counters.</p>")]
-        return [charts.per_run(self.runs, metrics, title="I/O and file operations per run")]
+            return [as_html("<p>These runs carry no I/O counter with a nonzero value.</p>")]
+        timed = [m for m in metrics if not is_trace_metric(m)]
+        traced = [m for m in metrics if is_trace_metric(m)]
+        out = []
+        if timed:
+            out.append(charts.per_run(self.runs, timed, variants=self.variants(),
+                                      title="I/O per timed run (/proc/<pid>/io, rusage)"))
+        if traced:
+            out.append(charts.per_run(self.runs, traced, variants=self.variants(),
+                                      title="file operations per traced run (strace: exact "
+                                            "counts, timings not used)"))
+        return out
+
+    def breakdown(self) -> Any:
+        """Per variant, medians of time, CPU, memory and I/O over timed ok runs."""
+        return variant_breakdown(self.runs)
+
+    def breakdown_section(self) -> list[Any]:
+        """Where a run's time goes per variant (chart), and the medians with units (table)."""
+        b = self.breakdown()
+        if b.empty or len(b.columns) <= 2:
+            return [as_html("<p>These runs have no timed ok run to break down.</p>")]
+        out = []
+        if any(m in b.columns for m in ("wall_s", "cpu_s", "user_s", "sys_s")):
+            out.append(hotspot_charts.variant_breakdown(b, variants=self.variants()))
+        table = pd.DataFrame({"variant": b["variant"], "runs": b["runs"]})
+        for m in b.columns[2:]:
+            table[f"{m} (median)"] = [fmt.of_metric(m, v) for v in b[m]]
+        out.append(as_html(table_html(table)))
+        return out
+
+    def files(self) -> Any:
+        """The traced pass's per-file write table (``files.parquet``), or None."""
+        path = getattr(self.data, "path", None)
+        return read_files(path) if path is not None and os.path.isdir(path) else None
+
+    def top_files(self, n: int = 8) -> Any:
+        return top_files(self.files(), n)
+
+    def files_section(self, n: int = 8) -> list[Any]:
+        """The files written most per traced run, per variant (``--trace-runs``)."""
+        t = self.top_files(n)
+        if t.empty:
+            traced = "traced" in self.runs.columns and bool(self.runs["traced"].any())
+            why = ("Its traced runs were made before perfkit kept a per-file table "
+                   "(<code>files.parquet</code>)" if traced else "No traced pass")
+            return [as_html(f"<p>{why}: run <code>perfkit measure --trace-runs K</code> to list "
+                            "the files each run writes.</p>")]
+        df = pd.DataFrame({
+            "variant": t["variant"], "file (folded)": t["pattern"],
+            "writes / run": t["writes_per_run"].map(fmt.count),
+            "write calls / run": t["write_calls_per_run"].map(fmt.count),
+            "bytes / run": t["bytes_per_run"].map(fmt.bytes_),
+            "bytes / write call": t["bytes_per_write"].map(fmt.bytes_),
+            "renames onto / run": t["renames_per_run"].map(fmt.count),
+            "fsyncs / run": t["fsyncs_per_run"].map(fmt.count),
+            "process": t["process"].map(lambda p: shorten(_program_name(str(p)), 80)),
+        })
+        return [as_html(table_html(df))]
 
     def shares_section(self) -> list[Any]:
         if self.shares().empty:
@@ -197,13 +269,14 @@ class HotspotsReport:
     def growth_charts(self) -> list[Any]:
 
         h = self.history()
-        out = [charts.growth(h, m) for m in h.columns
+        out = [charts.growth(h, m, y_title=charts.axis_title(m), variants=self.variants())
+               for m in h.columns
                if m not in ("history", "variant", "run", "order") and _varies(h[m])]
         # a constant (or a size that moves by a few bytes in 50 KB) is in the table: its chart,
         # on an axis that does not start at zero, would draw a steep line through nothing
         per_stage = stage_growth(self.stages, self.runs)
         if len(per_stage):
-            out.append(charts.stage_growth(per_stage))
+            out.append(hotspot_charts.stage_growth(per_stage))
         return out
 
     def summary_markdown(self, limit: int = SUMMARY_LIMIT) -> str:
@@ -213,21 +286,38 @@ class HotspotsReport:
         lines = ([f"## {md_escape(shorten(self.title, 300))}", ""] if self.title else []) + [
             md_escape(shorten(self.overview(), 2000)), ""]
         if len(s):
-            rows = [[md_escape(shorten(r.title)), r.runs, fmt.num(r.median_s), f"{r.share:.1%}",
+            rows = [[md_escape(shorten(r.title)), r.runs, fmt.seconds(r.median_s), f"{r.share:.1%}",
                      f"{r.share_p25:.1%}–{r.share_p75:.1%}"] for r in s.itertuples()]
-            lines += tabulate(rows, headers=["stage", "runs", "median s", "share", "25–75 %"],
+            lines += tabulate(rows, headers=["stage", "runs", "median", "share", "25–75 %"],
                               tablefmt="github", disable_numparse=True).splitlines() + [""]
         g = self.slopes()
         if len(g):
-            rows = [[md_escape(shorten(r.variant)), md_escape(shorten(r.metric)), r.n, fmt.num(r.per_run), fmt.pct(r.growth),
+            rows = [[md_escape(shorten(r.variant)), md_escape(shorten(r.metric)), r.n,
+                     fmt.of_metric(r.metric, r.per_run), fmt.pct(r.growth),
                      fmt.ratio(r.r)] for r in g.itertuples()]
             lines += tabulate(rows, headers=["variant", "metric", "runs", "per run", "first → last",
                                              "r"],
-                              tablefmt="github", disable_numparse=True).splitlines()
+                              tablefmt="github", disable_numparse=True).splitlines() + [""]
+        t = self.top_files(5)
+        if len(t):
+            rows = [[md_escape(shorten(r.variant)), md_escape(shorten(r.pattern, 120)),
+                     fmt.count(r.writes_per_run), fmt.bytes_(r.bytes_per_run),
+                     fmt.count(r.renames_per_run), fmt.count(r.fsyncs_per_run)]
+                    for r in t.itertuples()]
+            lines += ["files written most per traced run:", ""] + tabulate(
+                rows, headers=["variant", "file", "writes/run", "bytes/run", "renames onto/run",
+                               "fsyncs/run"], tablefmt="github", disable_numparse=True).splitlines()
         sizes = sizes_markdown(self.artifacts())
         lines += ["", sizes] if sizes else []
-        text = "\n".join(lines) + "\n"
+        text = "\n".join(lines).rstrip("\n") + "\n"
         return text if len(text) <= limit else text[: limit - 20] + "\n_(truncated)_\n"
+
+
+def _program_name(argv: str) -> str:
+    """A command line with its program as a name, not a path (``/usr/bin/node x`` → ``node x``):
+    the report reads the same on every machine."""
+    program, sep, rest = argv.partition(" ")
+    return (os.path.basename(program) if program.startswith("/") else program) + sep + rest
 
 
 def hotspots(source: str | os.PathLike, *, title: str = "") -> HotspotsReport:
@@ -247,4 +337,26 @@ def format_top_files(files: pd.DataFrame | None, n: int = 5) -> list[str]:
                      f"{fmt.count(r.write_calls_per_run)} write calls, "
                      f"{fmt.bytes_(r.bytes_per_run)}{per_write}, {fmt.count(r.renames_per_run)} "
                      f"renames onto, {fmt.count(r.fsyncs_per_run)} fsyncs")
+    return lines
+
+
+def format_size_growth(runs: pd.DataFrame) -> list[str]:
+    """Terminal lines: each ``--track-size`` file's size after the first and last run and its
+    fitted growth per run (per variant; a glob that matched no file says so)."""
+    columns = size_columns(runs)
+    if not columns:
+        return []
+    lines = ["tracked file sizes after each run (a line fitted against the runs before it):"]
+    empty = [c for c in columns if not pd.to_numeric(runs[c], errors="coerce").notna().any()]
+    fitted = growth_slopes(growth(runs, [c for c in columns if c not in empty]))
+    for r in fitted.itertuples():
+        label = r.metric[len("size_"):-len("_bytes")]
+        who = f"{r.variant}: " if fitted["variant"].nunique() > 1 else ""
+        if pd.isna(r.per_run):
+            lines.append(f"  {who}{label}: {r.n} runs with a size: too few to fit a slope")
+            continue
+        lines.append(f"  {who}{label}: {fmt.bytes_(r.first)} → {fmt.bytes_(r.last)} fitted over "
+                     f"{r.n} runs, {'+' if r.per_run >= 0 else ''}{fmt.bytes_(r.per_run)} per run "
+                     f"(r = {fmt.ratio(r.r)})")
+    lines += [f"  {c[len('size_'):-len('_bytes')]}: matched no file after any run" for c in empty]
     return lines

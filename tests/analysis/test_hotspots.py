@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from perfkit.analysis import hotspots
+from perfkit.analysis.stage_changes import stage_changes
 from perfkit.data import sources
 from perfkit.data.schema import runs_frame, stages_frame
 from perfkit.errors import DatasetError, UsageError
@@ -80,10 +81,47 @@ def test_stage_growth_joins_history_and_fits_each_stage():
            for i in range(10)]
     )
     long = hotspots.stage_growth(stages, runs)
-    assert len(long) == 20 and set(long["history"]) == set(range(10))
+    # the two stages, and the time outside them (wall 1 s − their sum), per run
+    assert len(long) == 30 and set(long["history"]) == set(range(10))
     slopes = hotspots.stage_growth_slopes(long).set_index("metric")
     assert slopes.loc["stage grow", "per_run"] == pytest.approx(0.02)
     assert slopes.loc["stage flat", "per_run"] == pytest.approx(0.0, abs=1e-12)
+    assert slopes.loc[f"stage {hotspots.OUTSIDE}", "per_run"] == pytest.approx(-0.02)
+
+
+def test_gaps_between_stages_and_outside_them_in_growth_and_changes():
+    t0 = pd.Timestamp("2026-01-01T00:00:00Z")
+    runs, stages = [], []
+    for i in range(8):
+        variant, run = ("base", "cand")[i % 2], i // 2 + 1
+        gap = 0.3 if variant == "base" else 0.1  # the candidate waits less between its stages
+        start = t0 + pd.Timedelta(seconds=10 * i)
+        runs.append(dict(variant=variant, run=run, order=i + 1, status="ok", started_at=start,
+                         wall_s=2.0))
+        a_end = start + pd.Timedelta(seconds=0.5)
+        b_start = a_end + pd.Timedelta(seconds=gap)
+        # a nested stage (a sub-run inside "b") is covered once
+        stages += [dict(variant=variant, run=run, stage="a", index=0, duration_s=0.5,
+                        started_at=start, completed_at=a_end),
+                   dict(variant=variant, run=run, stage="b", index=1, duration_s=0.5,
+                        started_at=b_start, completed_at=b_start + pd.Timedelta(seconds=0.5)),
+                   dict(variant=variant, run=run, stage="b.inner", index=2, duration_s=0.2,
+                        started_at=b_start, completed_at=b_start + pd.Timedelta(seconds=0.2))]
+    runs, stages = runs_frame(runs), stages_frame(stages)
+    full = hotspots.with_pseudo_stages(stages, runs)
+    between = full[full["stage"] == hotspots.BETWEEN].set_index("variant")["duration_s"]
+    outside = full[full["stage"] == hotspots.OUTSIDE].set_index("variant")["duration_s"]
+    assert between["base"].tolist() == pytest.approx([0.3] * 4)
+    assert between["cand"].tolist() == pytest.approx([0.1] * 4)
+    assert outside.tolist() == pytest.approx([1.0] * 8)  # 2 s − the union of a and b
+    shares = hotspots.stage_shares(stages, runs).set_index("stage")
+    assert shares.loc[hotspots.BETWEEN, "median_s"] == pytest.approx(0.2)
+    changes = stage_changes(stages, "base", "cand", runs=runs, n_resamples=200).set_index("stage")
+    assert list(changes.index)[-2:] == [hotspots.OUTSIDE, hotspots.BETWEEN]
+    assert changes.loc[hotspots.BETWEEN, "change"] == pytest.approx(1 - 0.1 / 0.3)
+    assert changes.loc[hotspots.OUTSIDE, "change"] == pytest.approx(0.0, abs=1e-9)
+    # without runs, no pseudo stage but the gaps (they need only the stages' timestamps)
+    assert hotspots.OUTSIDE not in set(stage_changes(stages, "base", "cand", n_resamples=200)["stage"])
 
 
 def test_growth_slopes_are_fitted_per_variant():

@@ -16,6 +16,7 @@ run is still read. Only a bad ``root`` (missing, not a folder) raises, as a :cla
 so that it can be saved with :func:`perfkit.save` and compared like measured runs.
 """
 
+from perfkit.data.orchestrator.flags import FLAGS_FILE, read_measured, record_measured
 from perfkit.data.orchestrator.ingest import ingest, to_dataset_tables
 from perfkit.data.orchestrator.manifest import (
     ARTIFACTS_COLUMNS,
@@ -37,6 +38,7 @@ from perfkit.data.orchestrator.tables import (
 )
 
 __all__ = [
+    "FLAGS_FILE", "read_measured", "record_measured",
     "ARTIFACTS_COLUMNS", "DEFAULT_MAX_MANIFEST_BYTES", "MANIFEST", "OrchestratorData",
     "PROBLEMS_COLUMNS", "PROBLEM_REASONS", "RUNS_COLUMNS", "STAGE_EXTRA_COLUMNS",
     "STATUS_TO_CONTRACT", "SUPPORTED_MANIFEST_VERSIONS", "UNFINISHED_STATUSES", "ingest",

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from perfkit.data.orchestrator.flags import read_measured
 from perfkit.data.orchestrator.manifest import STATUS_TO_CONTRACT, UNFINISHED_STATUSES
 from perfkit.data.orchestrator.tables import OrchestratorData, read_orchestrator
 from perfkit.data.outputs import manifest_rows
@@ -17,27 +19,40 @@ from perfkit.data.store import dataset_lock, is_dataset, load_folder, save, writ
 from perfkit.errors import DatasetError
 
 
-def to_dataset_tables(data: OrchestratorData) -> tuple[pd.DataFrame, pd.DataFrame]:
+def to_dataset_tables(
+    data: OrchestratorData, flags: Mapping[tuple[str, str], Mapping[str, bool]] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Map an ingest onto the runs/stages contract, ready for :func:`perfkit.save`.
 
     ``variant`` and ``run`` are the ingest's; ``order`` is the global start order; ``status``
-    maps succeeded → ok, failed → failed, cancelled → error; ``wall_s`` is the run's duration.
+    maps succeeded → ok, failed → failed, cancelled → error; ``manifest_span_s`` is the run's own span as its manifest
+    records it (not ``wall_s``: nothing measured the process, whose start and exit lie outside it).
     Runs still queued or in progress have no outcome and are left out (with their stages).
+    ``flags`` (:func:`perfkit.data.orchestrator.flags.read_measured` of the workspace) marks the
+    runs ``perfkit measure`` made as warm-ups or under strace: ``warmup``/``traced`` are kept, so
+    summaries and comparisons leave them out as they do in the measured dataset (``run`` keeps
+    the ingest's numbering, unique within the variant).
     Extra columns kept: task, run_id, parent_run_id, orchestrator_status, n_stages,
     manifest_bytes, artifact_bytes, artifact_files (the numeric ones become comparable metrics).
     """
     runs = data.runs
     done = runs[~runs["status"].isin(UNFINISHED_STATUSES)].copy()
+    flags = flags or {}
+    keys = list(zip(done["task"].astype(str), done["run_id"].astype(str)))
+    warmup = [bool(flags.get(k, {}).get("warmup")) for k in keys]
+    traced = [bool(flags.get(k, {}).get("traced")) for k in keys]
     out = pd.DataFrame(
         {
             "variant": done["variant"],
             "run": done["run"],
             "order": np.arange(1, len(done) + 1, dtype="int64"),
-            "warmup": False,
-            "traced": False,
+            "warmup": warmup,
+            "traced": traced,
             "started_at": done["started_at"],
             "status": done["status"].map(lambda s: STATUS_TO_CONTRACT.get(s, "error")),
-            "wall_s": done["duration_s"],
+            # the manifest's own span (started_at..completed_at): no one measured this run's
+            # process, so it is not wall_s (which, measured, also holds node's start and exit)
+            "manifest_span_s": done["duration_s"],
             "task": done["task"],
             "run_id": done["run_id"],
             "parent_run_id": done["parent_run_id"],
@@ -73,7 +88,7 @@ def ingest(
     """
 
     data = read_orchestrator(root, variant_by=variant_by)
-    runs, stages = to_dataset_tables(data)
+    runs, stages = to_dataset_tables(data, read_measured(root))
     root_abs = str(Path(root).resolve())
     meta = {
         "source": "orchestrator",

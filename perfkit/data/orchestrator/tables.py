@@ -50,8 +50,9 @@ class OrchestratorData:
         n_stages        int       number of commands in the manifest
         manifest_version int      the manifest's ``version`` field
         manifest_bytes  int       size of manifest.json
-        artifact_bytes  Int64     total bytes of every file of the run folder (null if not listed)
-        artifact_files  Int64     number of files of the run folder (null if not listed)
+        artifact_bytes  Int64     total bytes of the distinct files of the run folder (a file reached
+                                  by a symlink or hard link too is counted once; null if not listed)
+        artifact_files  Int64     number of distinct files of the run folder (null if not listed)
         manifest_path   str       manifest path relative to ``root``
 
     ``stages`` — one row per command of each run: the ``stages`` contract columns (variant, run,

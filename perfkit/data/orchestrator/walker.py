@@ -107,8 +107,13 @@ class _Walker:
             return False
 
     # walking ------------------------------------------------------------------------------
-    def files(self, rows: _Rows, path: str, rel: str) -> None:
-        """Add every regular file under ``path`` (recursively) to the artifact columns."""
+    def files(self, rows: _Rows, path: str, rel: str,
+              seen: dict[tuple[int, int], int] | None = None) -> None:
+        """Add every regular file under ``path`` (recursively) to the artifact columns.
+
+        ``seen`` (when given) collects each distinct file's size by (device, inode): a file
+        reached through a symlink or a hard link as well as by its own name is listed under
+        every name but counted once in a run's ``artifact_bytes``."""
         paths, sizes, mtimes = rows.art_path, rows.art_size, rows.art_mtime
         # unsorted: the artifacts table is sorted once at the end
         for entry in self.listdir(rows, path, rel, sort=False):
@@ -117,7 +122,7 @@ class _Walker:
                 continue
             try:
                 if entry.is_dir():  # from the folder listing's d_type: no system call
-                    self.files(rows, entry.path, erel)
+                    self.files(rows, entry.path, erel, seen)
                     continue
                 st = entry.stat()  # the one stat of a file: type, size and mtime
             except OSError as exc:
@@ -127,6 +132,8 @@ class _Walker:
                 paths.append(erel)
                 sizes.append(st.st_size)
                 mtimes.append(st.st_mtime_ns)
+                if seen is not None:
+                    seen[(st.st_dev, st.st_ino)] = st.st_size
 
     def walk(self) -> None:
         runs_dir = os.path.join(self.root, ".runs")
@@ -200,7 +207,8 @@ class _Walker:
         manifest_rel = f"{rel}/{MANIFEST}"
         if self.list_artifacts:
             start = len(rows.art_path)
-            self.files(rows, path, rel)
+            distinct: dict[tuple[int, int], int] = {}
+            self.files(rows, path, rel, distinct)
             rows.add_group(key, task, run_id, "run", start)
         try:
             manifest = self.read_manifest(manifest_path)
@@ -208,8 +216,9 @@ class _Walker:
             rows.problems.append((manifest_rel, bad.reason, bad.detail))
             return
         if self.list_artifacts:
-            manifest["_artifact_files"] = len(rows.art_path) - start
-            manifest["_artifact_bytes"] = sum(rows.art_size[start:])
+            # each file once, however many names (symlinks, hard links) reach it
+            manifest["_artifact_files"] = len(distinct)
+            manifest["_artifact_bytes"] = sum(distinct.values())
         self.add_run(rows, task, manifest_rel, manifest)
 
     def read_manifest(self, path: str) -> dict:
