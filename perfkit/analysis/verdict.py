@@ -40,12 +40,7 @@ from perfkit.analysis.reasons import (
     guardrail_reason,
     target_reason,
 )
-from perfkit.analysis.stats import (
-    STATISTICS,
-    ChangeInterval,
-    change_interval,
-    runs_needed,
-)
+from perfkit.analysis.stats import STATISTICS, ChangeInterval, change_interval, runs_needed
 from perfkit.analysis.floors import at_floor_reason, measurable_floor
 from perfkit.analysis.design import collection_design, finite, metric_intervals
 from perfkit.analysis.success import success_row, success_verdict  # noqa: F401 (re-exported)
@@ -347,8 +342,7 @@ class _Plan:
     samples: dict[str, tuple] = field(default_factory=dict)  # design.metric_intervals
     intervals: dict[str, ChangeInterval] = field(default_factory=dict)
 
-    def compute(self) -> None:
-        """Every metric's values and change interval (:func:`design.metric_intervals`)."""
+    def compute(self) -> None:  # every metric's values and interval: design.metric_intervals
         self.samples, self.intervals = metric_intervals(
             self.b_rows, self.c_rows, [*self.targets, *self.margins, *self.info], self.design,
             [*self.targets, *self.margins], statistic=self.statistic, confidence=self.confidence,
