@@ -26,6 +26,7 @@ _API = {
     "load_file": ("perfkit.data.importers", "load_file"),
     "long_view": ("perfkit.data.schema", "long_view"),
     "measure": ("perfkit.collect.measure", "measure"),
+    "measure_until_decided": ("perfkit.cli._sequential", "measure_until_decided"),
     "read_orchestrator": ("perfkit.data.orchestrator", "read_orchestrator"),
     "save": ("perfkit.data.store", "save"),
     "trace_run": ("perfkit.collect.trace", "trace_run"),
@@ -52,6 +53,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # what static tools see
     from perfkit.analysis.diagnostics import Diagnostic, diagnose
     from perfkit.analysis.verdict import Comparison, compare
+    from perfkit.cli._sequential import measure_until_decided
     from perfkit.collect.measure import measure
     from perfkit.collect.trace import TraceCounts, trace_run
     from perfkit.data.importers import load_file

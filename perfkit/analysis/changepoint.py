@@ -113,15 +113,17 @@ def _test_segment(z: np.ndarray, *, alpha: float, permutations: int, min_size: i
     """The best split of ``z`` and its permutation p-value (None when ``z`` is too short)."""
     if z.size < 2 * max(min_size, 2) or np.ptp(z) == 0:
         return None
-    q = energy_q(z[None, :], min_size, exponent)[0]
-    tau = int(np.argmax(q))
-    observed = q[tau]
     allowed = alpha * (permutations + 1) - 1               # exceedances that still give p ≤ alpha
-    exceed, done = 0, 0
+    exceed, done, observed, tau = 0, 0, None, 0
     while done < permutations:
         size = min(_BATCH if done else _FIRST_BATCH, permutations - done)
         perms = rng.permuted(np.broadcast_to(z, (size, z.size)), axis=1)
-        best = energy_q(perms, min_size, exponent).max(axis=1)
+        if observed is None:  # the series itself rides with the first batch: one call, not two
+            q = energy_q(np.vstack([z[None, :], perms]), min_size, exponent)
+            tau = int(np.argmax(q[0]))
+            observed, best = q[0, tau], q[1:].max(axis=1)
+        else:
+            best = energy_q(perms, min_size, exponent).max(axis=1)
         exceed += int(np.count_nonzero(best >= observed * (1 - 1e-12)))
         done += size
         if exceed > allowed:                               # already not significant: stop early

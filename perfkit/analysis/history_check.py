@@ -32,7 +32,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from perfkit.analysis.changepoint import ALPHA, PERMUTATIONS, WINDOW, e_divisive, refine
+from perfkit.analysis.changepoint import (ALPHA, MIN_SIZE, PERMUTATIONS, WINDOW, e_divisive,
+                                          refine)
 from perfkit.analysis.stats import change_interval
 from perfkit.errors import UsageError
 
@@ -238,7 +239,7 @@ def check_values(values, commits: list[str] | None = None, *, metric: str = "val
 
 
 def _movers(table: pd.DataFrame, key: str, value: str, before: set, after: set,
-            top: int = 3) -> tuple[Mover, ...]:
+            top: int | None = 3) -> tuple[Mover, ...]:
     """Per ``key``: median over commits of each commit's median ``value``, before vs after."""
     if table.empty or key not in table.columns:
         return ()
@@ -254,13 +255,27 @@ def _movers(table: pd.DataFrame, key: str, value: str, before: set, after: set,
 
 
 def _explain(step: Step, commits: list[str], counts: pd.DataFrame, stages: pd.DataFrame,
-             span: int) -> Step:
-    before = set(commits[max(0, step.index - span):step.index])
-    after = set(commits[step.index:step.index + span])
+             span: int, edges: set[str] = frozenset()) -> Step:
+    """Stages and counters that moved between the commits before ``step`` and after it: every
+    stage (the per-stage breakdown), the three counters that moved most; largest moves first.
+
+    Each side runs to at most ``span`` commits, and stops at the nearest other change point
+    (``edges``: the first commits after every step of any metric of the benchmark, those at
+    least ``MIN_SIZE`` commits away), so that a side does not mix two levels (a stage that
+    changed at an earlier step is not this step's).
+    """
+    # another metric's step a few commits away is the same change, placed by other noise
+    at = [i for i, c in enumerate(commits) if c in edges and abs(i - step.index) >= MIN_SIZE]
+    lo = max([i for i in at if i < step.index] + [0, step.index - span])
+    hi = min([i for i in at if i > step.index] + [len(commits), step.index + span])
+    before, after = set(commits[lo:step.index]), set(commits[step.index:hi])
     stage_movers = ()
     if not stages.empty and "duration_s" in stages.columns:
-        ok = stages[stages["status"].fillna("") == "ok"] if "status" in stages else stages
-        stage_movers = _movers(ok, "stage", "duration_s", before, after)
+        # as in stage_changes: a stage that ended well says "ok" (perfkit) or "succeeded"
+        # (the orchestrator's manifests, the demo pipeline); one with no status is kept
+        ok = (stages[stages["status"].isin(["ok", "succeeded"]) | stages["status"].isna()]
+              if "status" in stages else stages)
+        stage_movers = _movers(ok, "stage", "duration_s", before, after, top=None)
     counters = [c for c in counts.columns if c != "commit" and counts[c].notna().any()]
     file_movers = ()
     if counters:
@@ -279,32 +294,40 @@ def check_history(history, *, names: list[str] | None = None, metrics: list[str]
     ``last`` keeps only the last ``last`` commits of each series; ``options`` go to
     :func:`check_values` (``alpha``, ``permutations``, ``window``, ``span``, ``drift_min``).
     """
-    available = list(history.benchmarks().get("benchmark", []))
+    available = history.names()
     if not available:
         raise UsageError(f"{history.path}: the history is empty (add a dataset first)")
     if last is not None and last < MIN_COMMITS:
         raise UsageError(f"`--last` must be at least {MIN_COMMITS}, not {last}")
     checks = []
+    span = options.get("span", SPAN)
     for name in names or available:
-        context: list = []  # stages and counters, read once and only when a step needs them
-        for metric in metrics or history.metrics(name):
-            series = history.series(name, metric)
-            if last is not None:
-                series = series.tail(last).reset_index(drop=True)
-            commits = series["commit"].astype(str).tolist()
-            check = MetricCheck(benchmark=name, metric=metric, series=series)
-            if len(series) < MIN_COMMITS:
-                check.note = f"{len(series)} commits: at least {MIN_COMMITS} are needed"
-            else:
-                steps, check.drifts, check.candidates = check_values(
-                    series["value"].to_numpy(float), commits, metric=metric,
-                    threshold=threshold, seed=seed, **options)
-                span = options.get("span", SPAN)
-                if steps and not context:
-                    context[:] = [history.counters(name), history.stages(name)]
-                check.steps = [_explain(s, commits, *context, span) for s in steps]
-            checks.append(check)
+        found = [_check_series(history, name, metric, last, threshold, seed, options)
+                 for metric in metrics or history.metrics(name)]
+        if any(c.steps for c in found):  # stages and counters: read once, only when needed
+            context = [history.counters(name), history.stages(name)]
+            edges = {s.commit_after for c in found for s in c.steps}
+            for c in found:
+                commits = c.series["commit"].astype(str).tolist()
+                c.steps = [_explain(s, commits, *context, span, edges) for s in c.steps]
+        checks += found
     return HistoryCheck(checks=checks, threshold=threshold, seed=seed)
+
+
+def _check_series(history, name: str, metric: str, last: int | None, threshold: float,
+                  seed: int, options: dict) -> MetricCheck:
+    """One benchmark's metric: its series, steps (not yet explained) and drifts."""
+    series = history.series(name, metric)
+    if last is not None:
+        series = series.tail(last).reset_index(drop=True)
+    check = MetricCheck(benchmark=name, metric=metric, series=series)
+    if len(series) < MIN_COMMITS:
+        check.note = f"{len(series)} commits: at least {MIN_COMMITS} are needed"
+        return check
+    check.steps, check.drifts, check.candidates = check_values(
+        series["value"].to_numpy(float), series["commit"].astype(str).tolist(), metric=metric,
+        threshold=threshold, seed=seed, **options)
+    return check
 
 
 def relative_spread(series: pd.DataFrame) -> float:

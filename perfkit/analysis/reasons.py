@@ -14,21 +14,24 @@ from perfkit.analysis.floors import AT_FLOOR_NOTE
 from perfkit.analysis.vocabulary import SUCCESS_METRIC
 
 
-def advice_distance(verdict: str, est: float, low: float, high: float) -> float | None:
-    """Distance from the estimate to the nearest boundary the interval must clear to settle."""
-    if verdict == "improved-unresolved":
-        return abs(est - low)
-    if verdict == "no-change":
-        # the verdict settles once the interval leaves every boundary it straddles; the binding
-        # one is the closest of: 0 (either side), and low when the estimate lies between 0 and low
-        candidates = [abs(est)]
-        if 0 < est:
-            candidates.append(abs(low - est))
-        return min(candidates)
-    return None
+def _points(x: float) -> str:
+    return f"{100 * x:+.1f} points"
+
+
+def _success_target_reason(r, conf: str) -> str:
+    est = f"success rate {_points(r.change)} ({conf} CI {_points(r.ci_low)} to {_points(r.ci_high)}; {r.note})"
+    words = {"cleared-stretch": "cleared the stretch target", "cleared": "cleared the target",
+             "improved-unresolved": "more reliable, but whether by the target is not settled",
+             "improved-below-target": "more reliable, but by less than the target",
+             "no-change": "no change in reliability shown", "regressed": "less reliable"}
+    if r.verdict == "insufficient":
+        return f"{r.metric}: too few runs for a verdict ({r.note})"
+    return f"{r.metric}: {words.get(r.verdict, 'cannot be judged')}: {est}"
 
 
 def target_reason(r, low: float, high: float, conf: str) -> str:
+    if r.metric == SUCCESS_METRIC:
+        return _success_target_reason(r, conf)
     ci = f"{conf} CI {fmt.pct(r.ci_low)} to {fmt.pct(r.ci_high)}" if r.method != "exact" else "exact"
     est = f"change {fmt.pct(r.change)} ({ci})"
     v = r.verdict
@@ -52,6 +55,14 @@ def target_reason(r, low: float, high: float, conf: str) -> str:
 def guardrail_reason(r, conf: str) -> str:
     if r.verdict == "insufficient":
         return f"{r.metric}: guardrail not checked, too few runs ({r.note})"
+    if r.metric == SUCCESS_METRIC and r.margin > 0:
+        m = f"{100 * r.margin:.0f}-point margin"
+        ci = f"{conf} CI {_points(r.ci_low)} to {_points(r.ci_high)}"
+        if r.verdict == "held":
+            return f"{SUCCESS_METRIC}: held within the {m}: {ci} ({r.note})"
+        if r.verdict == "broken":
+            return f"{SUCCESS_METRIC}: broken, fails more often than the {m} allows: {ci} ({r.note})"
+        return f"{SUCCESS_METRIC}: unresolved against the {m}: {ci} ({r.note})"
     if r.metric == SUCCESS_METRIC:
         if r.verdict == "held":
             return f"{SUCCESS_METRIC}: held, the candidate failed no more often ({r.note})"
@@ -74,18 +85,44 @@ def guardrail_reason(r, conf: str) -> str:
     return f"{r.metric}: guardrail cannot be judged ({r.note})"
 
 
-def advice_lines(table: pd.DataFrame) -> list[str]:
-    """Advice for every target and guardrail whose answer is not settled."""
+#: The key under which a row carries its :class:`~perfkit.analysis.power.Advice` until the table is built.
+ADVICE_KEY = "_advice"
+
+
+def _settle_line(r, runs: int) -> str:
+    if r.metric == SUCCESS_METRIC:
+        est = f"{fmt.num(100 * r.change)} points"
+        return (f"{r.metric}: about {runs} runs per variant give an 80 % chance to settle it, "
+                f"if the true success rates are what was measured ({est}; now {r.n_baseline} and "
+                f"{r.n_candidate})")
+    return (f"{r.metric}: about {runs} runs per variant give an 80 % chance to settle it, if the "
+            f"true change is what was measured ({fmt.pct(r.change)}; now {r.n_baseline} and "
+            f"{r.n_candidate})")
+
+
+def advice_lines(table: pd.DataFrame, kinds: dict | None = None, low: float = 0.10) -> list[str]:
+    """Advice for every target and guardrail whose answer is not settled.
+
+    ``kinds`` maps a metric to its :class:`~perfkit.analysis.power.Advice` (the power
+    calculation); ``low`` is the target's lower edge, named in out-of-reach advice.
+    """
+    kinds = kinds or {}
     advice = []
     for r in table[table["role"] != "info"].itertuples():
+        kind = kinds.get(r.metric)
         if r.verdict == "insufficient":
             advice.append(f"{r.metric}: collect at least 3 runs per variant (now {r.n_baseline} "
                           f"and {r.n_candidate}); no verdict is given on fewer")
+        elif kind is not None and kind.kind == "text":
+            advice.append(kind.text)
         elif pd.notna(r.runs_needed):
-            advice.append(
-                f"{r.metric}: about {int(r.runs_needed)} runs per variant would probably settle "
-                f"it (now {r.n_baseline} and {r.n_candidate}; scaled from the interval's width)"
-            )
+            advice.append(_settle_line(r, int(r.runs_needed)))
+        elif kind is not None and kind.kind == "out-of-reach":
+            then = (f"about {kind.runs} runs per variant give an 80 % chance to show that it "
+                    f"misses the target (an upper bound below {low:.0%})" if kind.runs
+                    else "more runs would not change that")
+            advice.append(f"{r.metric}: the change ({fmt.pct(r.change)}) is near zero: the "
+                          f"{low:.0%} target is out of reach at this effect; {then}")
         elif r.verdict in ("improved-unresolved", "no-change", "unresolved") and (
             r.metric != SUCCESS_METRIC
         ):

@@ -27,23 +27,15 @@ import numpy as np
 import pandas as pd
 
 from perfkit import fmt
-from perfkit.analysis.diagnostics import (
-    Diagnostic,
-    compare_hosts,
-    diagnose,
-    interleaving,
-)
+from perfkit.analysis.diagnostics import Diagnostic, compare_hosts, diagnose, interleaving
 from perfkit.analysis.multiplicity import judge_info
-from perfkit.analysis.reasons import (
-    advice_distance,
-    advice_lines,
-    guardrail_reason,
-    target_reason,
-)
-from perfkit.analysis.stats import STATISTICS, ChangeInterval, change_interval, runs_needed
+from perfkit.analysis.power import Advice, guardrail_advice, target_advice
+from perfkit.analysis.spending import level_text, recorded_confidence
+from perfkit.analysis.reasons import ADVICE_KEY, advice_lines, guardrail_reason, target_reason
+from perfkit.analysis.stats import STATISTICS, ChangeInterval, change_interval
 from perfkit.analysis.floors import at_floor_reason, measurable_floor
 from perfkit.analysis.design import collection_design, finite, metric_intervals
-from perfkit.analysis.success import success_row, success_verdict  # noqa: F401 (re-exported)
+from perfkit.analysis.success import success_roles, success_row, success_verdict  # noqa: F401
 from perfkit.analysis.vocabulary import (  # re-exported: the verdict's words
     GUARDRAIL_VERDICTS,  # noqa: F401
     INFO_VERDICTS,  # noqa: F401
@@ -128,7 +120,7 @@ class Comparison:
 
     ``table`` (one row per metric; columns below), ``overall`` (``cleared``, ``not-shown`` or
     ``regressed``), ``reasons`` (one sentence per target/guardrail that is not cleared/held, or
-    why it is cleared), ``advice`` (runs per variant that would probably settle an unresolved row),
+    why it is cleared), ``advice`` (runs per variant that give an 80 % chance to settle an unresolved row),
     ``warnings`` (:class:`~perfkit.analysis.diagnostics.Diagnostic` with hints) and the ``settings`` used.
 
     Table columns: ``metric``, ``role`` (target / guardrail / info), ``n_baseline``,
@@ -250,8 +242,6 @@ def _check_metric(name: str, metric: str, *tables: pd.DataFrame) -> None:
 # the comparison
 
 
-
-
 def compare(
     runs: pd.DataFrame | Any,
     baseline: str = "baseline",
@@ -262,13 +252,14 @@ def compare(
     target: tuple[float, float] | float = (0.10, 0.20),
     guardrails: Mapping[str, float] = DEFAULT_GUARDRAILS,
     info: Sequence[str] | None = None,
-    confidence: float = 0.95,
+    confidence: float | None = None,
     statistic: str = "auto",
     n_resamples: int = 10_000,
     seed: int = 0,
     min_runs: int = MIN_RUNS,
     meta: Mapping[str, Any] | None = None,
     candidate_meta: Mapping[str, Any] | None = None,
+    success_target: tuple[float, float] | float | None = None,
 ) -> Comparison:
     """Compare ``candidate`` against ``baseline``: one verdict per metric and an overall answer.
 
@@ -276,14 +267,17 @@ def compare(
     ``candidate_runs`` given, the baseline's table, the candidate then coming from
     ``candidate_runs``. ``targets`` are judged against the band ``target`` = (low, high);
     ``guardrails`` maps a metric to its margin (0.05 = may grow by less than 5 %); every other
-    metric column is an ``info`` row (or only those named in ``info``). The success rate is always
-    a guardrail. ``meta``/``candidate_meta`` (taken from Datasets when given) feed the
+    metric column is an ``info`` row (or only those named in ``info``). The success rate is a
+    guardrail (margin in points: ``guardrails={"success_rate": 0.05}`` = 5 points; default 0), or a
+    target when ``targets`` names ``success_rate`` (band in points: ``success_target``, else
+    ``target``). ``meta``/``candidate_meta`` (taken from Datasets when given) feed the
     different-hosts warning.
 
     Returns a :class:`Comparison`; its ``table`` columns are listed there.
     """
     cfg = _compare_iv(runs, candidate_runs, baseline, candidate, targets, target, guardrails,
-                      info, confidence, statistic, n_resamples, seed, meta, candidate_meta)
+                      info, confidence, statistic, n_resamples, seed, meta, candidate_meta,
+                      success_target)
     cfg.compute()
     warns: list[Diagnostic] = []
 
@@ -291,18 +285,20 @@ def compare(
         return [r for m in metrics if (r := _metric_row(cfg, m, role, warns)) is not None]
 
     # table order: targets, guardrails, the success rate (always a guardrail), info rows
-    rows = judged(cfg.targets, "target") + judged(list(cfg.margins), "guardrail")
-    rows.append(success_row(cfg.b_rows, cfg.c_rows, confidence))
-    rows += judged(cfg.info, "info")
+    ok = [success_row(cfg.b_rows, cfg.c_rows, cfg.confidence, cfg.success_margin,
+                      cfg.success_target, target_verdict)]  # a target, or a guardrail
+    rows = judged(cfg.targets, "target") + (ok if cfg.success_target else []) + judged(
+        list(cfg.margins), "guardrail") + ([] if cfg.success_target else ok) + judged(cfg.info, "info")
 
+    kinds = {r["metric"]: r.pop(ADVICE_KEY, None) for r in rows}
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
     table["p_holm"] = table["p_holm"].astype("float64")
-    judge_info(table, 1 - confidence)
+    judge_info(table, 1 - cfg.confidence)
     table["n_baseline"] = table["n_baseline"].astype("int64")
     table["n_candidate"] = table["n_candidate"].astype("int64")
     table["runs_needed"] = table["runs_needed"].astype("Int64")
 
-    conf = f"{confidence:.0%}"
+    conf = level_text(cfg.confidence)
     t_rows = table[table["role"] == "target"]
     g_rows = table[table["role"] == "guardrail"]
     reasons = [target_reason(r, cfg.low, cfg.high, conf) for r in t_rows.itertuples()]
@@ -311,7 +307,7 @@ def compare(
     dists = {m: finite(ci.distribution) for m, ci in cfg.intervals.items()
              if ci.distribution is not None}
     return Comparison(table=table, overall=_overall(t_rows, g_rows), reasons=reasons,
-                      advice=advice_lines(table), warnings=warns, baseline=baseline,
+                      advice=advice_lines(table, kinds, cfg.low), warnings=warns, baseline=baseline,
                       candidate=candidate, settings=cfg.settings(), distributions=dists)
 
 
@@ -337,6 +333,8 @@ class _Plan:
     statistic: str
     n_resamples: int
     seed: int
+    success_margin: float = 0.0  # points: --guardrail success_rate=5pts
+    success_target: tuple[float, float] | None = None  # points: --target success_rate=+10pts
     order_warning: Diagnostic | None = None  # not-interleaved (None: shared rounds / alternate)
     design: str = "independent"  # perfkit.analysis.design.collection_design
     samples: dict[str, tuple] = field(default_factory=dict)  # design.metric_intervals
@@ -358,7 +356,8 @@ class _Plan:
 
 
 def _compare_iv(runs, candidate_runs, baseline, candidate, targets, target, guardrails, info,
-                confidence, statistic, n_resamples, seed, meta, candidate_meta) -> _Plan:
+                confidence, statistic, n_resamples, seed, meta, candidate_meta,
+                success_target=None) -> _Plan:
     """Check :func:`compare`'s arguments (one message naming the argument) and plan the table."""
     base_runs, base_meta = _as_runs(runs, "runs")
     cand_runs, cand_meta = _as_runs(candidate_runs, "candidate_runs")
@@ -371,6 +370,7 @@ def _compare_iv(runs, candidate_runs, baseline, candidate, targets, target, guar
             raise UsageError(f"`candidate`: same variant as `baseline` ({baseline!r})")
     base_meta = dict(meta) if meta is not None else base_meta
     cand_meta = dict(candidate_meta) if candidate_meta is not None else cand_meta
+    confidence = recorded_confidence(base_meta) if confidence is None else confidence
     low, high = _band(target)
     if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) \
             or not 0 < confidence < 1:
@@ -401,6 +401,8 @@ def _compare_iv(runs, candidate_runs, baseline, candidate, targets, target, guar
     both = set(targets) & set(margins)
     if both:
         raise UsageError(f"`guardrails`: {sorted(both)} also named in `targets`")
+    success_margin, s_target = success_roles(
+        targets, margins, lambda: _band(target if success_target is None else success_target))
 
     b_rows = _variant_rows(base_runs, baseline, "baseline")
     c_rows = _variant_rows(cand_runs, candidate, "candidate")
@@ -430,7 +432,7 @@ def _compare_iv(runs, candidate_runs, baseline, candidate, targets, target, guar
     order = interleaving(timed_rows(b_rows), timed_rows(c_rows), same_dataset=same)
     return _Plan(base_runs, cand_runs, base_meta, cand_meta, baseline, candidate, b_rows, c_rows,
                  targets, margins, info_metrics, default_guardrails, low, high, confidence,
-                 statistic, int(n_resamples), seed, order,
+                 statistic, int(n_resamples), seed, success_margin, s_target, order,
                  collection_design(b_rows, c_rows, order))
 
 
@@ -472,17 +474,16 @@ def _metric_row(cfg: _Plan, metric: str, role: str, warns: list[Diagnostic]) -> 
         _confirm_regression(cfg, rec, xb, xc, design)
         if rec.get("verdict") == "no-change":
             return rec
+    spread = (ci.change, ci.ci_low, ci.ci_high, vb.size, vc.size)
     if role == "guardrail":
         rec["verdict"] = guardrail_verdict(ci.ci_low, ci.ci_high, margin)
-        dist = abs(-ci.change - margin) if rec["verdict"] == "unresolved" else None
+        advice = guardrail_advice(rec["verdict"], *spread, margin, cfg.confidence)
         if _at_floor(cfg, rec, metric, margin, warns):
-            dist = None
+            advice = Advice("none")
     else:
         rec["verdict"] = target_verdict(ci.ci_low, ci.ci_high, cfg.low, cfg.high)
-        dist = advice_distance(rec["verdict"], ci.change, cfg.low, cfg.high)
-    if dist is not None:
-        need = runs_needed(vb.size, vc.size, ci.half_width, dist)
-        rec["runs_needed"] = need if need is not None else pd.NA
+        advice = target_advice(rec["verdict"], *spread, cfg.low, cfg.confidence)
+    rec[ADVICE_KEY], rec["runs_needed"] = advice, advice.runs if advice.kind == "settle" else pd.NA
     return rec
 
 

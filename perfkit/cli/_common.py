@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from perfkit.analysis.verdict import DEFAULT_GUARDRAILS
+from perfkit.analysis.verdict import DEFAULT_GUARDRAILS, SUCCESS_METRIC
 from perfkit.errors import EXIT_USAGE, UsageError
 
 
@@ -31,13 +31,20 @@ def pairs(values: list[str], option: str, what: str) -> list[tuple[str, str]]:
     return out
 
 
+#: Suffixes of a value in percentage points (the success rate's margin and target).
+POINTS = ("points", "pts", "pt")
+
+
 def percent(text: str, name: str) -> float:
-    """'10%' or '0.10' → 0.10."""
+    """'10%', '10pts' (points) or '0.10' → 0.10."""
     raw = text.strip()
     try:
+        for suffix in POINTS:
+            if raw.endswith(suffix):
+                return float(raw[: -len(suffix)]) / 100
         return float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
     except ValueError:
-        raise UsageError(f"{name}: {text!r} is not a number or a percentage") from None
+        raise UsageError(f"{name}: {text!r} is not a number, a percentage or points") from None
 
 
 def parse_band(text: str) -> tuple[float, float]:
@@ -48,6 +55,19 @@ def parse_band(text: str) -> tuple[float, float]:
     if len(parts) == 2:
         return percent(parts[0], "--target"), percent(parts[1], "--target")
     raise UsageError(f"--target: {text!r} is not LOW or LOW:HIGH (e.g. 10%:20%)")
+
+
+def parse_target(text: str) -> tuple[str | None, tuple[float, float]]:
+    """``--target``: a band for the timing targets (``10%:20%``), or ``success_rate=+10pts`` (the
+    success rate as a target, band in points) → (metric or None, band)."""
+    metric, sep, band = text.partition("=")
+    if not sep:
+        return None, parse_band(text)
+    metric = metric.strip()
+    if metric != SUCCESS_METRIC:
+        raise UsageError(f"--target {text!r}: only {SUCCESS_METRIC}=POINTS (e.g. "
+                         f"{SUCCESS_METRIC}=+10pts) names a metric; other targets take --metric")
+    return metric, parse_band(band)
 
 
 def parse_guardrails(items: list[str] | None):
@@ -74,14 +94,18 @@ def add_comparison_options(p: argparse.ArgumentParser, *, defaults: bool) -> Non
     p.add_argument("--candidate", metavar="NAME", help="candidate variant (default: candidate, "
                    "or the only variant of DATASET2)")
     p.add_argument("--target", default=default("10%:20%"), metavar="LOW:HIGH",
-                   help="target band of improvement, e.g. 10%%:20%% (default)")
+                   help="target band of improvement, e.g. 10%%:20%% (default); or "
+                   "success_rate=+10pts for a reliability fix (the success rate as the target, "
+                   "band in points)")
     p.add_argument("--metric", action="append", metavar="METRIC",
                    help="target metric (repeatable; default wall_s)")
     p.add_argument("--guardrail", action="append", metavar="METRIC=MARGIN",
                    help="guardrail and the increase it tolerates (repeatable; replaces the "
-                   "default max_rss_kib=5%%; the success rate is always one)")
-    p.add_argument("--confidence", type=float, default=default(0.95),
-                   help="confidence level (default 0.95)")
+                   "default max_rss_kib=5%%; the success rate is always one: "
+                   "success_rate=5pts lets it fail up to 5 points more often)")
+    p.add_argument("--confidence", type=float, default=None,
+                   help="confidence level (default 0.95; a dataset collected with "
+                   "--until-decided: the level of its last look)")
     p.add_argument("--seed", type=int, default=default(0), help="bootstrap seed (default 0)")
     p.add_argument("--resamples", type=int, default=default(10_000),
                    help="bootstrap resamples (default 10000)")

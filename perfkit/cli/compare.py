@@ -12,7 +12,7 @@ from perfkit.cli._common import (
     add_comparison_options,
     add_export_options,
     export_targets,
-    parse_band,
+    parse_target,
     parse_guardrails,
 )
 from perfkit.data.sources import load, pick_variant
@@ -32,7 +32,7 @@ def _compare_many(args: argparse.Namespace, data, options: dict, exports) -> int
         raise UsageError(f"--baseline {baseline}: not a variant of {args.dataset} "
                          f"({', '.join(order)})")
     many = compare_many(data, baseline, [v for v in order if v != baseline],
-                        confidence=args.confidence, **options)
+                        confidence=args.confidence or 0.95, **options)
     if args.format != "text" or exports:
         raise UsageError("--format/--export-*: with more than two variants only the text table "
                          "is written so far; pass --candidate NAME for one comparison")
@@ -57,9 +57,14 @@ def _run_compare(args: argparse.Namespace) -> int:
     first = load(args.dataset)
     second = load(args.dataset2) if args.dataset2 else None
     kwargs = {}
+    target_metric, band = parse_target(args.target)
     if args.metric:
-        kwargs["targets"] = args.metric
-    options = dict(target=parse_band(args.target), guardrails=parse_guardrails(args.guardrail),
+        kwargs["targets"] = list(args.metric)
+    if target_metric is not None:  # --target success_rate=+10pts
+        kwargs["targets"] = [*kwargs.get("targets", []), target_metric]
+        kwargs["success_target"] = band
+        band = (0.10, 0.20)
+    options = dict(target=band, guardrails=parse_guardrails(args.guardrail),
                    seed=args.seed, n_resamples=args.resamples, statistic=args.statistic, **kwargs)
     if second is None and not args.candidate and len(first.variants) > 2:
         return _compare_many(args, first, options, exports)

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
+from collections.abc import Callable
 
-from perfkit.cli._common import add_export_options, export_targets, pairs
+from tqdm import tqdm
+
+from perfkit.cli._common import (
+    add_export_options,
+    export_targets,
+    pairs,
+    parse_band,
+    parse_guardrails,
+)
+from perfkit.cli._sequential import measure_until_decided, pick_pair
 from perfkit.cli._variants import add_arguments, parameter_hook, variants_from_args
 from perfkit.collect.measure import CollectionInterrupted, measure
 from perfkit.analysis.hotspots import read_files
@@ -29,11 +40,12 @@ def _cmd_measure(args: argparse.Namespace) -> int:
         if label in trace_writes:
             raise UsageError(f"--trace-writes {label}: the label is given twice")
         trace_writes[label] = glob
+    sequential = _until_decided(args, variants)
     try:
-        dataset = measure(
+        dataset = (sequential or measure)(
             variants,
             out=args.out,
-            runs=args.runs,
+            **({} if sequential else {"runs": args.runs, "append": args.append}),
             warmup=args.warmup,
             seed=args.seed,
             prepare=args.prepare,
@@ -42,7 +54,6 @@ def _cmd_measure(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             shell=not args.no_shell,
             fail_fast=args.fail_fast,
-            append=args.append,
             progress=not args.no_progress,
             show_output=args.show_output,
             orchestrator_root=args.orchestrator_root,
@@ -62,6 +73,9 @@ def _cmd_measure(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
+    verdict = None
+    if sequential:
+        dataset, verdict = dataset
     floor = dataset.meta.get("spawner_rss_kib")
     table = summarize(dataset.runs, variants=list(dataset.meta.get("variants") or variants))
     for line in format_summary(table, rss_floor_kib=floor):
@@ -83,6 +97,14 @@ def _cmd_measure(args: argparse.Namespace) -> int:
         print("warning: this kernel refused PR_SET_CHILD_SUBREAPER: daemonised descendants were "
               "not counted; hint: needs Linux >= 3.4", file=sys.stderr)
     print(f"dataset: {dataset.path}", file=sys.stderr)
+    if verdict is not None:
+        print(export.render(verdict, "text"))
+        looks = dataset.meta["sequential"]["looks"]
+        print(f"perfkit: until-decided: {dataset.meta.get('decided', 'not decided')} at look "
+              f"{len(looks)} of {len(dataset.meta['sequential']['plan']['looks'])} "
+              f"({looks[-1]['runs'] if looks else 0} runs per variant, judged at "
+              f"{verdict.settings['confidence']:.2%})", file=sys.stderr)
+        return verdict.exit_code
     stopped = dataset.meta.get("stopped")
     if stopped:
         print(f"perfkit: stopped by {stopped}", file=sys.stderr)
@@ -93,6 +115,31 @@ def _cmd_measure(args: argparse.Namespace) -> int:
         print(f"perfkit: no successful run of {', '.join(never_ok)}", file=sys.stderr)
         return EXIT_NOT_SHOWN
     return EXIT_OK
+
+
+def _until_decided(args: argparse.Namespace, variants) -> Callable | None:
+    """``measure_until_decided`` with the CLI's options bound and a progress line per look, or
+    None without ``--until-decided``."""
+    if not args.until_decided:
+        for option in ("max_runs", "look_every"):
+            if getattr(args, option) is not None:
+                raise UsageError(f"--{option.replace('_', '-')}: only with --until-decided")
+        return None
+    if args.append:
+        raise UsageError("--until-decided: not with --append (the plan counts this collection's runs)")
+    pick_pair(list(variants), args.baseline, args.candidate)  # a bad pair fails before any run
+    band = parse_band(args.target)
+
+    def progress(look) -> None:
+        tqdm.write(look.line(*band), file=sys.stderr)
+
+    return functools.partial(
+        measure_until_decided,
+        max_runs=100 if args.max_runs is None else args.max_runs,
+        look_every=5 if args.look_every is None else args.look_every,
+        baseline=args.baseline, candidate=args.candidate, targets=args.metric or ["wall_s"],
+        target=band, guardrails=parse_guardrails(args.guardrail), statistic=args.statistic,
+        n_resamples=args.resamples, on_look=progress)
 
 
 def add_parser(sub) -> None:
@@ -145,6 +192,25 @@ def add_parser(sub) -> None:
                    "--cwd, ** for any depth) as column size_LABEL_bytes (LABEL defaults to the "
                    "glob's file name: runs.json -> size_runs_json_bytes); the summary shows its "
                    "fitted growth per run (repeatable)")
+    g = p.add_argument_group("sequential decisions (--until-decided)")
+    g.add_argument("--until-decided", action="store_true",
+                   help="collect in rounds and look at the verdict every --look-every rounds "
+                   "(error spending: Lan-DeMets O'Brien-Fleming); stop when cleared, below "
+                   "target, regressed or futile; the plan and the looks go to meta.json")
+    g.add_argument("--max-runs", type=int, metavar="M", help="most runs per variant (100)")
+    g.add_argument("--look-every", type=int, metavar="K", help="rounds between looks (5)")
+    g.add_argument("--baseline", metavar="NAME", help="baseline variant (default: baseline, "
+                   "or the first given)")
+    g.add_argument("--candidate", metavar="NAME", help="candidate variant (default: the other)")
+    g.add_argument("--target", default="10%:20%", metavar="LOW:HIGH",
+                   help="target band (default 10%%:20%%)")
+    g.add_argument("--metric", action="append", metavar="METRIC",
+                   help="target metric (repeatable; default wall_s)")
+    g.add_argument("--guardrail", action="append", metavar="METRIC=MARGIN",
+                   help="guardrail (repeatable; default max_rss_kib=5%%)")
+    g.add_argument("--statistic", choices=("median", "mean", "hl"), default="median",
+                   help="statistic compared (default median)")
+    g.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples (10000)")
     p.add_argument("--outputs", action="append", default=[], metavar="GLOB",
                    help="after every run, record each file matching GLOB (relative to --cwd, ** "
                    "for any depth) that the run wrote: size, content hash, the hash after masking "

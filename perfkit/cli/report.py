@@ -7,7 +7,7 @@ import json
 
 from perfkit.cli._common import add_comparison_options, parse_band, parse_guardrails
 from perfkit.errors import UsageError
-from perfkit.present.report import report
+from perfkit.present.report import report, trend_report
 
 
 def _report_parameters(args: argparse.Namespace) -> dict:
@@ -15,7 +15,12 @@ def _report_parameters(args: argparse.Namespace) -> dict:
     params: dict = {}
     if args.title is not None:
         params["title"] = args.title
-    if args.hotspots:
+    if args.trend is not None:  # _run_trend refuses the other comparison options
+        if args.metric:
+            params["metrics"] = list(args.metric)
+        if args.seed is not None:
+            params["seed"] = args.seed
+    elif args.hotspots:
         given = [f"--{name}" for name in ("baseline", "candidate", "target", "metric", "guardrail",
                                            "confidence", "seed", "resamples", "statistic")
                  if getattr(args, name) is not None]
@@ -51,7 +56,27 @@ def _report_parameters(args: argparse.Namespace) -> dict:
     return params
 
 
+def _run_trend(args: argparse.Namespace) -> int:
+    if args.dataset or args.dataset2 or args.hotspots:
+        raise UsageError("--trend takes a history folder, not DATASET or --hotspots")
+    given = [f"--{name}" for name in ("baseline", "candidate", "target", "guardrail",
+                                       "confidence", "resamples", "statistic")
+             if getattr(args, name) is not None]
+    if given:
+        raise UsageError(f"{', '.join(given)}: comparison options, not for --trend "
+                         "(it takes --metric, --seed, --title and -p threshold:=0.1)")
+    params = _report_parameters(args)
+    files = trend_report(args.trend, out=args.out, parameters=params)
+    print(f"perfkit report ({files.overall}): {files.html}, {files.notebook}, {files.summary}, "
+          f"{files.verdict}")
+    return files.exit_code
+
+
 def _run_report(args: argparse.Namespace) -> int:
+    if args.trend is not None:
+        return _run_trend(args)
+    if not args.dataset:
+        raise UsageError("DATASET is required (or --trend HISTORY)")
     files = report(args.dataset, args.dataset2, out=args.out, hotspots_report=args.hotspots,
                    parameters=_report_parameters(args))
     verdict = f" ({files.overall})" if files.overall else ""
@@ -72,7 +97,7 @@ def add_parser(sub) -> None:
             "--hotspots runs notebooks/hotspots.ipynb for a dataset or an orchestrator workspace."
         ),
     )
-    p.add_argument("dataset", metavar="DATASET",
+    p.add_argument("dataset", metavar="DATASET", nargs="?",
                    help="dataset holding both variants, or the baseline's (--hotspots: a dataset "
                    "or an orchestrator workspace)")
     p.add_argument("dataset2", metavar="DATASET2", nargs="?",
@@ -80,6 +105,10 @@ def add_parser(sub) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the report files")
     p.add_argument("--hotspots", action="store_true",
                    help="the hotspot report (where do time and I/O go?) instead of a comparison")
+    p.add_argument("--trend", metavar="HISTORY",
+                   help="the trend report of a history folder (perfkit history add) instead: "
+                   "each metric per commit, its change points and their per-stage breakdown; "
+                   "exit code as perfkit history check (3 regressed)")
     add_comparison_options(p, defaults=False)
     p.add_argument("--title", help="report title")
     p.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE",

@@ -67,3 +67,19 @@ class Collection:
 
 AfterRun = Callable[[RunContext], "RunExtras | Mapping[str, Any] | None"]
 AfterCollection = Callable[[Collection], None]
+
+
+@dataclass
+class RoundDecision:
+    """What a ``stop_when`` callable returns after a round: ``stop`` (why the collection stops now,
+    or None to go on) and ``meta`` (entries to record in ``meta.json`` at once, e.g. the looks of a
+    sequential plan)."""
+
+    stop: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+#: Called after every complete timed round with all the runs so far (a runs table) and the number
+#: of timed rounds this collection has made; the layer above decides (collect never imports
+#: analysis).
+StopWhen = Callable[[Any, int], RoundDecision]

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from tqdm import tqdm
 
 from perfkit.collect import hostinfo
@@ -31,8 +32,10 @@ from perfkit.collect.hooks import (
     AfterCollection,
     AfterRun,
     Collection,
+    RoundDecision,
     RunContext,
     RunExtras,
+    StopWhen,
     Variant,
 )
 from perfkit.collect.outputs import OutputsRecorder, parse_volatile
@@ -41,6 +44,7 @@ from perfkit.collect.schedule import schedule
 from perfkit.collect.sizes import SizeTracker
 from perfkit.collect.trace import TracedPass
 from perfkit.collect.watchers import RunFolderWatcher, VariantRunFolderWatcher
+from perfkit.data.schema import runs_frame
 from perfkit.data.schema import OUTPUTS_TABLE
 from perfkit.data.store import META, Dataset, DatasetWriter, read_meta
 from perfkit.errors import UsageError
@@ -251,6 +255,7 @@ def measure(
     track_size: Mapping[str, str] | None = None,
     before_run: Sequence[Callable[[], None]] = (),
     allow_changed_command: bool = False,
+    stop_when: StopWhen | None = None,
     outputs: Sequence[str] = (),
     volatile: Sequence[str] = (),
 ) -> Dataset:
@@ -288,6 +293,11 @@ def measure(
         :mod:`perfkit.collect.sizes`) — a history file's growth per run is then a fitted slope.
     ``before_run``
         callables run just before each timed command starts (after ``prepare``).
+    ``stop_when``
+        called after every complete timed round with the runs so far and the rounds made; a
+        :class:`~perfkit.collect.hooks.RoundDecision` with ``stop`` set ends the timed runs there
+        (``meta["decided"]`` says why; the traced pass still runs), its ``meta`` is recorded at
+        once. ``perfkit measure --until-decided`` passes a sequential verdict here.
     ``outputs``, ``volatile``
         GLOBs (relative to ``cwd``) of output files: after every run, each file matching one that
         the run wrote is a row of the ``outputs`` table (:mod:`perfkit.collect.outputs`);
@@ -326,6 +336,7 @@ def measure(
         with Spawner() as spawner:
             writer.update_meta(orphans_counted=spawner.subreaper, **spawner.memory_meta())
             loop = _Loop(cfg, writer, spawner, hooks, show_output)
+            loop.stop_when = stop_when
             stopped = loop.run(plan, bar, fail_fast=fail_fast)
             if stopped is None:
                 collection = Collection(writer, spawner, cfg.variants, cfg.cwd, cfg.env,
@@ -413,6 +424,8 @@ class _Loop:
         self.order = writer.next_order
         self.floor: int | None = None  # the spawner's own RSS, the floor under max_rss_kib
         self.round = 0  # the round of the run being made (every variant runs once a round)
+        self.stop_when: StopWhen | None = None
+        self.records: list[dict[str, Any]] = []  # this collection's rows, for stop_when
 
     def run(self, plan: list[tuple[str, bool]], bar: Any, *, fail_fast: bool) -> str | None:
         """Run the plan; returns why it stopped early (``--fail-fast``), or None."""
@@ -422,6 +435,9 @@ class _Loop:
             self.round = first_round + position // per_round
             run_index, result = self.one(self.by_name[name], is_warmup)
             bar.update(1)
+            if self.stop_when is not None and not is_warmup and (position + 1) % per_round == 0:
+                if self.decide((position + 1) // per_round - self.cfg.warmup):
+                    break
             if fail_fast and not result.ok:
                 return (
                     f"--fail-fast: variant {name!r} run {run_index or '(warm-up)'} "
@@ -432,6 +448,20 @@ class _Loop:
         if self.floor is not None:
             self.writer.update_meta(spawner_rss_kib=self.floor)
         return None
+
+    def decide(self, rounds: int) -> bool:
+        """Ask ``stop_when`` after a complete timed round; True when it says stop."""
+        previous = self.writer.previous.runs if self.writer.previous is not None else None
+        frame = runs_frame(self.records)
+        if previous is not None and len(previous):
+            frame = pd.concat([previous, frame], ignore_index=True)
+        decision: RoundDecision = self.stop_when(frame, rounds)
+        if decision.meta:
+            self.writer.update_meta(**decision.meta)
+        if decision.stop is None:
+            return False
+        self.writer.update_meta(decided=decision.stop)
+        return True
 
     def spawn(self, variant: Variant) -> RunResult:
         """The prepare command (untimed), then the timed command unless prepare failed."""
@@ -473,6 +503,8 @@ class _Loop:
             stages.extend(extra.stages)
             outputs.extend(extra.outputs)
         self.writer.add_run(record)
+        if self.stop_when is not None:
+            self.records.append(record)
         if stages:
             self.writer.add_stages(stages)
         if outputs:

@@ -34,6 +34,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from perfkit.data.schema import ID_COLUMNS, is_trace_metric
@@ -124,6 +125,19 @@ class History:
 
     def __init__(self, path: Path):
         self.path = Path(path)
+        # answers that only change when a file is added: benchmarks, columns, metrics (a check
+        # asks for them once per series); keyed by the runs files present, so an add by another
+        # process is seen at the next call
+        self._cache: dict = {}
+
+    def _cached(self, key: tuple, compute):
+        files = tuple(sorted(f"{p.parent.name}/{p.name}"
+                             for p in self.path.glob("runs/*/*.parquet")))
+        if self._cache.get("files") != files:
+            self._cache = {"files": files}
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
 
     def _ensure(self) -> None:
         """Make the folder a history (on the first add, once everything was checked)."""
@@ -194,6 +208,9 @@ class History:
 
     def benchmarks(self) -> pd.DataFrame:
         """One row per benchmark: commits, adds, runs, the first and last commit time."""
+        return self._cached(("benchmarks",), self._benchmarks).copy()
+
+    def _benchmarks(self) -> pd.DataFrame:
         return self._query("runs", """
             SELECT benchmark, count(DISTINCT "commit") AS commits,
                    count(DISTINCT dataset_id) AS adds, count(*) AS runs,
@@ -214,6 +231,9 @@ class History:
 
     def columns(self) -> dict[str, str]:
         """Every column of the runs files (their union) and its DuckDB type."""
+        return dict(self._cached(("columns",), self._columns))
+
+    def _columns(self) -> dict[str, str]:
         described = self._query("runs", "DESCRIBE t")
         if described.empty:
             return {}
@@ -222,6 +242,9 @@ class History:
     def metrics(self, name: str) -> list[str]:
         """The metrics benchmark ``name`` has values of (numeric columns, ids left out)."""
         self._require(name)
+        return list(self._cached(("metrics", name), lambda: self._metrics(name)))
+
+    def _metrics(self, name: str) -> list[str]:
         skip = set(ID_COLUMNS) | set(EXTRA_COLUMNS) | {"benchmark"}
         numeric = [c for c, kind in self.columns().items()
                    if c not in skip and _NUMERIC.match(kind)]
@@ -257,23 +280,37 @@ class History:
         Rows follow :func:`perfkit.data.schema.comparable_rows`: no warm-ups, only runs that
         ended ok, traced runs for exact counters and timed runs for everything else.
         """
-        known = self.metrics(name)
-        if metric not in known:
+        self._require(name)
+        kind = self.columns().get(metric, "")
+        skip = set(ID_COLUMNS) | set(EXTRA_COLUMNS) | {"benchmark"}
+        found = pd.DataFrame()
+        if _NUMERIC.match(kind) and metric not in skip:
+            traced = "true" if is_trace_metric(metric) else "false"
+            col = _ident(metric)
+            # the three quantiles in one aggregate: one sort of each commit's values, not three
+            found = self._query("runs", f"""
+                SELECT "commit", min(commit_time) AS commit_time, min(sequence) AS sequence,
+                       quantile_cont({col}, [0.5, 0.25, 0.75]) AS qs, count({col}) AS n
+                FROM t WHERE benchmark = ? AND NOT coalesce(warmup, false)
+                     AND coalesce(traced, false) = {traced} AND status = 'ok'
+                     AND {col} IS NOT NULL
+                GROUP BY "commit" ORDER BY commit_time, sequence""", [name])
+        if found.empty:  # no such column, or no value of it in this benchmark
             raise UsageError(f"`--metric` {metric!r} is not a metric of benchmark {name!r} "
-                             f"(it has: {', '.join(known)})")
-        traced = "true" if is_trace_metric(metric) else "false"
-        col = _ident(metric)
-        return self._query("runs", f"""
-            SELECT "commit", min(commit_time) AS commit_time, min(sequence) AS sequence,
-                   median({col}) AS value, quantile_cont({col}, 0.25) AS q1,
-                   quantile_cont({col}, 0.75) AS q3, count({col}) AS n
-            FROM t WHERE benchmark = ? AND NOT coalesce(warmup, false)
-                 AND coalesce(traced, false) = {traced} AND status = 'ok'
-                 AND {col} IS NOT NULL
-            GROUP BY "commit" ORDER BY commit_time, sequence""", [name])
+                             f"(it has: {', '.join(self.metrics(name))})")
+        qs = np.array(found.pop("qs").tolist(), dtype=float).reshape(-1, 3)
+        found.insert(3, "value", qs[:, 0])
+        found.insert(4, "q1", qs[:, 1])
+        found.insert(5, "q3", qs[:, 2])
+        return found
+
+    def names(self) -> list[str]:
+        """The benchmarks that have runs, sorted (from the partition folders: no query)."""
+        return sorted({p.parent.name.partition("=")[2]
+                       for p in self.path.glob("runs/benchmark=*/*.parquet")})
 
     def _require(self, name: str) -> None:
-        names = list(self.benchmarks().get("benchmark", []))
+        names = self.names()
         if not names:
             raise DatasetError(f"{self.path}: the history is empty (add a dataset first)")
         if name not in names:

@@ -8,6 +8,10 @@ verdict first (a bad option fails in a second, not after a kernel start), execut
 * ``report.html`` — no code cells, every chart drawn, nothing loaded over the network,
 * ``summary.md`` — verdict and table for a pull-request comment (text only, < 64 KB),
 * ``verdict.json`` — the machine-readable verdict (comparison reports only).
+
+:func:`trend_report` does the same for ``notebooks/trend.ipynb`` over a history folder
+(``perfkit report --trend HISTORY``), with ``check.json`` (``perfkit history check --format json``)
+in place of the verdict.
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from perfkit.errors import UsageError
+from perfkit.errors import EXIT_OK, EXIT_REGRESSED, DatasetError, UsageError
 from perfkit.present.compare_view import comparison
 from perfkit.present.hotspots_view import hotspots
 from perfkit.present.html_export import export_html, write_text_atomic
 from perfkit.present.runner import check_parameters, execute, find_data, notebook_path
+from perfkit.present.trend_report import trend
+from perfkit.present.trend_view import to_json
 
 
 @dataclass
@@ -127,3 +133,37 @@ def report(
                             title=params.get("title") or f"perfkit {name} report")
     return ReportFiles(out=out_dir, notebook=nb_out, html=html_path, summary=summary_path,
                        verdict=verdict_path, exit_code=exit_code, overall=overall)
+
+
+def trend_report(history: str | os.PathLike, *, out: str | os.PathLike,
+                 parameters: Mapping[str, Any] | None = None) -> ReportFiles:
+    """Execute the trend notebook for the history folder ``history`` and write the report files.
+
+    The history is checked here first (a folder that is not a history, an empty one, an unknown
+    benchmark or metric fails in a second, before ``out`` is touched); the notebook repeats the
+    check with the same seed. ``exit_code`` is ``perfkit history check``'s: 3 when a step or a
+    drift regressed, else 0. ``check.json`` takes the place of ``verdict.json``.
+    """
+    out_dir = Path(out)
+    params = dict(parameters or {})
+    nb_path = notebook_path("trend")
+    try:
+        params["history"] = str(find_data(history))
+    except DatasetError:
+        raise DatasetError(f"--trend {history}: no such history folder") from None
+    check_parameters(nb_path, params)
+    built = trend(params["history"], names=params.get("benchmarks") or None,
+                  metrics=params.get("metrics") or None,
+                  threshold=params.get("threshold", 0.05), seed=params.get("seed", 0),
+                  title=params.get("title", ""))
+    prepare_out(out_dir)
+    summary_path, check_path = out_dir / "summary.md", out_dir / "check.json"
+    write_text_atomic(summary_path, built.summary_markdown())
+    write_text_atomic(check_path, to_json(built.result) + "\n")
+    nb_out = out_dir / "report.ipynb"
+    executed = execute(nb_path, nb_out, params, cwd=out_dir.resolve())
+    html_path = export_html(executed, out_dir / "report.html",
+                            title=params.get("title") or "perfkit trend report")
+    return ReportFiles(out=out_dir, notebook=nb_out, html=html_path, summary=summary_path,
+                       verdict=check_path, exit_code=EXIT_REGRESSED if built.result.regressed else EXIT_OK,
+                       overall="regressed" if built.result.regressed else "no regression")

@@ -225,7 +225,7 @@ def _clean_file(path: Path) -> Any:
     return nb
 
 
-def refresh_notebooks(names: tuple[str, ...] = ("compare", "hotspots")) -> list[Path]:
+def refresh_notebooks(names: tuple[str, ...] = ("compare", "hotspots", "trend")) -> list[Path]:
     """Re-execute the committed notebooks in place with their defaults (for strict nbval).
 
     Runs each in ``notebooks/`` — where nbval runs it — and keeps it only if it succeeded.

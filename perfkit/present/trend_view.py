@@ -21,6 +21,8 @@ from perfkit.present.markup import md_escape
 
 FORMATS = ("text", "markdown", "json")
 SHORT = 10
+#: Stages named per step in text and markdown (the notebook shows every stage).
+TOP = 3
 
 
 def value(metric: str, x) -> str:
@@ -50,7 +52,8 @@ def _movers(step: Step) -> list[str]:
     out = []
     if step.stages:
         out.append("stages: " + "; ".join(
-            f"{m.name} {fmt.seconds(m.before)} → {fmt.seconds(m.after)}" for m in step.stages))
+            f"{m.name} {fmt.seconds(m.before)} → {fmt.seconds(m.after)}"
+            for m in step.stages[:TOP]))
     if step.files:
         out.append("files: " + "; ".join(
             f"{m.name} {fmt.count(m.before)} → {fmt.count(m.after)}" for m in step.files))

@@ -176,8 +176,10 @@ def test_unresolved_guardrail_gives_advice():
     row = res.row("max_rss_kib")
     assert row["verdict"] == "unresolved"
     assert res.overall == "not-shown"
-    # increase ~4.5 % ± 1.6 %: 0.5 % from the margin needs roughly (1.6/0.5)^2 x 8 runs
-    assert 40 < row["runs_needed"] < 200
+    # increase ~4.5 % ± 1.6 %: 0.5 % from the margin; (1.6/0.5)^2 x 8 ≈ 80 runs only narrow the
+    # interval to the distance (a coin flip); an 80 % predictive chance to settle needs several
+    # times more (perfkit.analysis.power)
+    assert 80 < row["runs_needed"] < 800
     assert any(a.startswith(f"max_rss_kib: about {row['runs_needed']} runs") for a in res.advice)
 
 

@@ -11,7 +11,7 @@ import pytest
 from perfkit import _paths
 from perfkit.present import runner
 
-NOTEBOOKS = ["compare", "hotspots"]
+NOTEBOOKS = ["compare", "hotspots", "trend"]
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -36,9 +36,12 @@ def test_parameters_are_the_ones_the_cli_fills():
         "guardrails", "confidence", "statistic", "seed", "resamples", "title",
         "interactive"}  # a live kernel's choice (-p interactive:=true draws with vega)
     assert set(runner.notebook_parameters(runner.notebook_path("hotspots"))) == {"source", "title"}
+    assert set(runner.notebook_parameters(runner.notebook_path("trend"))) == {
+        "history", "benchmarks", "metrics", "threshold", "seed", "title"}
 
 
-@pytest.mark.parametrize("name,parameter", [("compare", "baseline_path"), ("hotspots", "source")])
+@pytest.mark.parametrize("name,parameter", [("compare", "baseline_path"), ("hotspots", "source"),
+                                            ("trend", "history")])
 def test_default_data_exist(name, parameter):
     default = runner.notebook_parameters(runner.notebook_path(name))[parameter].strip('"')
     assert (_paths.REPO_ROOT / default).is_dir()
