@@ -154,15 +154,26 @@ def signed_rank_change(baseline, candidate, confidence: float = 0.95
 # the paired bootstrap of the ratio of medians
 
 
+#: Values a batch of the paired Hodges–Lehmann bootstrap holds (n² pairs per resample).
+HL_BATCH_CELLS = 20_000_000
+
+
 def paired_bootstrap(b: np.ndarray, c: np.ndarray, statistic, *, confidence: float,
-                     n_resamples: int, rng: np.random.Generator, method: str = "BCa"):
-    """:func:`scipy.stats.bootstrap` of ``statistic(b, c)`` with rounds resampled together."""
+                     n_resamples: int, rng: np.random.Generator, method: str = "BCa",
+                     pairs_per_resample: int = 0):
+    """:func:`scipy.stats.bootstrap` of ``statistic(b, c)`` with rounds resampled together;
+    drawn in batches when ``pairs_per_resample`` (n² for Hodges–Lehmann) would hold more than
+    :data:`HL_BATCH_CELLS` values at once."""
     from scipy import stats
+
+    cells = int(n_resamples) * max(pairs_per_resample, 1)
+    batch = None if cells <= HL_BATCH_CELLS else max(1, HL_BATCH_CELLS // pairs_per_resample)
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = stats.bootstrap((b, c), statistic, n_resamples=int(n_resamples), method=method,
-                              confidence_level=confidence, vectorized=True, paired=True, rng=rng)
+                              confidence_level=confidence, vectorized=True, paired=True, rng=rng,
+                              batch=batch)
     return res, caught
 
 

@@ -340,7 +340,8 @@ def _paired_interval(b: np.ndarray, c: np.ndarray, statistic: str, confidence: f
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     if statistic == "hl":
         res, caught = paired.paired_bootstrap(b, c, _hl_ratio_change, confidence=confidence,
-                                              n_resamples=n_resamples, rng=rng, method=method)
+                                              n_resamples=n_resamples, rng=rng, method=method,
+                                              pairs_per_resample=b.size * c.size)
         out = _finish(res, caught, method, common)
         out = replace(out, change=float(_hl_ratio_change(b, c)))
     else:
