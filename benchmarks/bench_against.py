@@ -7,7 +7,8 @@ revision's perfkit and with this checkout's, ``--rounds`` times each (alternatin
 machine's drift hits both alike), in this interpreter with the editable install of perfkit set
 aside. Each run's own printout is shown under its label; the results JSON of each side is written
 to benchmarks/results/against-<REV>-<SCRIPT>.json. Used to show that a refactoring left the
-figures unchanged (the script at REV is the one that runs for REV).
+figures unchanged (the script at REV is the one that runs for REV; with ``--script-here`` this
+checkout's script runs for both, e.g. when REV's copy of it is out of date).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import os, runpy, sys
 root, script = sys.argv[1], sys.argv[2]
 sys.meta_path = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
 sys.path[:0] = [root, os.path.dirname(script)]
+import perfkit  # bound to root's copy now: a script that puts its own checkout first changes nothing
 sys.argv = [script] + sys.argv[3:]
 runpy.run_path(script, run_name="__main__")
 """
@@ -40,6 +42,8 @@ def main() -> int:
     parser.add_argument("rev")
     parser.add_argument("script")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--script-here", action="store_true",
+                        help="run this checkout's copy of SCRIPT for REV too")
     parser.add_argument("args", nargs="*", help="(after --) arguments for SCRIPT")
     argv = sys.argv[1:]
     # everything after "--" goes to SCRIPT (argparse alone refuses "-- --repeat 2" here)
@@ -54,7 +58,7 @@ def main() -> int:
         try:
             for _ in range(opts.rounds):
                 for label, root in ((opts.rev, other), ("this checkout", ROOT)):
-                    script = root / "benchmarks" / opts.script
+                    script = (ROOT if opts.script_here else root) / "benchmarks" / opts.script
                     # in the checkout's own folder: a script that runs `python -m perfkit` gets
                     # the working folder first on sys.path, and must find that side's perfkit
                     out = subprocess.run([sys.executable, "-c", _RUNNER, str(root), str(script),

@@ -98,9 +98,11 @@ def measured_rows(runs: pd.DataFrame, metric: str, *, ok_only: bool = True) -> p
     return comparable_rows(runs, metric, ok_only=ok_only)
 
 
-def measured_values(runs: pd.DataFrame, metric: str) -> tuple[np.ndarray, np.ndarray]:
-    """``(values, order)`` of a metric's measured, non-null runs, sorted by execution order."""
-    mask = comparable_mask(runs, metric)
+def measured_values(runs: pd.DataFrame, metric: str, mask: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """``(values, order)`` of a metric's measured, non-null runs, sorted by execution order
+    (``mask``: :func:`comparable_mask` of ``metric`` when the caller has it already)."""
+    mask = comparable_mask(runs, metric) if mask is None else mask.copy()
     values = pd.to_numeric(runs[metric], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     order = (pd.to_numeric(runs["order"]).to_numpy(dtype="float64") if "order" in runs.columns
              else np.arange(len(runs), dtype=float))

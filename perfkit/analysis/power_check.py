@@ -31,8 +31,9 @@ class AdviceCell:
     true_change: float
 
 
-def _runs(base: np.ndarray, cand: np.ndarray) -> pd.DataFrame:
-    rows = [{"variant": v, "run": i + 1, "order": 2 * i + (v == "candidate") + 1, "round": i + 1,
+def _runs(base: np.ndarray, cand: np.ndarray, rounds: bool = True) -> pd.DataFrame:
+    rows = [{"variant": v, "run": i + 1, "order": 2 * i + (v == "candidate") + 1,
+             "round": i + 1 if rounds else None,
              "warmup": False, "traced": False, "status": "ok", "wall_s": float(x)}
             for v, xs in (("baseline", base), ("candidate", cand)) for i, x in enumerate(xs)]
     return runs_frame(rows)
@@ -43,15 +44,15 @@ def _draw(rng: np.random.Generator, size: int, cv: float, median: float) -> np.n
     return median * np.exp(rng.normal(0.0, sigma, size))
 
 
-def _judge(base, cand, n_resamples, seed, statistic):
-    res = compare(_runs(base, cand), targets=["wall_s"], guardrails={}, info=[],
+def _judge(base, cand, n_resamples, seed, statistic, rounds=True):
+    res = compare(_runs(base, cand, rounds), targets=["wall_s"], guardrails={}, info=[],
                   n_resamples=n_resamples, seed=seed, statistic=statistic)
     row = res.row("wall_s")
     return row["verdict"], row["runs_needed"], res.advice
 
 
 def simulate_advice(cell: AdviceCell, trials: int, *, n_resamples: int = 10_000,
-                    seed: int = 0, statistic: str = "median") -> dict:
+                    seed: int = 0, statistic: str = "median", rounds: bool = True) -> dict:
     """Run ``trials`` comparisons of ``cell``; follow the advice where one is given.
 
     Returns counts: ``unresolved``, ``advised`` (a settle advice with a number), ``settled``
@@ -64,7 +65,7 @@ def simulate_advice(cell: AdviceCell, trials: int, *, n_resamples: int = 10_000,
     for trial in range(trials):
         base = _draw(rng, cell.n, cell.cv, 1.0)
         cand = _draw(rng, cell.n, cell.cv, 1.0 - cell.true_change)
-        verdict, need, advice = _judge(base, cand, n_resamples, trial, statistic)
+        verdict, need, advice = _judge(base, cand, n_resamples, trial, statistic, rounds)
         if verdict not in UNSETTLED:
             continue
         out["unresolved"] += 1
@@ -78,7 +79,7 @@ def simulate_advice(cell: AdviceCell, trials: int, *, n_resamples: int = 10_000,
         more = need - cell.n
         base = np.concatenate([base, _draw(rng, more, cell.cv, 1.0)])
         cand = np.concatenate([cand, _draw(rng, more, cell.cv, 1.0 - cell.true_change)])
-        verdict, _, _ = _judge(base, cand, n_resamples, trial, statistic)
+        verdict, _, _ = _judge(base, cand, n_resamples, trial, statistic, rounds)
         out["settled"] += verdict in SETTLED
     out["settle_rate"] = out["settled"] / out["advised"] if out["advised"] else math.nan
     return out

@@ -14,9 +14,16 @@ Its interval comes from :func:`scipy.stats.bootstrap` with the two samples resam
   and ``note`` says why;
 - S(baseline) = 0 with varying data: the ratio has no meaning, ``method="undefined"``.
 
-``statistic="hl"`` is the Hodges–Lehmann change on a log scale with its exact Moses interval (no
+``statistic="auto"`` is ``hl`` for a metric whose values are all positive and ``median`` for one
+that reaches 0 (a counter); :func:`perfkit.compare` uses it for targets and guardrails and the
+median for info rows. ``statistic="hl"`` is the Hodges–Lehmann change on a log scale with its exact Moses interval (no
 resampling; :mod:`perfkit.analysis.hodges_lehmann`), ``method="moses"``; ``baseline`` and
 ``candidate`` then report each variant's median.
+
+``design`` says how the runs were collected (:mod:`perfkit.analysis.paired` has the estimands):
+``paired`` (rounds of an interleaved collection) gives ``paired-bca``: rounds resampled together,
+BCa, of the ratio of medians or (hl) of the two-sample Hodges–Lehmann change; ``autocorrelated`` (runs not interleaved) widens the independent interval for
+the lag-1 autocorrelation in execution order (``bca-ar1``, ``moses-ar1``).
 
 The success rate is compared with Wilson score intervals per variant and Newcombe's hybrid score
 interval for the difference of two proportions (Newcombe 1998, method 10), both closed form.
@@ -26,15 +33,19 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from perfkit.errors import UsageError
 
-STATISTICS = ("median", "mean", "hl")
+STATISTICS = ("median", "mean", "hl", "auto")
 METHODS = ("BCa", "percentile")
+#: How the runs were collected (:mod:`perfkit.analysis.paired`): ``independent`` runs,
+#: ``paired`` by round (``baseline[i]`` and ``candidate[i]`` ran in the same round), or
+#: ``autocorrelated``: each sample in execution order, not interleaved with the other.
+DESIGNS = ("independent", "paired", "autocorrelated")
 
 
 def _scipy_stats():
@@ -134,12 +145,22 @@ def change_interval(
     seed: int | np.random.Generator | None = 0,
     method: str = "BCa",
     exact: bool = True,
+    design: str = "independent",
 ) -> ChangeInterval:
     """Bootstrap interval of ``1 − S(candidate)/S(baseline)``; see the module docstring.
 
     ``exact=False`` (a timing, not a count) never calls a change exact: samples that are constant
     in both variants then get a zero-width interval with method ``percentile`` and a note.
     """
+    job = _prepare(baseline, candidate, statistic=statistic, confidence=confidence,
+                   n_resamples=n_resamples, seed=seed, method=method, exact=exact, design=design)
+    return job.run() if isinstance(job, _Job) else job
+
+
+def _prepare(baseline, candidate, *, statistic: str = "median", confidence: float = 0.95,
+             n_resamples: int = 10_000, seed: Any = 0, method: str = "BCa", exact: bool = True,
+             design: str = "independent") -> ChangeInterval | _Job:
+    """Check the arguments and answer what needs no interval; else the :class:`_Job` to run."""
     if statistic not in STATISTICS:
         raise UsageError(f"`statistic` must be one of {', '.join(STATISTICS)}, not {statistic!r}")
     if method not in METHODS:
@@ -148,8 +169,15 @@ def change_interval(
         raise UsageError(f"`confidence` must lie strictly between 0 and 1, not {confidence!r}")
     if int(n_resamples) < 100:
         raise UsageError(f"`n_resamples` must be at least 100, not {n_resamples!r}")
-    b = _clean_sample(baseline, "baseline")
-    c = _clean_sample(candidate, "candidate")
+    if design not in DESIGNS:
+        raise UsageError(f"`design` must be one of {', '.join(DESIGNS)}, not {design!r}")
+    if design == "paired":
+        b, c = _clean_pairs(baseline, candidate)
+    else:
+        b = _clean_sample(baseline, "baseline")
+        c = _clean_sample(candidate, "candidate")
+    if statistic == "auto":  # hl where a log scale exists, the median for counts that reach 0
+        statistic = "hl" if b.min() > 0 and c.min() > 0 else "median"
     f = _STAT_FUNCS.get(statistic, _median)
     sb, sc = float(f(b)), float(f(c))
     p = rank_test(b, c)
@@ -175,9 +203,162 @@ def change_interval(
                               note=f"baseline {statistic} is 0: a relative change is undefined",
                               **common)
 
-    if statistic == "hl":
-        return _hl_interval(b, c, confidence, common)
+    if design == "paired" and statistic == "mean":
+        design = "independent"
+    return _Job(b, c, statistic, confidence, int(n_resamples), seed, method, design, common)
 
+
+@dataclass
+class _Job:
+    """A change whose interval needs computing (the checks and the early answers are done)."""
+
+    b: np.ndarray
+    c: np.ndarray
+    statistic: str
+    confidence: float
+    n_resamples: int
+    seed: Any
+    method: str
+    design: str
+    common: dict[str, Any]
+
+    def run(self) -> ChangeInterval:
+        b, c = self.b, self.c
+        if self.design == "paired":
+            return self.finish(_paired_interval(b, c, self.statistic, self.confidence,
+                                                self.n_resamples, self.seed, self.method,
+                                                self.common))
+        if self.statistic == "hl":
+            res = _hl_interval(b, c, self.confidence, self.common)
+        else:
+            res = _bootstrap_interval(b, c, self.statistic, self.confidence,
+                                      self.n_resamples, self.seed, self.method, self.common)
+        return self.finish(res)
+
+    def finish(self, res: ChangeInterval) -> ChangeInterval:
+        if self.design == "autocorrelated":
+            return _widened(res, self.b, self.c)
+        if self.design == "paired" and res.method in ("bca", "percentile"):
+            from perfkit.analysis.paired import expansion, widen
+
+            lo, hi = widen(res.change, res.ci_low, res.ci_high,
+                           expansion(self.b.size, self.confidence))
+            return replace(res, ci_low=lo, ci_high=hi, method=f"paired-{res.method}")
+        return res
+
+
+def change_intervals(samples, *, exact, **options) -> list[ChangeInterval]:
+    """:func:`change_interval` of many ``(baseline, candidate, design)`` samples, each result
+    equal to what a call of its own gives, faster: samples of the same sizes and design share
+    one bootstrap call (scipy resamples the rows of a 2-D sample with the same indices, the very
+    indices a call of its own would draw from the same integer seed). ``exact`` is one flag per
+    sample; ``options`` are :func:`change_interval`'s keywords."""
+    out: list[Any] = [
+        _prepare(b, c, exact=x, design=d, **options) for (b, c, d), x in zip(samples, exact)
+    ]
+    groups: dict[tuple, list[int]] = {}
+    for i, job in enumerate(out):
+        if isinstance(job, _Job) and job.statistic in _STAT_FUNCS and isinstance(
+                job.seed, (int, np.integer)):
+            groups.setdefault((job.design == "paired", job.b.size, job.c.size), []).append(i)
+    for (paired_rows, nb, nc), idx in groups.items():
+        per_row = out[idx[0]].n_resamples * (nb + nc)
+        chunk = max(1, _BOOTSTRAP_CELLS // per_row)
+        for start in range(0, len(idx), chunk):
+            part = idx[start:start + chunk]
+            for i, res in zip(part, _bootstrap_rows([out[i] for i in part], paired_rows)):
+                out[i] = res
+    return [job.run() if isinstance(job, _Job) else job for job in out]
+
+
+def _bootstrap_rows(jobs: list[_Job], paired_rows: bool) -> list[ChangeInterval]:
+    """One bootstrap over the stacked samples of ``jobs`` (same sizes, seed, options)."""
+    first = jobs[0]
+    b = np.stack([j.b for j in jobs])
+    c = np.stack([j.c for j in jobs])
+    lows, highs, dists, caught = _bootstrap_stack(
+        b, c, first.statistic, paired_rows, first.n_resamples, first.confidence, first.method,
+        np.random.default_rng(first.seed))
+    out = []
+    for k, job in enumerate(jobs):
+        row = _Row(_Interval(lows[k], highs[k]), dists[k])
+        out.append(job.finish(_finish(row, caught, job.method, job.common)))
+    return out
+
+
+@dataclass
+class _Interval:
+    low: float
+    high: float
+
+
+@dataclass
+class _Row:
+    """One row of a stacked bootstrap result, shaped like scipy's result for :func:`_finish`."""
+
+    confidence_interval: _Interval
+    bootstrap_distribution: np.ndarray
+
+
+
+
+def _widened(res: ChangeInterval, b: np.ndarray, c: np.ndarray) -> ChangeInterval:
+    """``res`` widened for autocorrelation in execution order (:func:`paired.ar1_inflation`)."""
+    from perfkit.analysis.paired import ar1_inflation, widen
+
+    if res.method not in ("bca", "percentile", "moses") or b.min() <= 0 or c.min() <= 0:
+        return res
+    factor, rho = ar1_inflation(b, c)
+    lo, hi = widen(res.change, res.ci_low, res.ci_high, factor)
+    note = f"runs not interleaved: interval widened ×{factor:.2f} for lag-1 autocorrelation " \
+           f"{rho:.2f} in run order"
+    return replace(res, ci_low=lo, ci_high=hi, method=f"{res.method}-ar1",
+                   note="; ".join(x for x in (res.note, note) if x))
+
+
+def _clean_pairs(baseline, candidate) -> tuple[np.ndarray, np.ndarray]:
+    b = np.asarray(baseline, dtype=float).ravel()
+    c = np.asarray(candidate, dtype=float).ravel()
+    if b.size != c.size:
+        raise UsageError(f"`design='paired'` needs as many baseline as candidate values "
+                         f"({b.size} vs {c.size})")
+    keep = np.isfinite(b) & np.isfinite(c)
+    if not keep.any():
+        raise UsageError("`baseline` holds no values")
+    return b[keep], c[keep]
+
+
+def _paired_interval(b: np.ndarray, c: np.ndarray, statistic: str, confidence: float,
+                     n_resamples: int, seed, method: str, common: dict[str, Any]) -> ChangeInterval:
+    """Rounds resampled together: BCa of the ratio of medians, or of the two-sample
+    Hodges–Lehmann change (hl) — measured to beat the signed-rank interval of the within-round
+    log-ratios on bimodal runs (benchmarks/README.md)."""
+    from perfkit.analysis import paired
+
+    if statistic == "hl" and (b.min() <= 0 or c.min() <= 0):
+        return _hl_interval(b, c, confidence, common)  # says "undefined" with the reason
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    if statistic == "hl":
+        res, caught = paired.paired_bootstrap(b, c, _hl_ratio_change, confidence=confidence,
+                                              n_resamples=n_resamples, rng=rng, method=method,
+                                              pairs_per_resample=b.size * c.size)
+        out = _finish(res, caught, method, common)
+        out = replace(out, change=float(_hl_ratio_change(b, c)))
+    else:
+        lows, highs, dists, caught = _bootstrap_stack(b[None, :], c[None, :], statistic, True,
+                                                      int(n_resamples), confidence, method, rng)
+        out = _finish(_Row(_Interval(lows[0], highs[0]), dists[0]), caught, method, common)
+    return out
+
+
+def _hl_ratio_change(x, y, axis=-1):
+    """1 − exp(two-sample Hodges–Lehmann shift of log values), vectorised like scipy needs."""
+    from perfkit.analysis.paired import hl_shift
+
+    return 1.0 - np.exp(hl_shift(x, y, axis=axis))
+
+
+def _ratio_change(f):
     def ratio_change(x, y, axis=-1):
         sx, sy = f(x, axis=axis), f(y, axis=axis)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -186,20 +367,61 @@ def change_interval(
         # one where only the baseline's is 0 stays -inf (infinitely worse), never dropped
         return np.where((sx == 0) & (sy == 0), 0.0, out)
 
+    return ratio_change
+
+
+def _bootstrap_interval(b: np.ndarray, c: np.ndarray, statistic: str, confidence: float,
+                        n_resamples: int, seed, method: str, common: dict[str, Any]
+                        ) -> ChangeInterval:
+    """The two-sample bootstrap (each sample resampled on its own) of the ratio of statistics."""
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    note = ""
-    used = method.lower()
+    lows, highs, dists, caught = _bootstrap_stack(b[None, :], c[None, :], statistic, False,
+                                                  int(n_resamples), confidence, method, rng)
+    return _finish(_Row(_Interval(lows[0], highs[0]), dists[0]), caught, method, common)
+
+
+class _Degenerate:
+    """Stands for scipy's DegenerateDataWarning where the fast path computed the interval."""
+
+    category = type("DegenerateDataWarning", (Warning,), {})
+    message = "degenerate: the BCa interval cannot be calculated"
+
+
+def _bootstrap_stack(b: np.ndarray, c: np.ndarray, statistic: str, paired: bool,
+                     n_resamples: int, confidence: float, method: str, rng: np.random.Generator):
+    """``(lows, highs, distributions, warnings)`` of the change of every row of ``b`` (k, n_b)
+    and ``c`` (k, n_c): :mod:`perfkit.analysis.fast_bootstrap` for the median (scipy's numbers,
+    3x faster), :func:`scipy.stats.bootstrap` otherwise. Resamples of both samples cost
+    n_resamples × (n_b + n_c) values a row: past :data:`_BOOTSTRAP_CELLS` scipy draws them in
+    batches (memory bounded; the default never batches, so seeded results stay as they were)."""
+    per_row = n_resamples * (b.shape[-1] + c.shape[-1])
+    if statistic == "median" and (paired or per_row <= _BOOTSTRAP_CELLS):
+        from perfkit.analysis.fast_bootstrap import median_ratio_bca
+
+        lows, highs, dists = median_ratio_bca(b, c, n_resamples=n_resamples,
+                                              confidence=confidence, rng=rng, paired=paired,
+                                              method=method)
+        bad = bool(np.isnan(lows).any() or np.isnan(highs).any())
+        return lows, highs, dists, [_Degenerate()] if bad else []
+    batch = None if paired or per_row <= _BOOTSTRAP_CELLS else \
+        max(1, _BOOTSTRAP_CELLS // (b.shape[-1] + c.shape[-1]))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        # resamples of both samples at once cost n_resamples × (n_b + n_c) floats: past
-        # _BOOTSTRAP_CELLS they are drawn in batches (memory bounded; the default never batches,
-        # so seeded results stay as they were)
-        cells = int(n_resamples) * (len(b) + len(c))
-        batch = None if cells <= _BOOTSTRAP_CELLS else max(1, _BOOTSTRAP_CELLS // (len(b) + len(c)))
         res = _scipy_stats().bootstrap(
-            (b, c), ratio_change, n_resamples=int(n_resamples), method=method,
-            confidence_level=confidence, vectorized=True, paired=False, rng=rng, batch=batch,
+            (b, c), _ratio_change(_STAT_FUNCS[statistic]), n_resamples=n_resamples,
+            method=method, confidence_level=confidence, vectorized=True, paired=paired, rng=rng,
+            batch=batch, axis=-1,
         )
+    return (np.atleast_1d(res.confidence_interval.low), np.atleast_1d(res.confidence_interval.high),
+            np.atleast_2d(res.bootstrap_distribution), caught)
+
+
+def _finish(res, caught, method: str, common: dict[str, Any]) -> ChangeInterval:
+    """A scipy bootstrap result as a :class:`ChangeInterval`, with the percentile fallback."""
+    sb, sc = common["baseline"], common["candidate"]
+    confidence = common["confidence"]
+    note = ""
+    used = method.lower()
     lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
     dist = res.bootstrap_distribution
     if method == "BCa" and (math.isnan(lo) or math.isnan(hi)):

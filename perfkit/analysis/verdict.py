@@ -27,28 +27,14 @@ import numpy as np
 import pandas as pd
 
 from perfkit import fmt
-from perfkit.analysis.diagnostics import (
-    Diagnostic,
-    compare_hosts,
-    diagnose,
-    interleaving,
-    measured_values,
-)
+from perfkit.analysis.diagnostics import Diagnostic, compare_hosts, diagnose, interleaving
 from perfkit.analysis.multiplicity import judge_info
 from perfkit.analysis.power import Advice, guardrail_advice, target_advice
 from perfkit.analysis.spending import level_text, recorded_confidence
-from perfkit.analysis.reasons import (
-    ADVICE_KEY,
-    advice_lines,
-    guardrail_reason,
-    target_reason,
-)
-from perfkit.analysis.stats import (
-    STATISTICS,
-    ChangeInterval,
-    change_interval,
-)
+from perfkit.analysis.reasons import ADVICE_KEY, advice_lines, guardrail_reason, target_reason
+from perfkit.analysis.stats import STATISTICS, ChangeInterval, change_interval
 from perfkit.analysis.floors import at_floor_reason, measurable_floor
+from perfkit.analysis.design import collection_design, finite, metric_intervals
 from perfkit.analysis.success import success_roles, success_row, success_verdict  # noqa: F401
 from perfkit.analysis.vocabulary import (  # re-exported: the verdict's words
     GUARDRAIL_VERDICTS,  # noqa: F401
@@ -60,7 +46,7 @@ from perfkit.analysis.vocabulary import (  # re-exported: the verdict's words
     TARGET_VERDICTS,  # noqa: F401
     UNDEFINED,
 )
-from perfkit.data.schema import is_count, metric_columns, timed_rows
+from perfkit.data.schema import metric_columns, timed_rows
 from perfkit.errors import EXIT_CODES, UsageError
 
 #: The most bootstrap resamples a comparison takes (100 times the default; more only costs time
@@ -141,7 +127,8 @@ class Comparison:
     ``n_candidate`` (runs used), ``baseline``, ``candidate`` (the statistic of each variant),
     ``change`` (1 − candidate/baseline; for ``success_rate`` the difference of success shares),
     ``ci_low``, ``ci_high`` (its interval), ``verdict``, ``method`` (``bca``, ``percentile``,
-    ``exact``, ``newcombe``, ``undefined``), ``p_value`` (Mann–Whitney U, two-sided; Fisher's exact
+    ``paired-bca`` (rounds resampled together), ``bca-ar1``/``moses-ar1`` (not interleaved),
+    ``moses``, ``exact``, ``newcombe``, ``undefined``; :mod:`perfkit.analysis.paired`), ``p_value`` (Mann–Whitney U, two-sided; Fisher's exact
     test for the success rate), ``margin`` (guardrails), ``runs_needed`` (per variant, for an
     unresolved row), ``note``.
     """
@@ -154,6 +141,8 @@ class Comparison:
     baseline: str
     candidate: str
     settings: dict[str, Any] = field(default_factory=dict)
+    #: per bootstrapped metric: the replicates of the change behind its interval (finite only)
+    distributions: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
     def exit_code(self) -> int:
@@ -264,7 +253,7 @@ def compare(
     guardrails: Mapping[str, float] = DEFAULT_GUARDRAILS,
     info: Sequence[str] | None = None,
     confidence: float | None = None,
-    statistic: str = "median",
+    statistic: str = "auto",
     n_resamples: int = 10_000,
     seed: int = 0,
     min_runs: int = MIN_RUNS,
@@ -289,6 +278,7 @@ def compare(
     cfg = _compare_iv(runs, candidate_runs, baseline, candidate, targets, target, guardrails,
                       info, confidence, statistic, n_resamples, seed, meta, candidate_meta,
                       success_target)
+    cfg.compute()
     warns: list[Diagnostic] = []
 
     def judged(metrics: list[str], role: str) -> list[dict[str, Any]]:
@@ -314,9 +304,11 @@ def compare(
     reasons = [target_reason(r, cfg.low, cfg.high, conf) for r in t_rows.itertuples()]
     reasons += [guardrail_reason(r, conf) for r in g_rows.itertuples()]
     warns[:0] = _data_warnings(cfg, table, min_runs)
+    dists = {m: finite(ci.distribution) for m, ci in cfg.intervals.items()
+             if ci.distribution is not None}
     return Comparison(table=table, overall=_overall(t_rows, g_rows), reasons=reasons,
                       advice=advice_lines(table, kinds, cfg.low), warnings=warns, baseline=baseline,
-                      candidate=candidate, settings=cfg.settings())
+                      candidate=candidate, settings=cfg.settings(), distributions=dists)
 
 
 @dataclass
@@ -343,13 +335,23 @@ class _Plan:
     seed: int
     success_margin: float = 0.0  # points: --guardrail success_rate=5pts
     success_target: tuple[float, float] | None = None  # points: --target success_rate=+10pts
+    order_warning: Diagnostic | None = None  # not-interleaved (None: shared rounds / alternate)
+    design: str = "independent"  # perfkit.analysis.design.collection_design
+    samples: dict[str, tuple] = field(default_factory=dict)  # design.metric_intervals
+    intervals: dict[str, ChangeInterval] = field(default_factory=dict)
+
+    def compute(self) -> None:  # every metric's values and interval: design.metric_intervals
+        self.samples, self.intervals = metric_intervals(
+            self.b_rows, self.c_rows, [*self.targets, *self.margins, *self.info], self.design,
+            [*self.targets, *self.margins], statistic=self.statistic, confidence=self.confidence,
+            n_resamples=self.n_resamples, seed=self.seed)
 
     def settings(self) -> dict[str, Any]:
         return {
             "targets": list(self.targets), "target": [self.low, self.high],
             "guardrails": dict(self.margins), "confidence": self.confidence,
             "statistic": self.statistic, "n_resamples": self.n_resamples, "seed": self.seed,
-            "method": "BCa",
+            "method": "BCa", "design": self.design,
         }
 
 
@@ -417,24 +419,26 @@ def _compare_iv(runs, candidate_runs, baseline, candidate, targets, target, guar
             continue
         _check_metric("guardrails", m, b_rows, c_rows)
     if info is None:
+        in_candidate = set(metric_columns(c_rows))
         info_metrics = [
             m for m in metric_columns(b_rows)
-            if m in c_rows.columns and m not in targets and m not in margins
-            and m in metric_columns(c_rows)
+            if m in in_candidate and m not in targets and m not in margins
         ]
     else:
         info_metrics = [m for m in info if m not in targets and m not in margins]
         for m in info_metrics:
             _check_metric("info", m, b_rows, c_rows)
+    same = cand_runs is base_runs
+    order = interleaving(timed_rows(b_rows), timed_rows(c_rows), same_dataset=same)
     return _Plan(base_runs, cand_runs, base_meta, cand_meta, baseline, candidate, b_rows, c_rows,
                  targets, margins, info_metrics, default_guardrails, low, high, confidence,
-                 statistic, int(n_resamples), seed, success_margin, s_target)
+                 statistic, int(n_resamples), seed, success_margin, s_target, order,
+                 collection_design(b_rows, c_rows, order))
 
 
 def _metric_row(cfg: _Plan, metric: str, role: str, warns: list[Diagnostic]) -> dict[str, Any] | None:
     """One row of the table: the change of ``metric``, its interval and its verdict."""
-    vb, _ = measured_values(cfg.b_rows, metric)
-    vc, _ = measured_values(cfg.c_rows, metric)
+    vb, vc, xb, xc, design = cfg.samples[metric]
     margin = cfg.margins.get(metric, math.nan)
     rec: dict[str, Any] = {"metric": metric, "role": role, "n_baseline": vb.size,
                            "n_candidate": vc.size, "margin": margin, "runs_needed": pd.NA}
@@ -453,10 +457,7 @@ def _metric_row(cfg: _Plan, metric: str, role: str, warns: list[Diagnostic]) -> 
                    ci_high=math.nan, verdict=UNDEFINED, method="undefined", p_value=math.nan,
                    note=f"no successful measured runs of {metric} in {empty!r}")
         return rec
-    ci: ChangeInterval = change_interval(vb, vc, statistic=cfg.statistic,
-                                         confidence=cfg.confidence,
-                                         n_resamples=cfg.n_resamples, seed=cfg.seed,
-                                         exact=is_count(metric))
+    ci: ChangeInterval = cfg.intervals[metric]
     rec.update(baseline=ci.baseline, candidate=ci.candidate, change=ci.change,
                ci_low=ci.ci_low, ci_high=ci.ci_high, method=ci.method, p_value=ci.p_value,
                note=ci.note)
@@ -470,7 +471,7 @@ def _metric_row(cfg: _Plan, metric: str, role: str, warns: list[Diagnostic]) -> 
         rec["runs_needed"] = MIN_DECISION_RUNS
         return rec
     if role == "target" and ci.ci_high < 0 and len(cfg.targets) > 1:
-        _confirm_regression(cfg, rec, vb, vc)
+        _confirm_regression(cfg, rec, xb, xc, design)
         if rec.get("verdict") == "no-change":
             return rec
     spread = (ci.change, ci.ci_low, ci.ci_high, vb.size, vc.size)
@@ -499,14 +500,15 @@ def _at_floor(cfg: _Plan, rec: dict[str, Any], metric: str, margin: float,
     return True
 
 
-def _confirm_regression(cfg: _Plan, rec: dict[str, Any], vb: np.ndarray, vc: np.ndarray) -> None:
+def _confirm_regression(cfg: _Plan, rec: dict[str, Any], vb: np.ndarray, vc: np.ndarray,
+                        design: str) -> None:
     """With k targets, a target is called regressed only if its interval at the Bonferroni level
     (1 − α/k) lies below 0 too, so that an A/A comparison of k targets ends ``regressed`` with
     probability at most α/2 (the one-sided error of a two-sided interval), whatever k is."""
     k = len(cfg.targets)
     level = 1 - (1 - cfg.confidence) / k
     wide = change_interval(vb, vc, statistic=cfg.statistic, confidence=level,
-                           n_resamples=cfg.n_resamples, seed=cfg.seed)
+                           n_resamples=cfg.n_resamples, seed=cfg.seed, design=design)
     if wide.method == "exact" or wide.ci_high < 0:
         return  # set by the caller as usual
     rec["verdict"] = "no-change"
@@ -534,7 +536,7 @@ def _data_warnings(cfg: _Plan, table: pd.DataFrame, min_runs: int) -> list[Diagn
     judged = [m for m in (*cfg.targets, *cfg.margins)
               if m in table["metric"].values and m not in exact]
     same = cfg.cand_runs is cfg.base_runs
-    order = interleaving(timed_rows(cfg.b_rows), timed_rows(cfg.c_rows), same_dataset=same)
+    order = cfg.order_warning
     if same:
         both_rows = pd.concat([cfg.b_rows, cfg.c_rows])
         warns = diagnose(both_rows, metric=judged, min_runs=min_runs,

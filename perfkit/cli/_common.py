@@ -109,8 +109,10 @@ def add_comparison_options(p: argparse.ArgumentParser, *, defaults: bool) -> Non
     p.add_argument("--seed", type=int, default=default(0), help="bootstrap seed (default 0)")
     p.add_argument("--resamples", type=int, default=default(10_000),
                    help="bootstrap resamples (default 10000)")
-    p.add_argument("--statistic", choices=("median", "mean", "hl"), default=default("median"),
-                   help="statistic compared: median, mean, or hl (Hodges–Lehmann shift of log time, exact Moses interval; default median)")
+    p.add_argument("--statistic", choices=("median", "mean", "hl", "auto"), default=default("auto"),
+                   help="statistic compared: median, mean, hl (Hodges–Lehmann shift of log time), or auto "
+                   "(default: hl where every value is positive, the median for counters that reach 0; "
+                   "chosen by calibration, benchmarks/README.md)")
 
 
 #: ``--export-FORMAT PATH`` options and the format each writes (hyperfine's names).

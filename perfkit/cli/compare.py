@@ -68,7 +68,8 @@ def add_parser(sub) -> None:
         help="did the candidate clear its target? (bootstrap intervals and a verdict)",
         description=(
             "Compare a candidate with a baseline: change = 1 - candidate/baseline per metric, "
-            "with a two-sample BCa bootstrap interval, judged against the target band. "
+            "with a BCa bootstrap interval (rounds resampled together where the variants ran "
+            "interleaved), judged against the target band. "
             "Exit code: 0 cleared, 1 not shown, 3 regressed or a guardrail broken, 2 usage error."
         ),
     )

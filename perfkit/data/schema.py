@@ -205,17 +205,25 @@ def timed_rows(runs: pd.DataFrame) -> pd.DataFrame:
 def comparable_mask(runs: pd.DataFrame, metric: str | None = None, *,
                     ok_only: bool = True) -> np.ndarray:
     """The rule of :func:`comparable_rows` as a boolean array over ``runs`` (no copy made)."""
-    keep = ~_flag(runs, "warmup").to_numpy()
+    return comparable_masks(runs, [metric], ok_only=ok_only)[metric]
+
+
+def comparable_masks(runs: pd.DataFrame, metrics, *, ok_only: bool = True
+                     ) -> dict[str | None, np.ndarray]:
+    """:func:`comparable_mask` of each of ``metrics``, the flag columns read once."""
+    warm = ~_flag(runs, "warmup").to_numpy()
     traced = _flag(runs, "traced").to_numpy()
-    use_traced = metric is not None and (
-        is_trace_metric(metric)
-        or (metric in runs.columns and traced.any()
-            and not runs[metric].notna().to_numpy()[keep & ~traced].any())
-    )
-    keep &= traced if use_traced else ~traced
-    if ok_only and "status" in runs.columns:
-        keep &= (runs["status"] == "ok").fillna(False).to_numpy(dtype=bool)
-    return keep
+    ok = (runs["status"] == "ok").fillna(False).to_numpy(dtype=bool) \
+        if ok_only and "status" in runs.columns else np.ones(len(runs), dtype=bool)
+    out = {}
+    for metric in metrics:
+        use_traced = metric is not None and (
+            is_trace_metric(metric)
+            or (metric in runs.columns and traced.any()
+                and not runs[metric].notna().to_numpy()[warm & ~traced].any())
+        )
+        out[metric] = warm & (traced if use_traced else ~traced) & ok
+    return out
 
 
 def comparable_rows(runs: pd.DataFrame, metric: str | None = None, *,

@@ -152,6 +152,7 @@ class ComparisonReport:
         t = t[t["role"].isin(roles)]
         conf = f"{self.settings.get('confidence', 0.95):.0%}"
         stat = self.settings.get("statistic", "median")
+        stat = "median" if stat in ("hl", "auto") else stat  # hl rows show each variant's median
         rate = t["metric"] == "success_rate"  # perfkit.analysis.verdict.SUCCESS_METRIC
 
         def level(col: str) -> list[str]:  # the success rate reads as a percentage
@@ -250,6 +251,9 @@ class ComparisonReport:
 
     def distribution(self, metric: str) -> Any:
         """Bootstrap replicates of the change of ``metric`` (the resamples behind its interval)."""
+        if metric not in self._distributions and metric in self.result.distributions:
+            # the very replicates behind the interval (a paired design resamples rounds)
+            self._distributions[metric] = self.result.distributions[metric]
         if metric not in self._distributions:
             s = self.settings
             b, c = self._values(metric)
@@ -437,7 +441,7 @@ def comparison(
     target: Any = (0.10, 0.20),
     guardrails: Mapping[str, float] | None = None,
     confidence: float = 0.95,
-    statistic: str = "median",
+    statistic: str = "auto",
     seed: int = 0,
     resamples: int = 10_000,
     title: str = "",

@@ -36,6 +36,6 @@ def test_following_the_advice_settles_most_unresolved_cases():
     # seeded, few trials: far from the benchmark's precision (benchmarks/bench_advice.py pools
     # 70-90 %); this pins only that the advice is not the old coin flip nor absurdly generous
     # the Moses interval (statistic="hl") needs no resampling: the same advice, fast
-    r = simulate_advice(AdviceCell(8, 0.10, 0.20), 8, statistic="hl", seed=3)
+    r = simulate_advice(AdviceCell(8, 0.10, 0.20), 8, statistic="hl", seed=3, rounds=False)
     assert r["advised"] >= 4
     assert r["settle_rate"] >= 0.6

@@ -7,6 +7,7 @@ import math
 from collections.abc import Sequence
 
 from perfkit import fmt
+from perfkit.analysis.paired import method_text
 from perfkit.analysis.verdict import SUCCESS_METRIC, Comparison
 
 
@@ -66,6 +67,7 @@ def rows(result: Comparison, roles: Sequence[str]) -> list[list[str]]:
 def headers(result: Comparison) -> list[str]:
     conf = f"{result.settings.get('confidence', 0.95):.0%}"
     stat = result.settings.get("statistic", "median")
+    stat = "median" if stat in ("hl", "auto") else stat  # hl rows show each variant's median
     return ["metric", "role", "runs b/c", f"baseline {stat}", f"candidate {stat}", "change",
             f"{conf} CI", "verdict", "method", "p"]
 
@@ -80,9 +82,10 @@ def notes(result: Comparison) -> list[str]:
 def settings_line(result: Comparison) -> str:
     s = result.settings
     low, high = s.get("target", [math.nan, math.nan])
+    how = method_text(s.get("statistic", "median"), s.get("design", "independent"),
+                      s.get("n_resamples"), s.get("seed"), s.get("confidence", 0.95))
     return (f"target {low:.0%} better (stretch {high:.0%}); change = 1 − candidate/baseline "
-            f"(positive = better); {s.get('confidence', 0.95):.0%} two-sample bootstrap "
-            f"({s.get('n_resamples')} resamples, BCa, seed {s.get('seed')})")
+            f"(positive = better); {how}")
 
 
 def sections(result: Comparison) -> list[tuple[str, list[str]]]:
