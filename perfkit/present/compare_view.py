@@ -278,6 +278,7 @@ class ComparisonReport:
         if table.empty:
             return [as_html("<p>This dataset records no stages that ran in both variants.</p>")]
         stat = self.settings.get("statistic", "median")
+        stat = "median" if stat in ("hl", "auto") else stat  # stage rows show each variant's median
         shown = pd.DataFrame({
             "stage": table["stage"], "title": table["title"],
             "runs (b/c)": [f"{a}/{b}" for a, b in zip(table["n_baseline"], table["n_candidate"])],
