@@ -407,7 +407,7 @@ def comparison_arguments(
     target: Any = (0.10, 0.20),
     guardrails: Mapping[str, float] | None = None,
     confidence: float = 0.95,
-    statistic: str = "median",
+    statistic: str = "auto",
     seed: int = 0,
     resamples: int = 10_000,
     title: str = "",
