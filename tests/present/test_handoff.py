@@ -102,3 +102,14 @@ def test_jsonschema_imports_without_building_the_iri_grammar():
 def test_present_installs_the_stand_in_before_jsonschema_is_imported():
     source = (_paths.REPO_ROOT / "perfkit" / "present" / "__init__.py").read_text()
     assert "_defer_iri_grammar()" in source
+
+
+def test_the_key_and_the_builder_share_every_default():
+    # the hand-off key repeats the builder's signature: a default changed on one side only (as the
+    # statistic once was) makes every report compute twice, silently
+    import inspect
+
+    key = inspect.signature(compare_view.comparison_arguments).parameters
+    built = inspect.signature(compare_view.comparison).parameters
+    assert set(key) == set(built) - {"prepared"}
+    assert {n: p.default for n, p in key.items()} == {n: built[n].default for n in key}
