@@ -13,7 +13,7 @@ from perfkit.cli._common import (
     parse_target,
     parse_guardrails,
 )
-from perfkit.data.sources import load, pick_variant
+from perfkit.data.sources import load, pick_pair
 from perfkit.errors import UsageError
 from perfkit.present import export
 from perfkit.present.outputs_view import outputs_comparison, with_outputs
@@ -48,8 +48,7 @@ def _run_compare(args: argparse.Namespace) -> int:
                    seed=args.seed, n_resamples=args.resamples, statistic=args.statistic, **kwargs)
     if second is None and not args.candidate and len(first.variants) > 2:
         return _compare_many(args, first, options, exports)
-    baseline = pick_variant(first, args.baseline, "baseline")
-    candidate = pick_variant(second if second is not None else first, args.candidate, "candidate")
+    baseline, candidate = pick_pair(first, second, args.baseline, args.candidate)
     result = compare(first, baseline, candidate, candidate_runs=second,
                      confidence=args.confidence, **options)
     outputs = outputs_comparison(first, baseline, candidate, second)

@@ -20,7 +20,7 @@ from perfkit.data.outputs import manifest_rows
 from perfkit.data.paths import fold_path
 from perfkit.data.schema import OUTPUTS_TABLE, outputs_frame
 from perfkit.data.store import Dataset, is_dataset, load_folder, read_table
-from perfkit.errors import DatasetError
+from perfkit.errors import DatasetError, UsageError
 
 
 def load(path: str | os.PathLike) -> Dataset:
@@ -61,6 +61,19 @@ def pick_variant(dataset: Dataset, wanted: str | None, default: str) -> str:
     if default in variants or len(variants) != 1:
         return default
     return variants[0]
+
+
+def pick_pair(first: Dataset, second: Dataset | None, baseline: str | None,
+              candidate: str | None) -> tuple[str, str]:
+    """The (baseline, candidate) variants of a comparison (see :func:`pick_variant`); one dataset
+    with a single variant and no second one is a clear error, not "the same variant twice"."""
+    base = pick_variant(first, baseline, "baseline")
+    cand = pick_variant(second if second is not None else first, candidate, "candidate")
+    if second is None and base == cand and list(first.variants) == [base]:
+        raise UsageError(f"the data has one variant ({base!r}) and a comparison needs two: give "
+                         "the candidate's data as a second dataset, or see where its time goes "
+                         "with `perfkit report --hotspots`")
+    return base, cand
 
 
 def read_outputs(dataset: Dataset) -> pd.DataFrame:

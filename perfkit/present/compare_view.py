@@ -21,7 +21,7 @@ from perfkit.analysis.multi import compare_many, split_variants
 from perfkit.analysis.stage_changes import stage_changes
 from perfkit.analysis.stats import bootstrap_distribution
 from perfkit.analysis.verdict import DEFAULT_GUARDRAILS, compare
-from perfkit.data.sources import load, pick_variant
+from perfkit.data.sources import load, pick_pair
 from perfkit.present import charts, handoff
 from perfkit.present.compare_many_view import ManyComparisonReport
 from perfkit.present.export import json as json_export
@@ -472,9 +472,8 @@ def comparison(
     second = _displayable(load(key["candidate_path"])) if candidate_path else None
     if second is None and not candidate and len(first.variants) > 2:
         return _many(first, key)
-    base = pick_variant(first, baseline and display_label(baseline), "baseline")
-    cand = pick_variant(second if second is not None else first,
-                        candidate and display_label(candidate), "candidate")
+    base, cand = pick_pair(first, second, baseline and display_label(baseline),
+                           candidate and display_label(candidate))
     if metrics is None:
         metrics = default_metrics(first.runs, (second if second is not None else first).runs)
     result = compare(

@@ -198,3 +198,17 @@ def test_a_signal_while_perfkit_starts_is_one_line_and_exit_130(signame):
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert (proc.returncode, proc.stdout) == (errors.EXIT_INTERRUPTED, "")
     assert proc.stderr == "perfkit: interrupted while starting; nothing was run or written\n"
+
+
+@pytest.mark.parametrize("command", [["compare"], ["report", "--out", "OUT"]])
+def test_a_dataset_with_one_variant_asks_for_a_second_one_or_the_hotspot_report(
+        tmp_path, capsys, command):
+    one = Path(__file__).resolve().parents[2] / "data" / "orchestrator-outputs"
+    argv = [a.replace("OUT", str(tmp_path / "report")) for a in command] + [str(one)]
+    assert main(argv) == errors.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "one variant ('before')" in err and "perfkit report --hotspots" in err
+    # no report was written (only the marker that perfkit made the folder, so a re-run may use it)
+    made = (tmp_path / "report")
+    assert not made.exists() or {p.name for p in made.iterdir()} <= {".perfkit-report"}
