@@ -62,7 +62,8 @@ class DemoConfig:
 
     @classmethod
     def quick(cls) -> DemoConfig:
-        return cls(runs=10, warmup=1, trace_runs=2)  # 10: below it, perfkit warns of few runs
+        # 10 runs: below it, perfkit warns of few runs; 3 traced: the fewest a count is judged on
+        return cls(runs=10, warmup=1, trace_runs=3)
 
     def validate(self) -> None:
         for name, least, words in (
