@@ -52,7 +52,7 @@ def metric_intervals(b_rows: pd.DataFrame, c_rows: pd.DataFrame, metrics: Sequen
         vc, _ = measured_values(c_rows, m, masks_c[m])
         xb, xc, used = vb, vc, design
         if design == "paired":
-            pairs = round_pairs(b_rows, c_rows, m)
+            pairs = round_pairs(b_rows, c_rows, m, (masks_b[m], masks_c[m]))
             xb, xc, used = (pairs[0], pairs[1], "paired") if pairs else (vb, vc, "independent")
         samples[m] = (vb, vc, xb, xc, used)
     todo = [m for m, (vb, vc, *_) in samples.items() if vb.size and vc.size]

@@ -25,21 +25,35 @@ def _counts(idx: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(flat, minlength=r * n).reshape(r, n).astype(np.int16)
 
 
+def _order_positions(weights_by_position, wanted: tuple[int, ...], shape, dtype=np.int16
+                     ) -> list[np.ndarray]:
+    """``#{p : C(p) ≤ j}`` for each ``j`` in ``wanted``, ``C`` the running sum of the weights the
+    iterable yields position by position in sorted order (each an int array of ``shape``; their
+    total must fit ``dtype``).
+
+    Summed one sorted position at a time across all resamples at once: whole contiguous rows
+    per step, which numpy adds many times faster than ``cumsum`` along short rows."""
+    run = np.zeros(shape, dtype=dtype)
+    below = [np.zeros(shape, dtype=dtype) for _ in wanted]
+    flag = np.empty(shape, dtype=bool)
+    for w in weights_by_position:
+        run += w
+        for j, out in zip(wanted, below):
+            out += np.less_equal(run, j, out=flag)
+    return below
+
+
 def _resampled_medians(x: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """(R, k): the median of every resample (rows of ``counts``) of every row of ``x`` (k, n)."""
     k, n = x.shape
     perm = np.argsort(x, axis=-1, kind="stable")
     s = np.take_along_axis(x, perm, axis=-1)
-    cs = np.cumsum(counts[:, perm], axis=-1, dtype=np.int16)  # (R, k, n)
+    by_position = np.ascontiguousarray(counts.T)[perm.T]  # (n, k, R)
     h = n // 2
-
-    def order_stat(j: int) -> np.ndarray:
-        pos = np.count_nonzero(cs <= j, axis=-1)  # (R, k)
-        return s[np.arange(k), pos]
-
-    if n % 2:
-        return order_stat(h)
-    return (order_stat(h - 1) + order_stat(h)) / 2
+    wanted = (h,) if n % 2 else (h - 1, h)
+    stats = [np.take_along_axis(s, pos, axis=-1).T
+             for pos in _order_positions(by_position, wanted, (k, counts.shape[0]))]
+    return stats[0] if n % 2 else (stats[0] + stats[1]) / 2
 
 
 def _median(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -100,6 +114,83 @@ def median_ratio_bca(b: np.ndarray, c: np.ndarray, *, n_resamples: int, confiden
         dens = [np.sum(ui ** 2, axis=-1) / n ** 2 for ui, n in zip(u, n_j)]
         with np.errstate(divide="ignore", invalid="ignore"):
             a_hat = 1 / 6 * sum(nums) / sum(dens) ** (3 / 2)
+            z_alpha = float(ndtri(alpha))
+            num1 = z0 + z_alpha
+            a1 = ndtr(z0 + num1 / (1 - a_hat * num1))
+            num2 = z0 - z_alpha
+            a2 = ndtr(z0 + num2 / (1 - a_hat * num2))
+        interval = np.stack((a1, a2), axis=-1)
+    else:
+        interval = np.broadcast_to(np.asarray([alpha, 1 - alpha]), (dist.shape[0], 2))
+    ci = stats.quantile(dist, interval, axis=-1)
+    return ci[..., 0], ci[..., 1], dist
+
+
+# --------------------------------------------------------------------------------------------
+# the paired bootstrap of the two-sample Hodges–Lehmann change, without the n² values a resample
+
+
+def _resampled_hl(lb: np.ndarray, lc: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """(R, k): the median over all pairs of ``lc[a] − lb[i]`` of every resample of rounds.
+
+    A resample that draws round ``a`` ``w_a`` times holds the pair (candidate of ``a``, baseline of
+    ``i``) ``w_a · w_i`` times, so its median over its n² pairs is a weighted median of the n²
+    differences of the sample itself, sorted once per metric: the j-th smallest value of the
+    resample is ``s[#{p : C(p) ≤ j}]``, ``C`` the running sum of the pair weights in sorted order
+    (:func:`_order_positions`) — the same order statistics as sorting each resample."""
+    k, n = lb.shape
+    total = n * n
+    diffs = (lc[:, :, None] - lb[:, None, :]).reshape(k, total)  # pair p = (a, i) at a·n + i
+    perm = np.argsort(diffs, axis=-1, kind="stable")
+    s = np.take_along_axis(diffs, perm, axis=-1)
+    dtype = np.int16 if total <= np.iinfo(np.int16).max else np.int32
+    by_round = np.ascontiguousarray(counts.T).astype(dtype)  # (n, R)
+    weight = np.empty(counts.shape[0], dtype=dtype)
+    h = total // 2
+    wanted = (h,) if total % 2 else (h - 1, h)
+    out = np.empty((counts.shape[0], k))
+    for row in range(k):
+        pairs = zip((perm[row] // n).tolist(), (perm[row] % n).tolist())
+        pos = _order_positions((np.multiply(by_round[a], by_round[i], out=weight)
+                                for a, i in pairs), wanted, counts.shape[0], dtype)
+        out[:, row] = s[row, pos[0]] if total % 2 else (s[row, pos[0]] + s[row, pos[1]]) / 2
+    return out
+
+
+def _hl_change(lb: np.ndarray, lc: np.ndarray) -> np.ndarray:
+    d = (lc[..., :, None] - lb[..., None, :]).reshape(*lb.shape[:-1], -1)
+    return 1.0 - np.exp(np.median(d, axis=-1))
+
+
+def paired_hl_bca(b: np.ndarray, c: np.ndarray, *, n_resamples: int, confidence: float,
+                  rng: np.random.Generator, method: str = "BCa", batch: int | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(low, high, distribution)`` for each row of ``b`` and ``c`` (k, n), strictly positive:
+    what ``scipy.stats.bootstrap((b, c), hl_change, paired=True, axis=-1, method=method,
+    batch=batch)`` returns for the same generator (``hl_change`` = ``1 − exp(median over all pairs
+    of log c_a − log b_i)``), at the cost of sorting n² differences once per metric instead of
+    taking the median of n² values in every resample."""
+    from scipy import stats
+    from scipy.special import ndtr, ndtri
+
+    n = b.shape[-1]
+    lb, lc = np.log(b), np.log(c)
+    step = batch or n_resamples
+    idx = np.concatenate([rng.integers(0, n, size=(min(step, n_resamples - k), n), dtype="int64")
+                          for k in range(0, n_resamples, step)])
+    dist = (1.0 - np.exp(_resampled_hl(lb, lc, _counts(idx, n)))).T  # (k, R)
+    alpha = (1 - confidence) / 2
+    if method == "BCa":
+        theta = _hl_change(lb, lc)[:, None]
+        pct = (np.count_nonzero(dist < theta, axis=-1)
+               + np.count_nonzero(dist <= theta, axis=-1)).astype(theta.dtype) / (2 * dist.shape[-1])
+        z0 = ndtri(pct)
+        thetas = _hl_change(_jackknife(lb), _jackknife(lc))  # (k, n)
+        n_j = float(thetas.shape[-1])
+        u = (n_j - 1) * (np.mean(thetas, axis=-1, keepdims=True) - thetas)
+        num, den = np.sum(u ** 3, axis=-1) / n_j ** 3, np.sum(u ** 2, axis=-1) / n_j ** 2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a_hat = 1 / 6 * num / den ** (3 / 2)
             z_alpha = float(ndtri(alpha))
             num1 = z0 + z_alpha
             a1 = ndtr(z0 + num1 / (1 - a_hat * num1))

@@ -50,7 +50,6 @@ full grid).
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -67,19 +66,21 @@ MAX_RHO = 0.9
 # pairing rows by round
 
 
-def round_pairs(b_rows: pd.DataFrame, c_rows: pd.DataFrame, metric: str
+def round_pairs(b_rows: pd.DataFrame, c_rows: pd.DataFrame, metric: str,
+                masks: tuple[np.ndarray, np.ndarray] | None = None
                 ) -> tuple[np.ndarray, np.ndarray] | None:
     """``(baseline, candidate)`` values of ``metric`` aligned by round, in round order.
 
     Only rounds where both variants have one measured value count. ``None`` when the rows carry
     no rounds, a round holds two runs of one variant, or fewer than half of either variant's
-    measured runs could be paired (then the design is not really paired).
+    measured runs could be paired (then the design is not really paired). ``masks``: the
+    :func:`~perfkit.data.schema.comparable_mask` of ``metric`` on each side, when known.
     """
     if "round" not in b_rows.columns or "round" not in c_rows.columns:
         return None
     sides = []
-    for rows in (b_rows, c_rows):
-        mask = comparable_mask(rows, metric)
+    for k, rows in enumerate((b_rows, c_rows)):
+        mask = comparable_mask(rows, metric) if masks is None else masks[k]
         values = pd.to_numeric(rows[metric], errors="coerce").to_numpy(dtype="float64",
                                                                      na_value=np.nan)
         rounds = pd.to_numeric(rows["round"], errors="coerce").to_numpy(dtype="float64",
@@ -152,29 +153,6 @@ def signed_rank_change(baseline, candidate, confidence: float = 0.95
 
 # --------------------------------------------------------------------------------------------
 # the paired bootstrap of the ratio of medians
-
-
-#: Values a batch of the paired Hodges–Lehmann bootstrap holds (n² pairs per resample).
-HL_BATCH_CELLS = 20_000_000
-
-
-def paired_bootstrap(b: np.ndarray, c: np.ndarray, statistic, *, confidence: float,
-                     n_resamples: int, rng: np.random.Generator, method: str = "BCa",
-                     pairs_per_resample: int = 0):
-    """:func:`scipy.stats.bootstrap` of ``statistic(b, c)`` with rounds resampled together;
-    drawn in batches when ``pairs_per_resample`` (n² for Hodges–Lehmann) would hold more than
-    :data:`HL_BATCH_CELLS` values at once."""
-    from scipy import stats
-
-    cells = int(n_resamples) * max(pairs_per_resample, 1)
-    batch = None if cells <= HL_BATCH_CELLS else max(1, HL_BATCH_CELLS // pairs_per_resample)
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        res = stats.bootstrap((b, c), statistic, n_resamples=int(n_resamples), method=method,
-                              confidence_level=confidence, vectorized=True, paired=True, rng=rng,
-                              batch=batch)
-    return res, caught
 
 
 def expansion(n: int, confidence: float) -> float:

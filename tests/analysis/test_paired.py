@@ -14,8 +14,9 @@ from scipy import stats
 
 import perfkit
 from perfkit.analysis import paired
-from perfkit.analysis.fast_bootstrap import median_ratio_bca
-from perfkit.analysis.stats import _median, _ratio_change, change_interval, change_intervals
+from perfkit.analysis.fast_bootstrap import median_ratio_bca, paired_hl_bca
+from perfkit.analysis.stats import (_hl_ratio_change, _median, _ratio_change, change_interval,
+                                    change_intervals)
 from perfkit.data.schema import runs_frame
 from perfkit.errors import UsageError
 
@@ -104,6 +105,50 @@ def test_fast_median_bootstrap_is_scipys_bit_for_bit():
         np.testing.assert_array_equal(dist, ref.bootstrap_distribution)
         np.testing.assert_allclose(lo, ref.confidence_interval.low, rtol=0, atol=1e-12)
         np.testing.assert_allclose(hi, ref.confidence_interval.high, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("n, ties, method, batch", [
+    (3, False, "BCa", None), (4, True, "BCa", None), (7, False, "percentile", None),
+    (8, True, "BCa", 70), (12, False, "BCa", None), (13, True, "BCa", None),
+    (30, False, "BCa", None)])
+def test_fast_paired_hl_bootstrap_is_scipys_bit_for_bit(n, ties, method, batch):
+    """The weighted median of the presorted pairs is the median of each resample's pairs: the
+    same distribution as scipy's paired bootstrap of the Hodges–Lehmann change, hence the same
+    interval (odd and even n², ties, scipy's batched draws)."""
+    rng = np.random.default_rng(n)
+    b, c = rng.lognormal(0, 0.1, (2, n)), rng.lognormal(-0.05, 0.1, (2, n))
+    if ties:
+        b, c = np.round(b, 1), np.round(c, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = stats.bootstrap((b, c), _hl_ratio_change, n_resamples=400, method=method,
+                              vectorized=True, paired=True, axis=-1, batch=batch,
+                              rng=np.random.default_rng(7))
+        lo, hi, dist = paired_hl_bca(b, c, n_resamples=400, confidence=0.95, method=method,
+                                     rng=np.random.default_rng(7), batch=batch)
+    np.testing.assert_array_equal(dist, ref.bootstrap_distribution)
+    np.testing.assert_allclose(lo, ref.confidence_interval.low, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(hi, ref.confidence_interval.high, rtol=0, atol=1e-12)
+
+
+def test_paired_hl_interval_is_the_scipy_bootstrap_expanded():
+    """change_interval(design="paired", statistic="hl"): scipy's paired BCa of the HL change
+    (10,000 resamples, the seed's generator), expanded as the module says; batched rows too."""
+    rng = np.random.default_rng(3)
+    b, c = rng.lognormal(0, 0.1, 12), rng.lognormal(-0.1, 0.1, 12)
+    ref = stats.bootstrap((b, c), _hl_ratio_change, n_resamples=10_000, vectorized=True,
+                          paired=True, rng=np.random.default_rng(11))
+    change = float(_hl_ratio_change(b, c))
+    lo, hi = paired.widen(change, ref.confidence_interval.low, ref.confidence_interval.high,
+                          paired.expansion(12, 0.95))
+    got = change_interval(b, c, statistic="hl", design="paired", seed=11)
+    assert got.method == "paired-bca"
+    assert got.change == change
+    assert got.ci_low == pytest.approx(lo, abs=1e-12) and got.ci_high == pytest.approx(hi, abs=1e-12)
+    many = change_intervals([(b, c, "paired"), (c, b, "paired")], exact=[False, False],
+                            statistic="hl", seed=11)
+    assert (many[0].ci_low, many[0].ci_high, many[0].change) == (got.ci_low, got.ci_high, change)
+    assert many[1] == change_interval(c, b, statistic="hl", design="paired", seed=11)
 
 
 def test_batched_intervals_equal_one_at_a_time():
