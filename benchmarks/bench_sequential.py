@@ -8,7 +8,7 @@ collection ended cleared (issue 10: true 10 % ≤ 2.5 %, true 5 % ≤ 0.5 %, tru
 it stopped, and the mean runs per variant at the stop, beside the fixed number of runs (one look at
 95 %) that gives the same power at 20 % in the same simulation.
 
-    python benchmarks/bench_sequential.py [--trials 400] [--statistic hl|median]
+    python benchmarks/bench_sequential.py [--trials 400] [--statistic auto|hl|median]
         [--resamples 2000] [--max-runs 100] [--look-every 5] [--jobs 2]
 
 Writes benchmarks/results/sequential-<statistic>.json.
@@ -51,7 +51,7 @@ def wilson(p: float, n: int) -> list[float]:
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=400)
-    ap.add_argument("--statistic", choices=("hl", "median"), default="hl")
+    ap.add_argument("--statistic", choices=("auto", "hl", "median"), default="auto")
     ap.add_argument("--resamples", type=int, default=2000)
     ap.add_argument("--max-runs", type=int, default=100)
     ap.add_argument("--look-every", type=int, default=5)

@@ -86,15 +86,39 @@ def _strip(look: Look, low: float, high: float, width: int = 24) -> str:
     return "[" + "".join(cells) + "]"
 
 
-def _conditional_power(change: float, ci_low: float, ci_high: float, runs: int,
-                       plan: SequentialPlan, low: float, level: float) -> float:
-    """P(the last look clears ``low``) given the estimate now, if the true change is ``change``."""
+def standard_error(change: float, ci_low: float, ci_high: float, level: float,
+                   distribution: np.ndarray | None = None) -> float:
+    """The standard error of ``change`` now: from the bootstrap replicates when there are any
+    (half the central 68 % range of ``log(1 − change)``, back on the change scale), else from the
+    interval's width at ``level``.
+
+    Not from the interval alone when there is a bootstrap: an early look's level is extreme
+    (99.9999 % and beyond), where the replicates run out — the BCa bound is then the most extreme
+    replicate — and the small-sample expansion ``t(n−1, q)/z(q)`` grows (7.5 at the look of 10
+    rounds of ``--max-runs 100 --look-every 5``, 2.1 at 15): width/(2z) overstated the spread
+    4.4× (median of 15 simulated collections; 1.3× at 15 rounds, 1.0× at 20), and with it the
+    chance of never clearing: 12-15 % of collections with a true 20 % change stopped for futility
+    (60 trials each, hl and median, before this rule; 2-5 % with it)."""
     from scipy.stats import norm
 
-    if runs >= plan.max_runs or not (math.isfinite(ci_low) and math.isfinite(ci_high)):
+    if distribution is not None and distribution.size >= 100 and change < 1:
+        d = distribution[np.isfinite(distribution) & (distribution < 1)]
+        if d.size >= 100:
+            lo, hi = np.quantile(np.log1p(-d), [norm.cdf(-1), norm.cdf(1)])
+            return float((hi - lo) / 2 * (1 - change))
+    if not (math.isfinite(ci_low) and math.isfinite(ci_high)):
         return math.nan
-    z_now = norm.isf((1 - level) / 2)
-    se_now = (ci_high - ci_low) / (2 * z_now)
+    return (ci_high - ci_low) / (2 * norm.isf((1 - level) / 2))
+
+
+def _conditional_power(change: float, se_now: float, runs: int, plan: SequentialPlan,
+                       low: float) -> float:
+    """P(the last look clears ``low``) given the estimate now (standard error ``se_now``), if
+    the true change is ``change``."""
+    from scipy.stats import norm
+
+    if runs >= plan.max_runs or not math.isfinite(se_now):
+        return math.nan
     sigma = se_now * math.sqrt(runs)  # per-run spread on the change scale
     m = plan.max_runs
     se_final = sigma / math.sqrt(m)
@@ -131,8 +155,10 @@ def decide(runs: pd.DataFrame | Any, plan: SequentialPlan, look: int, *,
     elif (t_rows["ci_high"] < low).any():
         decision = "below-target"
     else:
-        cp = [_conditional_power(r.change, r.ci_low, r.ci_high, min(r.n_baseline, r.n_candidate),
-                                 plan, low, level) for r in t_rows.itertuples()]
+        cp = [_conditional_power(
+            r.change, standard_error(r.change, r.ci_low, r.ci_high, level,
+                                     result.distributions.get(r.metric)),
+            min(r.n_baseline, r.n_candidate), plan, low) for r in t_rows.itertuples()]
         if any(p < FUTILITY_POWER for p in cp if not math.isnan(p)):
             decision = "futility"
     if last and decision == "continue":

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from perfkit.analysis.sequential import decide, simulate
+from perfkit.analysis.sequential import decide, simulate, standard_error
 from perfkit.analysis.spending import SequentialPlan, boundaries, obf_spending, recorded_confidence
 from perfkit.cli import main
 from perfkit.errors import UsageError
@@ -59,6 +59,26 @@ def test_decide_stops_on_clear_answers(change, expected):
                           info=[], statistic="hl")
     assert look.decision == expected
     assert result.settings["confidence"] == pytest.approx(plan.confidence(3))
+
+
+def test_standard_error_from_the_replicates_not_an_extreme_interval():
+    """Futility reads the spread from the bootstrap replicates: an early look's interval at an
+    extreme level is bounded by the replicates and widened by the expansion, not normal."""
+    rng = np.random.default_rng(2)
+    dist = 1 - np.exp(np.log(0.8) + rng.normal(0, 0.05, 4000))  # change 20 %, SE 0.05 on log
+    assert standard_error(0.2, -2.0, 0.7, 1 - 1e-11, dist) == pytest.approx(0.04, rel=0.05)
+    # no replicates (an exact or Moses row): the interval's width at its level
+    assert standard_error(0.2, 0.1, 0.3, 0.95) == pytest.approx(0.1 / 1.959964, rel=1e-6)
+    assert math.isnan(standard_error(0.2, math.nan, 0.3, 0.95))
+    # 11.7 % measured at the second look (10 of 100 rounds) could well clear by 100: the
+    # interval-based spread (4-5× too wide there) gave a conditional power of 0.045: futility
+    rng = np.random.default_rng(2)
+    base = np.exp(rng.normal(0, 0.1, 10))
+    look, _ = decide(_frame(base, 0.89 * base * np.exp(rng.normal(0, 0.1, 10))),
+                     SequentialPlan(100, 5), 1, targets=["wall_s"], guardrails={}, info=[],
+                     statistic="hl", n_resamples=2000)
+    assert look.change == pytest.approx(0.117, abs=0.001)
+    assert look.decision == "continue"
 
 
 def test_simulated_error_and_power_loosely():
