@@ -27,15 +27,21 @@ import numpy as np
 import pandas as pd
 
 from perfkit import fmt
-from perfkit.analysis.diagnostics import Diagnostic, compare_hosts, diagnose, interleaving
-from perfkit.analysis.multiplicity import judge_info
-from perfkit.analysis.power import Advice, guardrail_advice, target_advice
-from perfkit.analysis.spending import level_text, recorded_confidence
-from perfkit.analysis.reasons import ADVICE_KEY, advice_lines, guardrail_reason, target_reason
-from perfkit.analysis.stats import STATISTICS, ChangeInterval, change_interval
+from perfkit.analysis.design import finite
+from perfkit.analysis.diagnostics import Diagnostic, compare_hosts, diagnose
 from perfkit.analysis.floors import at_floor_reason, measurable_floor
-from perfkit.analysis.design import collection_design, finite, metric_intervals
-from perfkit.analysis.success import success_roles, success_row, success_verdict  # noqa: F401
+from perfkit.analysis.multiplicity import judge_info
+from perfkit.analysis.plan import (  # re-exported: DEFAULT_GUARDRAILS, MAX_RESAMPLES
+    DEFAULT_GUARDRAILS,
+    MAX_RESAMPLES,  # noqa: F401
+    Plan,
+    check,
+)
+from perfkit.analysis.power import Advice, guardrail_advice, target_advice
+from perfkit.analysis.reasons import ADVICE_KEY, advice_lines, guardrail_reason, target_reason
+from perfkit.analysis.spending import level_text
+from perfkit.analysis.stats import ChangeInterval, change_interval
+from perfkit.analysis.success import success_row, success_verdict  # noqa: F401
 from perfkit.analysis.vocabulary import (  # re-exported: the verdict's words
     GUARDRAIL_VERDICTS,  # noqa: F401
     INFO_VERDICTS,  # noqa: F401
@@ -46,12 +52,7 @@ from perfkit.analysis.vocabulary import (  # re-exported: the verdict's words
     TARGET_VERDICTS,  # noqa: F401
     UNDEFINED,
 )
-from perfkit.data.schema import metric_columns, timed_rows
 from perfkit.errors import EXIT_CODES, UsageError
-
-#: The most bootstrap resamples a comparison takes (100 times the default; more only costs time
-#: and memory: the interval's Monte Carlo error is already far below its width).
-MAX_RESAMPLES = 1_000_000
 
 #: Version of the JSON document :meth:`Comparison.to_dict` returns.
 JSON_SCHEMA = "perfkit.compare/1"
@@ -63,13 +64,6 @@ TABLE_COLUMNS = [
     "metric", "role", "n_baseline", "n_candidate", "baseline", "candidate", "change",
     "ci_low", "ci_high", "verdict", "method", "p_value", "p_holm", "margin", "runs_needed", "note",
 ]
-
-
-class _Default(dict):
-    """Marks the default guardrails, so that a missing default metric is a warning, not an error."""
-
-
-DEFAULT_GUARDRAILS: Mapping[str, float] = _Default({"max_rss_kib": 0.05})
 
 
 def target_verdict(low_ci: float, high_ci: float, low: float, high: float) -> str:
@@ -186,59 +180,6 @@ class Comparison:
 
 
 # --------------------------------------------------------------------------------------------
-# input validation (one helper, like scipy's *_iv functions)
-
-
-def _as_runs(obj: Any, name: str) -> tuple[pd.DataFrame, dict[str, Any]]:
-    if obj is None:
-        return None, {}  # type: ignore[return-value]
-    runs = getattr(obj, "runs", None)
-    if isinstance(runs, pd.DataFrame):  # a perfkit Dataset
-        return runs, dict(getattr(obj, "meta", {}) or {})
-    if isinstance(obj, pd.DataFrame):
-        return obj, {}
-    raise UsageError(f"`{name}` must be a runs DataFrame or a perfkit Dataset, not {type(obj).__name__}")
-
-
-def _band(target: Any) -> tuple[float, float]:
-    if isinstance(target, (int, float)) and not isinstance(target, bool):
-        low = high = float(target)
-    else:
-        try:
-            low, high = (float(x) for x in target)
-        except (TypeError, ValueError):
-            raise UsageError(f"`target` must be a band (low, high), not {target!r}") from None
-    if not (0 <= low <= high < 1) or not (math.isfinite(low) and math.isfinite(high)):
-        raise UsageError(f"`target` band must satisfy 0 ≤ low ≤ high < 1, not ({low}, {high})")
-    return low, high
-
-
-def _variant_rows(runs: pd.DataFrame, variant: str, name: str) -> pd.DataFrame:
-    if "variant" not in runs.columns:
-        raise UsageError(f"`{name}`: the runs table has no `variant` column")
-    known = [str(v) for v in pd.unique(runs["variant"].dropna())]
-    if variant not in known:
-        raise UsageError(
-            f"`{name}`: unknown variant {variant!r} (the runs table holds: "
-            f"{', '.join(known) or 'none'})"
-        )
-    rows = runs[runs["variant"] == variant]
-    if "warmup" in rows.columns:
-        rows = rows[~rows["warmup"].astype(bool)]
-    if rows.empty:
-        raise UsageError(f"`{name}`: variant {variant!r} has no measured runs (only warm-ups)")
-    return rows
-
-
-def _check_metric(name: str, metric: str, *tables: pd.DataFrame) -> None:
-    for t in tables:
-        if metric not in t.columns:
-            raise UsageError(f"`{name}`: {metric!r} is not a column of the runs table")
-        if not pd.api.types.is_numeric_dtype(t[metric]) or t[metric].dtype == bool:
-            raise UsageError(f"`{name}`: {metric!r} is not a numeric metric")
-
-
-# --------------------------------------------------------------------------------------------
 # the comparison
 
 
@@ -275,9 +216,8 @@ def compare(
 
     Returns a :class:`Comparison`; its ``table`` columns are listed there.
     """
-    cfg = _compare_iv(runs, candidate_runs, baseline, candidate, targets, target, guardrails,
-                      info, confidence, statistic, n_resamples, seed, meta, candidate_meta,
-                      success_target)
+    cfg = check(runs, candidate_runs, baseline, candidate, targets, target, guardrails, info,
+                confidence, statistic, n_resamples, seed, meta, candidate_meta, success_target)
     cfg.compute()
     warns: list[Diagnostic] = []
 
@@ -311,132 +251,7 @@ def compare(
                       candidate=candidate, settings=cfg.settings(), distributions=dists)
 
 
-@dataclass
-class _Plan:
-    """A comparison's checked arguments: the rows of each variant and what to judge how."""
-
-    base_runs: pd.DataFrame
-    cand_runs: pd.DataFrame
-    base_meta: dict[str, Any]
-    cand_meta: dict[str, Any]
-    baseline: str
-    candidate: str
-    b_rows: pd.DataFrame
-    c_rows: pd.DataFrame
-    targets: list[str]
-    margins: dict[str, float]
-    info: list[str]
-    default_guardrails: bool
-    low: float
-    high: float
-    confidence: float
-    statistic: str
-    n_resamples: int
-    seed: int
-    success_margin: float = 0.0  # points: --guardrail success_rate=5pts
-    success_target: tuple[float, float] | None = None  # points: --target success_rate=+10pts
-    order_warning: Diagnostic | None = None  # not-interleaved (None: shared rounds / alternate)
-    design: str = "independent"  # perfkit.analysis.design.collection_design
-    samples: dict[str, tuple] = field(default_factory=dict)  # design.metric_intervals
-    intervals: dict[str, ChangeInterval] = field(default_factory=dict)
-
-    def compute(self) -> None:  # every metric's values and interval: design.metric_intervals
-        self.samples, self.intervals = metric_intervals(
-            self.b_rows, self.c_rows, [*self.targets, *self.margins, *self.info], self.design,
-            [*self.targets, *self.margins], statistic=self.statistic, confidence=self.confidence,
-            n_resamples=self.n_resamples, seed=self.seed)
-
-    def settings(self) -> dict[str, Any]:
-        return {
-            "targets": list(self.targets), "target": [self.low, self.high],
-            "guardrails": dict(self.margins), "confidence": self.confidence,
-            "statistic": self.statistic, "n_resamples": self.n_resamples, "seed": self.seed,
-            "method": "BCa", "design": self.design,
-        }
-
-
-def _compare_iv(runs, candidate_runs, baseline, candidate, targets, target, guardrails, info,
-                confidence, statistic, n_resamples, seed, meta, candidate_meta,
-                success_target=None) -> _Plan:
-    """Check :func:`compare`'s arguments (one message naming the argument) and plan the table."""
-    base_runs, base_meta = _as_runs(runs, "runs")
-    cand_runs, cand_meta = _as_runs(candidate_runs, "candidate_runs")
-    if base_runs is None:
-        raise UsageError("`runs` is required")
-    if cand_runs is None:
-        cand_runs = base_runs
-        cand_meta = base_meta
-        if baseline == candidate:
-            raise UsageError(f"`candidate`: same variant as `baseline` ({baseline!r})")
-    base_meta = dict(meta) if meta is not None else base_meta
-    cand_meta = dict(candidate_meta) if candidate_meta is not None else cand_meta
-    confidence = recorded_confidence(base_meta) if confidence is None else confidence
-    low, high = _band(target)
-    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) \
-            or not 0 < confidence < 1:
-        raise UsageError(f"`confidence` must lie strictly between 0 and 1, not {confidence!r}")
-    if not isinstance(statistic, str) or statistic not in STATISTICS:
-        raise UsageError(f"`statistic` must be one of {', '.join(STATISTICS)}, not {statistic!r}")
-    if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) \
-            or not 100 <= n_resamples <= MAX_RESAMPLES:
-        raise UsageError(f"`n_resamples` (--resamples) must be a whole number from 100 to "
-                         f"{MAX_RESAMPLES:,}, not {n_resamples!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
-        raise UsageError(f"`seed` (--seed) must be a whole number from 0 to 2**63-1, not {seed!r}")
-    targets = [targets] if isinstance(targets, str) else list(targets)
-    if not targets:
-        raise UsageError("`targets`: name at least one target metric")
-    if not isinstance(guardrails, Mapping):
-        raise UsageError("`guardrails` must map metric names to margins, e.g. {'max_rss_kib': 0.05}")
-    default_guardrails = isinstance(guardrails, _Default)
-    margins: dict[str, float] = {}
-    for m, margin in guardrails.items():
-        try:
-            margin = float(margin)
-        except (TypeError, ValueError):
-            raise UsageError(f"`guardrails`: margin of {m!r} must be a number, not {margin!r}") from None
-        if not (math.isfinite(margin) and margin >= 0):
-            raise UsageError(f"`guardrails`: margin of {m!r} must be ≥ 0, not {margin!r}")
-        margins[m] = margin
-    both = set(targets) & set(margins)
-    if both:
-        raise UsageError(f"`guardrails`: {sorted(both)} also named in `targets`")
-    success_margin, s_target = success_roles(
-        targets, margins, lambda: _band(target if success_target is None else success_target))
-
-    b_rows = _variant_rows(base_runs, baseline, "baseline")
-    c_rows = _variant_rows(cand_runs, candidate, "candidate")
-    if (targets == ["wall_s"] and "wall_s" not in b_rows.columns
-            and "manifest_span_s" in b_rows.columns and "manifest_span_s" in c_rows.columns):
-        # an ingested workspace: nothing measured the runs' wall time; the default target is
-        # then their own recorded span, under its own name
-        targets = ["manifest_span_s"]
-    for m in targets:
-        _check_metric("targets", m, b_rows, c_rows)
-    for m in list(margins):
-        if default_guardrails and (m not in b_rows.columns or m not in c_rows.columns):
-            margins.pop(m)
-            continue
-        _check_metric("guardrails", m, b_rows, c_rows)
-    if info is None:
-        in_candidate = set(metric_columns(c_rows))
-        info_metrics = [
-            m for m in metric_columns(b_rows)
-            if m in in_candidate and m not in targets and m not in margins
-        ]
-    else:
-        info_metrics = [m for m in info if m not in targets and m not in margins]
-        for m in info_metrics:
-            _check_metric("info", m, b_rows, c_rows)
-    same = cand_runs is base_runs
-    order = interleaving(timed_rows(b_rows), timed_rows(c_rows), same_dataset=same)
-    return _Plan(base_runs, cand_runs, base_meta, cand_meta, baseline, candidate, b_rows, c_rows,
-                 targets, margins, info_metrics, default_guardrails, low, high, confidence,
-                 statistic, int(n_resamples), seed, success_margin, s_target, order,
-                 collection_design(b_rows, c_rows, order))
-
-
-def _metric_row(cfg: _Plan, metric: str, role: str, warns: list[Diagnostic]) -> dict[str, Any] | None:
+def _metric_row(cfg: Plan, metric: str, role: str, warns: list[Diagnostic]) -> dict[str, Any] | None:
     """One row of the table: the change of ``metric``, its interval and its verdict."""
     vb, vc, xb, xc, design = cfg.samples[metric]
     margin = cfg.margins.get(metric, math.nan)
@@ -487,7 +302,7 @@ def _metric_row(cfg: _Plan, metric: str, role: str, warns: list[Diagnostic]) -> 
     return rec
 
 
-def _at_floor(cfg: _Plan, rec: dict[str, Any], metric: str, margin: float,
+def _at_floor(cfg: Plan, rec: dict[str, Any], metric: str, margin: float,
               warns: list[Diagnostic]) -> bool:
     """A guardrail at the measurable floor (:mod:`perfkit.analysis.floors`): unresolved, with why."""
     why = at_floor_reason(metric, rec["baseline"], rec["candidate"], margin,
@@ -500,7 +315,7 @@ def _at_floor(cfg: _Plan, rec: dict[str, Any], metric: str, margin: float,
     return True
 
 
-def _confirm_regression(cfg: _Plan, rec: dict[str, Any], vb: np.ndarray, vc: np.ndarray,
+def _confirm_regression(cfg: Plan, rec: dict[str, Any], vb: np.ndarray, vc: np.ndarray,
                         design: str) -> None:
     """With k targets, a target is called regressed only if its interval at the Bonferroni level
     (1 − α/k) lies below 0 too, so that an A/A comparison of k targets ends ``regressed`` with
@@ -526,7 +341,7 @@ def _overall(t_rows: pd.DataFrame, g_rows: pd.DataFrame) -> str:
     return "regressed" if regressed else "cleared" if cleared else "not-shown"
 
 
-def _data_warnings(cfg: _Plan, table: pd.DataFrame, min_runs: int) -> list[Diagnostic]:
+def _data_warnings(cfg: Plan, table: pd.DataFrame, min_runs: int) -> list[Diagnostic]:
     """Statistical oddities of the judged metrics, as warnings with hints.
 
     A count that was the same in every run of both variants (method "exact") has no spread,
