@@ -137,10 +137,12 @@ def _resampled_hl(lb: np.ndarray, lc: np.ndarray, counts: np.ndarray) -> np.ndar
     ``i``) ``w_a · w_i`` times, so its median over its n² pairs is a weighted median of the n²
     differences of the sample itself, sorted once per metric: the j-th smallest value of the
     resample is ``s[#{p : C(p) ≤ j}]``, ``C`` the running sum of the pair weights in sorted order
-    (:func:`_order_positions`) — the same order statistics as sorting each resample."""
+    (:func:`_order_positions`) — the same order statistics as sorting each resample. Rows of
+    ``counts`` that leave one round out (weights 0/1) are the jackknife. Memory: n² + R·n."""
     k, n = lb.shape
-    total = n * n
-    diffs = (lc[:, :, None] - lb[:, None, :]).reshape(k, total)  # pair p = (a, i) at a·n + i
+    drawn = int(counts[0].sum())  # rounds in a resample: n (bootstrap), n − 1 (jackknife)
+    total = drawn * drawn
+    diffs = (lc[:, :, None] - lb[:, None, :]).reshape(k, n * n)  # pair p = (a, i) at a·n + i
     perm = np.argsort(diffs, axis=-1, kind="stable")
     s = np.take_along_axis(diffs, perm, axis=-1)
     dtype = np.int16 if total <= np.iinfo(np.int16).max else np.int32
@@ -185,7 +187,8 @@ def paired_hl_bca(b: np.ndarray, c: np.ndarray, *, n_resamples: int, confidence:
         pct = (np.count_nonzero(dist < theta, axis=-1)
                + np.count_nonzero(dist <= theta, axis=-1)).astype(theta.dtype) / (2 * dist.shape[-1])
         z0 = ndtri(pct)
-        thetas = _hl_change(_jackknife(lb), _jackknife(lc))  # (k, n)
+        leave_one_out = 1 - np.eye(n, dtype=np.int16)  # (n−1)² pairs each, not n·(n−1)² values
+        thetas = (1.0 - np.exp(_resampled_hl(lb, lc, leave_one_out))).T  # (k, n)
         n_j = float(thetas.shape[-1])
         u = (n_j - 1) * (np.mean(thetas, axis=-1, keepdims=True) - thetas)
         num, den = np.sum(u ** 3, axis=-1) / n_j ** 3, np.sum(u ** 2, axis=-1) / n_j ** 2
