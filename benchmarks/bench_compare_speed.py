@@ -1,7 +1,10 @@
 """Speed of perfkit.compare: 20 metrics, 30 runs per variant, 10,000 BCa resamples (target < 0.25 s).
 
-Measured twice: the runs without a ``round`` column (independent BCa) and with one (every run in
-a round with one of the other variant: the paired design).
+Measured four times: the runs without a ``round`` column (independent BCa) and with one (every
+run in a round with one of the other variant: the paired design, what ``perfkit measure``
+records), each with ``statistic="median"`` and with the default ``statistic="auto"`` (Hodges–
+Lehmann for the target and the guardrail: with rounds, the paired HL bootstrap, the costliest
+case). The target is judged on the default with rounds.
 
 Prints the figures and writes benchmarks/results/compare_speed.json. Run from the repository root:
 
@@ -74,8 +77,8 @@ def main() -> dict:
     # the same runs with their rounds (what `perfkit measure` records): paired intervals
     paired_times, _, paired_res = timed(rounds)
     # the default statistic (auto: Hodges–Lehmann) on the same runs, without and with rounds
-    auto_times, auto_cpu, _ = timed(runs, repeats=3, statistic="auto")
-    auto_paired_times, auto_paired_cpu, _ = timed(rounds, repeats=3, statistic="auto")
+    auto_times, auto_cpu, _ = timed(runs, statistic="auto")
+    auto_paired_times, auto_paired_cpu, auto_paired_res = timed(rounds, statistic="auto")
     methods = res.table["method"].value_counts().to_dict()
     bootstrapped = int((res.table["method"] == "bca").sum())
     paired_methods = paired_res.table["method"].value_counts().to_dict()
@@ -106,25 +109,31 @@ def main() -> dict:
         "auto_paired_compare_s_median": statistics.median(auto_paired_times),
         "auto_paired_compare_cpu_s_median": statistics.median(auto_paired_cpu),
         "paired_methods": paired_methods,
+        "auto_paired_methods": auto_paired_res.table["method"].value_counts().to_dict(),
         # CPU time of this process: what the figure would be on an otherwise idle machine
         "compare_cpu_s_median": statistics.median(cpu),
         "load_average_1min": os.getloadavg()[0],
         "one_metric_bca_s_median": statistics.median(one),
         "target_s": 0.25,
-        "meets_target": statistics.median(times) < 0.25,
+        "meets_target": statistics.median(auto_paired_times) < 0.25,
+        "meets_target_cpu": statistics.median(auto_paired_cpu) < 0.25,
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
         "numpy": np.__version__,
         "scipy": __import__("scipy").__version__,
     }
     print(
-        f"compare(): {len(metrics)} metrics x {N_RUNS} runs/variant x {N_RESAMPLES} BCa resamples: "
-        f"median {out['compare_s_median']:.3f} s (min {out['compare_s_min']:.3f}, "
-        f"max {out['compare_s_max']:.3f}; target < 0.25 s); with rounds (paired) "
-        f"{out['paired_compare_s_median']:.3f} s; default statistic (auto, hl) "
-        f"{out['auto_compare_s_median']:.3f} s, with rounds {out['auto_paired_compare_s_median']:.3f} s "
-        f"(CPU {out['auto_paired_compare_cpu_s_median']:.3f} s); CPU {out['compare_cpu_s_median']:.3f} s; "
-        f"load {out['load_average_1min']:.1f}; one metric {out['one_metric_bca_s_median'] * 1000:.1f} ms"
+        f"compare(): {len(metrics)} metrics x {N_RUNS} runs/variant x {N_RESAMPLES} BCa resamples "
+        f"(target < 0.25 s), median of {REPEATS}, wall (CPU):\n"
+        f"  default (auto), with rounds  {out['auto_paired_compare_s_median']:.3f} s "
+        f"({out['auto_paired_compare_cpu_s_median']:.3f} s)  <- the target's case\n"
+        f"  default (auto), no rounds    {out['auto_compare_s_median']:.3f} s "
+        f"({out['auto_compare_cpu_s_median']:.3f} s)\n"
+        f"  median, with rounds          {out['paired_compare_s_median']:.3f} s\n"
+        f"  median, no rounds            {out['compare_s_median']:.3f} s "
+        f"({out['compare_cpu_s_median']:.3f} s; min {out['compare_s_min']:.3f}, "
+        f"max {out['compare_s_max']:.3f})\n"
+        f"  load {out['load_average_1min']:.1f}; one metric {out['one_metric_bca_s_median'] * 1000:.1f} ms"
     )
     write_results("compare_speed.json", out)
     return out
