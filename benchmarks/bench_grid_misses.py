@@ -1,8 +1,9 @@
 """The two cells of issue 10's calibration grid where the default (``hl``) missed a bound, again.
 
 1. heavy-tailed runs (5 % of runs 3× as long), n = 8, A/A: 6.2 % false verdicts in the grid's 400
-   trials. Re-run with ``--heavy-trials`` (the grid's first 400 trials are the same seeds): is it
-   the interval or the 400 trials?
+   trials. Re-run with ``--heavy-trials`` (the first 400 trials draw the grid's runs; their
+   bootstrap is drawn afresh, since in the grid ``hl`` came after two other rules on the same
+   generator): is it the interval or the 400 trials?
 2. discrete runs (lognormal around 0.3 s, rounded to a 10 ms clock), n = 25, true 5 %: coverage
    90 %. Re-run at clock steps of 10, 5 and 1 ms, true change 0, 5 %, 15 %, beside the unpaired
    exact (Moses) interval and main's interval, plus the Hodges–Lehmann change of the rounded
