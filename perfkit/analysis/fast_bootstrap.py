@@ -25,16 +25,18 @@ def _counts(idx: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(flat, minlength=r * n).reshape(r, n).astype(np.int16)
 
 
-def _order_positions(weights_by_position, wanted: tuple[int, ...], shape, dtype=np.int16
-                     ) -> list[np.ndarray]:
+def _order_positions(weights_by_position, wanted: tuple[int, ...], shape, dtype=np.int16,
+                     start: int = 0, before: np.ndarray | int = 0) -> list[np.ndarray]:
     """``#{p : C(p) ≤ j}`` for each ``j`` in ``wanted``, ``C`` the running sum of the weights the
     iterable yields position by position in sorted order (each an int array of ``shape``; their
-    total must fit ``dtype``).
+    total must fit ``dtype``). ``start``, ``before``: the iterable begins at sorted position
+    ``start``, and ``before`` (≤ every ``j``) is the weight of the positions before it.
 
     Summed one sorted position at a time across all resamples at once: whole contiguous rows
     per step, which numpy adds many times faster than ``cumsum`` along short rows."""
     run = np.zeros(shape, dtype=dtype)
-    below = [np.zeros(shape, dtype=dtype) for _ in wanted]
+    run += before
+    below = [np.full(shape, start, dtype=dtype) for _ in wanted]
     flag = np.empty(shape, dtype=bool)
     for w in weights_by_position:
         run += w
@@ -145,18 +147,59 @@ def _resampled_hl(lb: np.ndarray, lc: np.ndarray, counts: np.ndarray) -> np.ndar
     diffs = (lc[:, :, None] - lb[:, None, :]).reshape(k, n * n)  # pair p = (a, i) at a·n + i
     perm = np.argsort(diffs, axis=-1, kind="stable")
     s = np.take_along_axis(diffs, perm, axis=-1)
-    dtype = np.int16 if total <= np.iinfo(np.int16).max else np.int32
+    dtype = np.int16 if n * n <= np.iinfo(np.int16).max else np.int32  # positions up to n²
     by_round = np.ascontiguousarray(counts.T).astype(dtype)  # (n, R)
     weight = np.empty(counts.shape[0], dtype=dtype)
     h = total // 2
     wanted = (h,) if total % 2 else (h - 1, h)
     out = np.empty((counts.shape[0], k))
     for row in range(k):
-        pairs = zip((perm[row] // n).tolist(), (perm[row] % n).tolist())
+        start, stop, before = 0, n * n, 0
+        if n >= HL_WINDOW_ROUNDS:
+            rank = np.empty(n * n, dtype=np.int64)
+            rank[perm[row]] = np.arange(n * n)
+            start, stop, before = _window(counts, rank.reshape(n, n), wanted[0], wanted[-1])
+        part = perm[row, start:stop]
+        pairs = zip((part // n).tolist(), (part % n).tolist())
         pos = _order_positions((np.multiply(by_round[a], by_round[i], out=weight)
-                                for a, i in pairs), wanted, counts.shape[0], dtype)
+                                for a, i in pairs), wanted, counts.shape[0], dtype,
+                               start, before)
         out[:, row] = s[row, pos[0]] if total % 2 else (s[row, pos[0]] + s[row, pos[1]]) / 2
     return out
+
+
+#: From this many rounds on, :func:`_resampled_hl` sums only a window of the sorted pairs.
+HL_WINDOW_ROUNDS = 60
+
+
+def _window(counts: np.ndarray, rank: np.ndarray, low: int, high: int
+            ) -> tuple[int, int, np.ndarray]:
+    """``(start, stop, weight before start)``: sorted positions outside ``[start, stop)`` hold no
+    wanted order statistic of any resample — every resample's pairs before ``start`` weigh at
+    most ``low``, and those before ``stop`` more than ``high``. The weight of the pairs sorted
+    before position q is the quadratic form ``w · A w`` with ``A[a, i] = 1`` where pair (a, i)
+    sorts before q: one matrix product for all resamples, exact (integers in float64). The
+    window starts at the middle ± n²/16 and doubles until it holds."""
+    w = counts.astype(np.float64)
+    size = rank.size
+
+    def weight_before(q: int) -> np.ndarray:
+        return np.einsum("ri,ri->r", w @ (rank < q).astype(np.float64), w)
+
+    half = max(size // 16, 1)
+    while True:
+        start = max(size // 2 - half, 0)
+        before = weight_before(start) if start else np.zeros(len(w))
+        if start == 0 or before.max() <= low:
+            break
+        half *= 2
+    half = max(size // 16, 1)
+    while True:
+        stop = min(size // 2 + half, size)
+        if stop == size or weight_before(stop).min() > high:
+            break
+        half *= 2
+    return start, stop, before.astype(np.int64)
 
 
 def _hl_change(lb: np.ndarray, lc: np.ndarray) -> np.ndarray:
