@@ -12,6 +12,8 @@ Compared, each ``--rounds`` times in alternation (so that machine drift hits all
 
 - ``perfkit_no_helper``: the same with ``PERFKIT_EXEC_HELPER=0`` (runs exec'd from the ~11 MiB
   Python spawner, as before the exec helper), to show what the helper changes in peak RSS and time;
+- ``perfkit_no_cgroup``: the same with ``PERFKIT_MEMORY_CGROUP=0`` (no per-run memory cgroup), to
+  show what the tree's peak-memory column costs inside the measured interval;
 - GNU ``/usr/bin/time -f %M`` of the command: the peak-RSS reference.
 
 Goals: perfkit's reported floor within 10 % of hyperfine's; total time within 2x of hyperfine's;
@@ -90,6 +92,11 @@ def perfkit_no_helper(runs: int) -> dict:
         return perfkit_run(runs, fsync_every_run=False)
 
 
+def perfkit_no_cgroup(runs: int) -> dict:
+    with mock.patch.dict(os.environ, {"PERFKIT_MEMORY_CGROUP": "0"}):
+        return perfkit_run(runs, fsync_every_run=False)
+
+
 def gnu_time_rss(runs: int = 20) -> dict | None:
     if not os.access("/usr/bin/time", os.X_OK):
         return None
@@ -136,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         "perfkit": lambda: perfkit_run(args.runs, fsync_every_run=False),
         "perfkit_fsync_every_run": lambda: perfkit_run(args.runs, fsync_every_run=True),
         "perfkit_no_helper": lambda: perfkit_no_helper(args.runs),
+        "perfkit_no_cgroup": lambda: perfkit_no_cgroup(args.runs),
         "hyperfine": lambda: hyperfine_run(args.runs),
     }
     rng = random.Random(args.seed)
@@ -179,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             "total_within_2x": total_ratio <= 2.0,
             "total_ratio_vs_hyperfine_with_fsync_every_run": total_ratio_fsync,
             "floor_ratio_vs_hyperfine_no_helper": statistics.median(ratio("perfkit_no_helper", "median_s")),
+            "floor_ratio_vs_hyperfine_no_cgroup": statistics.median(ratio("perfkit_no_cgroup", "median_s")),
         }
     else:
         goals = {"note": "hyperfine not installed: comparison skipped"}

@@ -10,6 +10,11 @@ from __future__ import annotations
 import signal
 import sys
 
+from perfkit.errors import (  # a leaf: no library behind it
+    EXIT_INTERRUPTED,
+    INTERRUPTED_STARTING,
+)
+
 
 def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
@@ -25,8 +30,8 @@ def entry() -> int:
     try:
         from perfkit.cli import main
     except KeyboardInterrupt:
-        print("perfkit: interrupted while starting; nothing was run or written", file=sys.stderr)
-        return 130
+        print(INTERRUPTED_STARTING, file=sys.stderr)
+        return EXIT_INTERRUPTED
     return main()
 
 

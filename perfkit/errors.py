@@ -17,6 +17,8 @@ EXIT_USAGE = 2  #: a usage or input error: one line on stderr
 EXIT_REGRESSED = 3  #: a target regressed or a guardrail broke
 EXIT_FAILED = 4  #: perfkit failed (disk full, read-only file system, a bug): one line on stderr
 EXIT_INTERRUPTED = 130  #: Ctrl-C (what was collected is kept)
+#: What a signal during start-up (imports, before any run or write) prints, with EXIT_INTERRUPTED.
+INTERRUPTED_STARTING = "perfkit: interrupted while starting; nothing was run or written"
 
 #: The overall answer of a comparison as an exit code.
 EXIT_CODES = {"cleared": EXIT_OK, "not-shown": EXIT_NOT_SHOWN, "regressed": EXIT_REGRESSED}

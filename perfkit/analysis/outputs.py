@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from perfkit.data.jsonshape import diff_structures, differing_fields
 
@@ -56,6 +55,8 @@ def _fit(runs: np.ndarray, sizes: np.ndarray) -> tuple[float, float]:
     """Slope (bytes per run) and r of size against run number; NaN with under 3 distinct runs."""
     if len(np.unique(runs)) < 3:
         return math.nan, math.nan
+    from scipy import stats  # lazy: scipy.stats costs about a second at start-up (perfkit --help)
+
     fit = stats.linregress(runs, sizes)
     r = float(fit.rvalue) if np.ptp(sizes) > 0 else 0.0
     return float(fit.slope), r

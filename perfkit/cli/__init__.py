@@ -2,9 +2,10 @@
 
 Each subcommand is a module of this package with ``add_parser(subparsers)``, which registers its
 parser and sets ``func`` (the handler, which returns the exit code); :data:`COMMANDS` lists them in
-the order ``perfkit --help`` shows. Exit codes (:mod:`perfkit.errors`): 0 success (compare/report:
-cleared), 1 not shown, 2 usage or input error, 3 regressed or a guardrail broken, 4 perfkit failed
-(any exception escaping a command: one line, never a traceback), 130 interrupted.
+the order ``perfkit --help`` shows, and only the module of the subcommand being run is imported.
+Exit codes (:mod:`perfkit.errors`): 0 success (compare/report: cleared), 1 not shown, 2 usage or
+input error, 3 regressed or a guardrail broken, 4 perfkit failed (any exception escaping a command:
+one line, never a traceback), 130 interrupted.
 
 May import: every layer below (:mod:`perfkit.present`, :mod:`perfkit.analysis`,
 :mod:`perfkit.collect`, :mod:`perfkit.data`); nothing imports the CLI.
@@ -13,37 +14,69 @@ May import: every layer below (:mod:`perfkit.present`, :mod:`perfkit.analysis`,
 from __future__ import annotations
 
 import argparse
+import importlib
 import signal
 import sys
 import warnings
 
 from perfkit._version import __version__
-from perfkit.cli import (
-    compare,
-    completion,
-    demo,
-    history,
-    ingest,
-    measure,
-    reliability,
-    report,
+from perfkit.errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    INTERRUPTED_STARTING,
+    PerfkitError,
+    describe_os_error,
 )
-from perfkit.cli._common import Parser
-from perfkit.errors import EXIT_FAILED, EXIT_INTERRUPTED, PerfkitError, describe_os_error
 
-#: The subcommands, in the order of the data's way.
-COMMANDS = (measure, ingest, compare, report, reliability, history, demo, completion)
+#: The subcommands, in the order of the data's way, each with the line ``perfkit --help`` shows
+#: (its module's parser says the same; tests/cli/test_main.py checks).
+COMMANDS = {
+    "measure": "measure commands run by run into a dataset folder",
+    "ingest": "read an orchestrator workspace (.runs/<task>/cli/<run>/manifest.json) into a dataset",
+    "compare": "did the candidate clear its target? (bootstrap intervals and a verdict)",
+    "report": "run the comparison (or hotspot) notebook and write HTML, summary and verdict",
+    "reliability": "failure modes per stage: failed, timed out, unfinished, retried (with intervals)",
+    "history": "keep every commit's results and find the steps (change points)",
+    "demo": "the whole loop on the built-in workload (examples/pipeline), in under a minute",
+    "completion": "print a shell completion script (bash, zsh or tcsh)",
+}
+#: Build every subcommand's parser (``build_parser(only=ALL)``, the default).
+ALL = None
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_module(name: str):
+    """The module of subcommand ``name`` (imported on first use: most pull in pandas and scipy)."""
+    return importlib.import_module(f"perfkit.cli.{name}")
+
+
+def build_parser(only: str | None = ALL) -> argparse.ArgumentParser:
+    """perfkit's argument parser. With ``only`` (a subcommand's name, or ``""`` for none), the
+    other subcommands are registered by name and help line alone, without importing their modules:
+    ``perfkit --help``, a mistyped command or ``perfkit measure …`` then do not wait a second for
+    libraries they never use."""
+    from perfkit.cli._common import Parser
+
     parser = Parser(prog="perfkit", description="Did the performance fix really work?")
     parser.add_argument("--version", action="version", version=f"perfkit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
-    for command in COMMANDS:
-        command.add_parser(sub)
+    for name, line in COMMANDS.items():
+        if only is ALL or name == only:
+            command_module(name).add_parser(sub)
+        else:
+            sub.add_parser(name, help=line)
     parser.set_defaults(root_parser=parser)  # `perfkit completion` describes the whole parser
     return parser
+
+
+def _chosen(argv: list[str] | None) -> str | None:
+    """Which subcommand's parser ``argv`` needs in full: its first word's, none (``""``) when that
+    is not a subcommand (``--help``, ``--version``, a typo), all for ``completion``."""
+    words = sys.argv[1:] if argv is None else argv
+    first = words[0] if words else ""
+    if first == "completion":
+        return ALL
+    return first if first in COMMANDS else ""
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -67,7 +100,11 @@ def failure_line(exc: BaseException) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    try:  # the command's module and its libraries are imported here (about a second)
+        parser = build_parser(only=_chosen(argv))
+    except KeyboardInterrupt:  # perfkit.__main__'s start-up handler, or Ctrl-C
+        print(INTERRUPTED_STARTING, file=sys.stderr)
+        return EXIT_INTERRUPTED
     args, extra = parser.parse_known_args(argv)
     # hyperfine's `-n a 'cmd a' -n b 'cmd b'`: argparse takes the positional commands once, so the
     # ones after a later option come back unrecognised; a command that accepts more takes them

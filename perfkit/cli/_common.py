@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from perfkit.analysis.verdict import DEFAULT_GUARDRAILS, SUCCESS_METRIC
+from perfkit.analysis.vocabulary import SUCCESS_METRIC
 from perfkit.errors import EXIT_USAGE, UsageError
 
 
@@ -72,6 +72,10 @@ def parse_target(text: str) -> tuple[str | None, tuple[float, float]]:
 
 def parse_guardrails(items: list[str] | None):
     if not items:
+        from perfkit.analysis.verdict import (
+            DEFAULT_GUARDRAILS,  # pandas: not for a --help
+        )
+
         return DEFAULT_GUARDRAILS
     out: dict[str, float] = {}
     for item in items:
