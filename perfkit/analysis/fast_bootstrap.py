@@ -1,16 +1,19 @@
-"""The BCa bootstrap of ``1 − median(c)/median(b)`` for many metrics at once, as scipy computes it.
+"""BCa bootstraps as scipy computes them, for many metrics at once: the ratio of medians, and the
+paired (rounds resampled together) two-sample Hodges–Lehmann change.
 
-:func:`scipy.stats.bootstrap` materialises every resample and sorts each one to take its median:
-for a comparison of 20 metrics × 30 runs × 10,000 resamples that is 12 million values sorted in
-rows of 30, most of ``perfkit compare``'s time (cProfile, benchmarks/bench_compare_speed.py).
-Here the resample *indices* are drawn exactly as scipy draws them (the same generator calls, in
-the same order) and turned into counts — how often each run was drawn — once for all metrics.
-The j-th smallest value of a resample is then the j-th order statistic read off the running sum of
-the counts taken in the sorted order of the sample: ``s[#{p : cumsum(counts[perm])[p] ≤ j}]``,
-no sorting of resamples at all. The jackknife acceleration, the bias correction and the quantiles
-follow :func:`scipy.stats._resampling._bca_interval` operation by operation, so the interval and
-the bootstrap distribution are equal bit for bit to scipy's (tests/analysis/test_fast_bootstrap.py
-checks that against scipy on random, tied, zero and paired samples).
+:func:`scipy.stats.bootstrap` materialises every resample and sorts it: for 20 metrics × 30 runs ×
+10,000 resamples, 12 million values sorted in rows of 30; for the paired Hodges–Lehmann change, the
+median of all 900 pairwise log-differences of each of 10,000 resamples per metric (most of
+``perfkit compare``'s time, benchmarks/bench_compare_speed.py). Here the resample *indices* are
+drawn exactly as scipy draws them (the same generator calls, in the same order, in scipy's
+batches) and turned into counts — how often each run was drawn. The j-th smallest value of a
+resample is then read off the running sum of the counts taken in the sorted order of the sample
+itself: ``s[#{p : C(p) ≤ j}]``, no sorting of resamples at all. For Hodges–Lehmann the sorted
+"sample" is the n² pairwise differences and the weight of a pair is the product of its two rounds'
+counts. The jackknife acceleration, the bias correction and the quantiles follow
+:func:`scipy.stats._resampling._bca_interval` operation by operation, so the interval and the
+bootstrap distribution are equal bit for bit to scipy's (tests/analysis/test_paired.py checks that
+against scipy on random, tied and paired samples, odd and even sizes, batched draws).
 """
 
 from __future__ import annotations
@@ -87,9 +90,6 @@ def median_ratio_bca(b: np.ndarray, c: np.ndarray, *, n_resamples: int, confiden
     """``(low, high, distribution)`` for each row of ``b`` (k, n_b) and ``c`` (k, n_c): what
     ``scipy.stats.bootstrap((b, c), ratio_of_medians, paired=paired, axis=-1, method=method)``
     returns for the same generator, without materialising the resamples."""
-    from scipy import stats
-    from scipy.special import ndtr, ndtri
-
     nb, nc = b.shape[-1], c.shape[-1]
     if paired:
         idx = rng.integers(0, nb, size=(n_resamples, nb), dtype="int64")
@@ -98,17 +98,32 @@ def median_ratio_bca(b: np.ndarray, c: np.ndarray, *, n_resamples: int, confiden
         cb = _counts(rng.integers(0, nb, size=(n_resamples, nb), dtype="int64"), nb)
         cc = _counts(rng.integers(0, nc, size=(n_resamples, nc), dtype="int64"), nc)
     dist = _ratio(_resampled_medians(b, cb), _resampled_medians(c, cc)).T  # (k, R)
+
+    def estimates():
+        mb, mc = _median(b)[:, None], _median(c)[:, None]
+        if paired:
+            return _ratio(mb, mc), [_ratio(_median(_jackknife(b)), _median(_jackknife(c)))]
+        return _ratio(mb, mc), [_ratio(_median(_jackknife(b)), mc),
+                                _ratio(mb, _median(_jackknife(c)))]
+
+    low, high = _interval(dist, confidence, method, estimates)
+    return low, high, dist
+
+
+def _interval(dist: np.ndarray, confidence: float, method: str, estimates
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """The bounds of each row of ``dist`` (k, R), as :func:`scipy.stats.bootstrap` computes them
+    (``scipy.stats._resampling._bca_interval``, operation by operation). ``estimates()`` gives
+    the estimate (k, 1) and, per sample, its jackknife estimates (k, n) — needed for BCa only."""
+    from scipy import stats
+    from scipy.special import ndtr, ndtri
+
     alpha = (1 - confidence) / 2
     if method == "BCa":
-        theta = _ratio(_median(b), _median(c))[:, None]
+        theta, thetas = estimates()
         pct = (np.count_nonzero(dist < theta, axis=-1)
                + np.count_nonzero(dist <= theta, axis=-1)).astype(theta.dtype) / (2 * dist.shape[-1])
         z0 = ndtri(pct)
-        mb, mc = _median(b)[:, None], _median(c)[:, None]
-        if paired:
-            thetas = [_ratio(_median(_jackknife(b)), _median(_jackknife(c)))]
-        else:
-            thetas = [_ratio(_median(_jackknife(b)), mc), _ratio(mb, _median(_jackknife(c)))]
         n_j = [float(t.shape[-1]) for t in thetas]
         dots = [np.mean(t, axis=-1, keepdims=True) for t in thetas]
         u = [(n - 1) * (dot - t) for dot, t, n in zip(dots, thetas, n_j)]
@@ -125,7 +140,7 @@ def median_ratio_bca(b: np.ndarray, c: np.ndarray, *, n_resamples: int, confiden
     else:
         interval = np.broadcast_to(np.asarray([alpha, 1 - alpha]), (dist.shape[0], 2))
     ci = stats.quantile(dist, interval, axis=-1)
-    return ci[..., 0], ci[..., 1], dist
+    return ci[..., 0], ci[..., 1]
 
 
 # --------------------------------------------------------------------------------------------
@@ -215,35 +230,17 @@ def paired_hl_bca(b: np.ndarray, c: np.ndarray, *, n_resamples: int, confidence:
     batch=batch)`` returns for the same generator (``hl_change`` = ``1 − exp(median over all pairs
     of log c_a − log b_i)``), at the cost of sorting n² differences once per metric instead of
     taking the median of n² values in every resample."""
-    from scipy import stats
-    from scipy.special import ndtr, ndtri
-
     n = b.shape[-1]
     lb, lc = np.log(b), np.log(c)
     step = batch or n_resamples
     idx = np.concatenate([rng.integers(0, n, size=(min(step, n_resamples - k), n), dtype="int64")
                           for k in range(0, n_resamples, step)])
     dist = (1.0 - np.exp(_resampled_hl(lb, lc, _counts(idx, n)))).T  # (k, R)
-    alpha = (1 - confidence) / 2
-    if method == "BCa":
-        theta = _hl_change(lb, lc)[:, None]
-        pct = (np.count_nonzero(dist < theta, axis=-1)
-               + np.count_nonzero(dist <= theta, axis=-1)).astype(theta.dtype) / (2 * dist.shape[-1])
-        z0 = ndtri(pct)
+
+    def estimates():
         leave_one_out = 1 - np.eye(n, dtype=np.int16)  # (n−1)² pairs each, not n·(n−1)² values
-        thetas = (1.0 - np.exp(_resampled_hl(lb, lc, leave_one_out))).T  # (k, n)
-        n_j = float(thetas.shape[-1])
-        u = (n_j - 1) * (np.mean(thetas, axis=-1, keepdims=True) - thetas)
-        num, den = np.sum(u ** 3, axis=-1) / n_j ** 3, np.sum(u ** 2, axis=-1) / n_j ** 2
-        with np.errstate(divide="ignore", invalid="ignore"):
-            a_hat = 1 / 6 * num / den ** (3 / 2)
-            z_alpha = float(ndtri(alpha))
-            num1 = z0 + z_alpha
-            a1 = ndtr(z0 + num1 / (1 - a_hat * num1))
-            num2 = z0 - z_alpha
-            a2 = ndtr(z0 + num2 / (1 - a_hat * num2))
-        interval = np.stack((a1, a2), axis=-1)
-    else:
-        interval = np.broadcast_to(np.asarray([alpha, 1 - alpha]), (dist.shape[0], 2))
-    ci = stats.quantile(dist, interval, axis=-1)
-    return ci[..., 0], ci[..., 1], dist
+        jackknife = (1.0 - np.exp(_resampled_hl(lb, lc, leave_one_out))).T  # (k, n)
+        return _hl_change(lb, lc)[:, None], [jackknife]
+
+    low, high = _interval(dist, confidence, method, estimates)
+    return low, high, dist
