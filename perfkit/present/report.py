@@ -50,8 +50,10 @@ class ReportFiles:
 MARKER = ".perfkit-report"
 
 
-def prepare_out(out_dir: Path) -> None:
-    """Create ``out_dir``, or accept it if it is empty or a previous report's folder.
+def check_out(out_dir: Path) -> None:
+    """Refuse ``out_dir`` unless it is new, empty or a previous report's folder — without
+    touching it (a report checks this first and creates the folder only once its own
+    arguments proved good, so that a failed report leaves the folder as it found it).
 
     A non-empty folder that ``perfkit report`` did not make is refused: the report's files would
     land among the user's (the same rule as ``perfkit demo --out``).
@@ -61,6 +63,11 @@ def prepare_out(out_dir: Path) -> None:
     if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MARKER).exists():
         raise UsageError(f"--out {out_dir}: folder is not empty and was not made by perfkit "
                          "report; choose another folder")
+
+
+def prepare_out(out_dir: Path) -> None:
+    """Create ``out_dir`` (or accept it: :func:`check_out`) and mark it as a report's folder."""
+    check_out(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / MARKER).write_text("made by `perfkit report`; a re-run writes here again\n",
@@ -117,7 +124,7 @@ def report(
         params["baseline_path"] = _absolute(dataset)
         params["candidate_path"] = _absolute(dataset2)
     check_parameters(nb_path, params)
-    prepare_out(out_dir)
+    check_out(out_dir)  # the folder is made once the report's own arguments proved good
 
     verdict_path = None
     overall = None
@@ -125,6 +132,7 @@ def report(
     summary_path = out_dir / "summary.md"
     if hotspots_report:
         built = hotspots(params["source"], title=params.get("title", ""))
+        prepare_out(out_dir)
         write_text_atomic(summary_path, built.summary_markdown())
         key = {"source": params["source"], "title": params.get("title", "")}
     else:
@@ -132,6 +140,7 @@ def report(
                 "statistic", "seed", "resamples", "title"}
         given = {k: v for k, v in params.items() if k in keys}
         built = comparison(params["baseline_path"], params["candidate_path"] or None, **given)
+        prepare_out(out_dir)
         verdict_path = out_dir / "verdict.json"
         write_text_atomic(verdict_path, built.verdict_json() + "\n")
         write_text_atomic(summary_path, built.summary_markdown(report_url=report_url))
@@ -180,6 +189,7 @@ def trend_report(history: str | os.PathLike, *, out: str | os.PathLike,
     except DatasetError:
         raise DatasetError(f"--trend {history}: no such history folder") from None
     check_parameters(nb_path, params)
+    check_out(out_dir)
     built = trend(params["history"], names=params.get("benchmarks") or None,
                   metrics=params.get("metrics") or None,
                   threshold=params.get("threshold", 0.05), seed=params.get("seed", 0),

@@ -404,6 +404,26 @@ def test_report_out_refuses_a_folder_it_did_not_make(tmp_path, capsys):
         report.prepare_out(blocker)
 
 
+def test_a_failed_report_leaves_the_out_folder_as_it_found_it(tmp_path, capsys):
+    """A usage error found while judging (an unknown metric, a bad variant) ends before the
+    folder is made or marked: an empty folder stays empty, a new one is not created."""
+    from perfkit.cli import main
+
+    empty, new = tmp_path / "empty", tmp_path / "new"
+    empty.mkdir()
+    for folder, extra in [(empty, ["--metric", "no_such_metric"]),
+                          (new, ["--baseline", "no_such_variant"])]:
+        code = main(["report", str(DATA / "demo-fix"), "--out", str(folder), *extra])
+        err = capsys.readouterr().err
+        assert code == 2 and len(err.strip().splitlines()) == 1, (extra, err)
+        assert list(empty.iterdir()) == [] and not new.exists(), (extra, err)
+    # a previous report's folder keeps its files and its mark
+    report.prepare_out(new)
+    (new / "report.html").write_text("old")
+    assert main(["report", str(DATA / "demo-fix"), "--out", str(new), "--metric", "nope"]) == 2
+    assert sorted(p.name for p in new.iterdir()) == [report.MARKER, "report.html"]
+
+
 def test_pr_summary_is_one_verdict_line_a_short_table_and_a_link():
     rep = compare_view.comparison(DATA / "demo-fix", resamples=300)
     text = rep.summary_markdown(report_url="https://example.test/runs/1 (x)")
