@@ -16,6 +16,7 @@ in place of the verdict.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -28,7 +29,13 @@ from perfkit.present import handoff
 from perfkit.present.compare_view import comparison, comparison_arguments
 from perfkit.present.hotspots_view import hotspots
 from perfkit.present.html_export import export_html, warm_up, write_text_atomic
-from perfkit.present.runner import check_parameters, execute, find_data, notebook_path
+from perfkit.present.runner import (
+    check_parameters,
+    execute,
+    find_data,
+    notebook_path,
+    start_kernel,
+)
 from perfkit.present.trend_report import trend
 from perfkit.present.trend_view import to_json
 
@@ -74,6 +81,35 @@ def prepare_out(out_dir: Path) -> None:
                                       encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"--out {out_dir}: cannot create folder ({exc.strerror})") from None
+
+
+#: What the kernel of each report imports while ``perfkit report`` judges (IPython exec_lines).
+PRELOAD = {
+    "compare": ["import perfkit.present.compare_view", "import perfkit.present.charts as _c",
+                "_c.warm_up(); del _c"],
+    "hotspots": ["import perfkit.present.hotspots_view", "import perfkit.present.charts as _c",
+                 "_c.warm_up(); del _c"],
+}
+
+
+def _make_folder(out_dir: Path) -> Path | None:
+    """Create ``out_dir`` (unmarked); return the outermost folder this created, or None."""
+    missing = [p for p in (out_dir, *out_dir.parents) if not p.exists()]
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {out_dir}: cannot create folder ({exc.strerror})") from None
+    return missing[-1] if missing else None
+
+
+def _unmake_folder(top: Path | None) -> None:
+    """Remove the empty folders :func:`_make_folder` created below and including ``top``."""
+    if top is None:
+        return
+    for folder in sorted((p for p in (top, *top.rglob("*")) if p.is_dir()),
+                         key=lambda p: len(p.parts), reverse=True):
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only an empty one goes
 
 
 def _quietly(work: Callable[[], None]) -> Callable[[], None]:
@@ -124,11 +160,48 @@ def report(
         params["baseline_path"] = _absolute(dataset)
         params["candidate_path"] = _absolute(dataset2)
     check_parameters(nb_path, params)
-    check_out(out_dir)  # the folder is made once the report's own arguments proved good
+    check_out(out_dir)
+    # the kernel boots (and imports what the notebook needs) while this process judges; it
+    # runs in the output folder, which is marked only once the judging succeeded
+    made = _make_folder(out_dir)
+    kernel = start_kernel(out_dir.resolve(), PRELOAD[name])
+    try:
+        try:
+            built, key, verdict_path, summary_path = _judge(out_dir, params, hotspots_report,
+                                                            report_url)
+        except BaseException:
+            _unmake_folder(made)  # a failed report leaves the folder as it found it
+            raise
+        # the kernel takes what was built here instead of computing it again (.handoff)
+        params["prepared"] = handoff.give(out_dir, "hotspots" if hotspots_report
+                                          else "comparison", key, built)
+        nb_out = out_dir / "report.ipynb"
+        # the export's one-off work runs while the kernel does (this process only waits for it)
+        warming = threading.Thread(target=_quietly(warm_up), name="perfkit-export-warm-up",
+                                   daemon=True)
+        warming.start()
+        try:
+            executed = execute(nb_path, nb_out, params, cwd=out_dir.resolve(), kernel=kernel)
+        finally:
+            handoff.withdraw(out_dir)
+            warming.join()
+    finally:
+        if kernel is not None:
+            kernel.shutdown()  # execute() did already, unless judging failed
+    overall = None if hotspots_report else built.result.overall
+    exit_code = 0 if hotspots_report else built.result.exit_code
+    html_path = export_html(executed, out_dir / "report.html",
+                            title=params.get("title") or f"perfkit {name} report")
+    return ReportFiles(out=out_dir, notebook=nb_out, html=html_path, summary=summary_path,
+                       verdict=verdict_path, exit_code=exit_code, overall=overall)
 
+
+def _judge(out_dir: Path, params: dict[str, Any], hotspots_report: bool,
+           report_url: str | None) -> tuple[Any, dict[str, Any], Path | None, Path]:
+    """Build the comparison (or hotspot view), mark ``out_dir`` and write ``verdict.json`` and
+    ``summary.md``; return what was built, its hand-off key and the two files' paths.
+    ``params`` gets the judged targets (the notebook then judges the same ones)."""
     verdict_path = None
-    overall = None
-    exit_code = 0
     summary_path = out_dir / "summary.md"
     if hotspots_report:
         built = hotspots(params["source"], title=params.get("title", ""))
@@ -144,32 +217,13 @@ def report(
         verdict_path = out_dir / "verdict.json"
         write_text_atomic(verdict_path, built.verdict_json() + "\n")
         write_text_atomic(summary_path, built.summary_markdown(report_url=report_url))
-        overall = built.result.overall
-        exit_code = built.result.exit_code
         # the notebook's default names manifest_writes, which not every dataset carries: pass
         # the targets judged here, so that the notebook judges the same ones
         params.setdefault("metrics", built.targets)
         given["metrics"] = params["metrics"]
         key = comparison_arguments(params["baseline_path"], params["candidate_path"] or None,
                                    **given)
-
-    # the kernel takes what was built here instead of computing it again (perfkit.present.handoff)
-    params["prepared"] = handoff.give(out_dir, name if hotspots_report else "comparison", key,
-                                      built)
-    nb_out = out_dir / "report.ipynb"
-    # the export's one-off work runs while the kernel does (this process only waits for it)
-    warming = threading.Thread(target=_quietly(warm_up), name="perfkit-export-warm-up",
-                               daemon=True)
-    warming.start()
-    try:
-        executed = execute(nb_path, nb_out, params, cwd=out_dir.resolve())
-    finally:
-        handoff.withdraw(out_dir)
-        warming.join()
-    html_path = export_html(executed, out_dir / "report.html",
-                            title=params.get("title") or f"perfkit {name} report")
-    return ReportFiles(out=out_dir, notebook=nb_out, html=html_path, summary=summary_path,
-                       verdict=verdict_path, exit_code=exit_code, overall=overall)
+    return built, key, verdict_path, summary_path
 
 
 def trend_report(history: str | os.PathLike, *, out: str | os.PathLike,

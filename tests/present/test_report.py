@@ -336,10 +336,11 @@ def test_default_targets_add_manifest_writes_only_where_both_sides_counted(tmp_p
     # names manifest_writes, which they lack)
     seen = {}
 
-    def fake_execute(nb, out, params, cwd=None):
+    def fake_execute(nb, out, params, cwd=None, kernel=None):
         seen.update(params)
         return out
 
+    monkeypatch.setattr(report, "start_kernel", lambda cwd, preload: None)  # no notebook runs
     monkeypatch.setattr(report, "execute", fake_execute)
     monkeypatch.setattr(report, "export_html", lambda nb, html, title="": html)
     files = report.report(DATA / "orchestrator-before", DATA / "orchestrator-after",
