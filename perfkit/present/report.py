@@ -26,8 +26,6 @@ from typing import Any
 
 from perfkit.errors import EXIT_OK, EXIT_REGRESSED, DatasetError, UsageError
 from perfkit.present import handoff
-from perfkit.present.compare_view import comparison, comparison_arguments
-from perfkit.present.hotspots_view import hotspots
 from perfkit.present.html_export import export_html, warm_up, write_text_atomic
 from perfkit.present.runner import (
     check_parameters,
@@ -36,8 +34,6 @@ from perfkit.present.runner import (
     notebook_path,
     start_kernel,
 )
-from perfkit.present.trend_report import trend
-from perfkit.present.trend_view import to_json
 
 
 @dataclass
@@ -201,6 +197,11 @@ def _judge(out_dir: Path, params: dict[str, Any], hotspots_report: bool,
     """Build the comparison (or hotspot view), mark ``out_dir`` and write ``verdict.json`` and
     ``summary.md``; return what was built, its hand-off key and the two files' paths.
     ``params`` gets the judged targets (the notebook then judges the same ones)."""
+    # the views (pandas, scipy, altair: about a second) are imported here, after the kernel
+    # was started, so that it boots meanwhile
+    from perfkit.present.compare_view import comparison, comparison_arguments
+    from perfkit.present.hotspots_view import hotspots
+
     verdict_path = None
     summary_path = out_dir / "summary.md"
     if hotspots_report:
@@ -235,6 +236,9 @@ def trend_report(history: str | os.PathLike, *, out: str | os.PathLike,
     check with the same seed. ``exit_code`` is ``perfkit history check``'s: 3 when a step or a
     drift regressed, else 0. ``check.json`` takes the place of ``verdict.json``.
     """
+    from perfkit.present.trend_report import trend
+    from perfkit.present.trend_view import to_json
+
     out_dir = Path(out)
     params = dict(parameters or {})
     nb_path = notebook_path("trend")

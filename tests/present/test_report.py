@@ -53,6 +53,31 @@ def test_a_failing_cell_keeps_the_executed_copy_and_names_the_cell(tmp_path):
     assert all("execution" not in c.metadata for c in executed.cells)
 
 
+def _kernels() -> list[int]:
+    """The ipykernel processes this test process started and has not stopped."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmd = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == os.getpid() and b"ipykernel" in cmd:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_the_notebook_runs_in_the_kernel_started_ahead_and_stops_it(tmp_path):
+    # what `perfkit report` does: the kernel boots (running `preload`) while the verdict is computed
+    kernel = runner.start_kernel(tmp_path, ["preloaded = 41"])
+    assert kernel is not None and _kernels()
+    nb = _tiny_notebook(tmp_path / "t.ipynb", "assert preloaded + limit == 42, 'another kernel'")
+    executed = runner.execute(nb, tmp_path / "r.ipynb", {"limit": 1}, cwd=tmp_path, kernel=kernel)
+    code = [c for c in executed.cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code] == [1, 2, 3]  # the preload is outside the history
+    assert not kernel.manager.has_kernel and _kernels() == []
+
+
 def test_network_references_finds_what_a_page_would_fetch():
     page = """<html><head>
     <script src="https://cdn.example/require.js"></script>
@@ -418,6 +443,7 @@ def test_a_failed_report_leaves_the_out_folder_as_it_found_it(tmp_path, capsys):
         err = capsys.readouterr().err
         assert code == 2 and len(err.strip().splitlines()) == 1, (extra, err)
         assert list(empty.iterdir()) == [] and not new.exists(), (extra, err)
+        assert _kernels() == []  # the kernel started ahead was stopped
     # a previous report's folder keeps its files and its mark
     report.prepare_out(new)
     (new / "report.html").write_text("old")
