@@ -1,8 +1,8 @@
 """``perfkit report``: run a report notebook and write what a reviewer opens.
 
 :func:`report` checks the parameters against the notebook's ``parameters`` cell, computes the
-verdict first (a bad option fails in a second, not after a kernel start), executes
-``notebooks/compare.ipynb`` (or ``hotspots.ipynb``) with papermill and writes into the output folder
+verdict first (a bad option fails in a second, and the folder is left as it was) while the
+notebook's kernel boots on the other core, executes ``notebooks/compare.ipynb`` (or ``hotspots.ipynb``) with papermill and writes into the output folder
 
 * ``report.ipynb`` — the executed notebook (kept when a cell fails; the error names the cell),
 * ``report.html`` — no code cells, every chart drawn, nothing loaded over the network,
@@ -138,8 +138,10 @@ def report(
 
     ``parameters`` are further notebook parameters (names checked against the notebook's
     ``parameters`` cell before anything runs). For a comparison the verdict is computed here
-    first — so a bad option fails in a second, not after a kernel start — and handed to the
-    notebook's kernel, which shows it without computing it again (:mod:`.handoff`).
+    first — so a bad option fails in a second, before ``out`` is marked — while the kernel,
+    started just before (:func:`~perfkit.present.runner.start_kernel`), boots and imports;
+    the verdict is then handed to it, and the notebook shows it without computing it again
+    (:mod:`.handoff`).
     Returns :class:`ReportFiles`; ``exit_code`` is ``perfkit compare``'s (0 cleared, 1 not
     shown, 3 regressed) and 0 for a hotspot report.
     ``out`` must be new, empty or a previous report's folder (:func:`prepare_out`).
