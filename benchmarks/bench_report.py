@@ -8,7 +8,7 @@ installed). The budget (issue 15): under 10 s end to end for the demo dataset on
 machine; HTML under 3 MB. CPU seconds (the command and its reaped kernel) are what an idle
 machine needs at least: compare them when the machine is busy.
 
-    python benchmarks/bench_report.py [--repeat 3]
+    python benchmarks/bench_report.py [--repeat 3] [--case compare]
 """
 
 from __future__ import annotations
@@ -27,6 +27,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# the perfkit being measured: under bench_against.py --script-here this script is another
+# checkout's copy, and the command must run the perfkit that was imported, not this file's
+import perfkit  # noqa: E402
+
+ROOT = Path(perfkit.__file__).resolve().parent.parent
 
 from _results import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
@@ -62,11 +67,15 @@ def chromium_check(html: Path, shot: Path) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--case", choices=list(CASES), action="append",
+                    help="only these cases (repeatable; default: all)")
     opts = ap.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     out: dict = {"python": sys.version.split()[0], "cpus": os.cpu_count(), "cases": {}}
     for name, args in CASES.items():
+        if opts.case and name not in opts.case:
+            continue
         times, cpu, loads, code = [], [], [], None
         with tempfile.TemporaryDirectory() as tmp:
             for i in range(opts.repeat):

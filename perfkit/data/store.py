@@ -43,6 +43,7 @@ from typing import Any
 
 import pandas as pd
 
+from perfkit.data.atomic import write_text_atomic  # noqa: F401 - part of this module's API
 from perfkit.data.lock import LOCK, dataset_lock  # noqa: F401 - LOCK: part of the folder layout
 from perfkit.data.schema import JOURNALED_TABLES, SCHEMA_VERSION, runs_frame, stages_frame
 from perfkit.errors import DatasetError, FailedError, PerfkitError, describe_os_error
@@ -106,22 +107,6 @@ def _clean(record: Mapping[str, Any]) -> dict[str, Any]:
 
 def dumps(obj: Any) -> str:
     return json.dumps(obj, default=_json_default, allow_nan=False, sort_keys=False)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` via a temporary file, fsync and a rename: a crash or a full disk leaves the
-    old file or none, never a truncated one. The one place perfkit writes a file this way."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def write_json_atomic(path: Path, obj: Any) -> None:

@@ -90,6 +90,13 @@ def _script_safe_json(obj: Any) -> str:
     )
 
 
+def warm_up() -> None:
+    """Start vl-convert's JavaScript runtime now: its first conversion costs most of a second,
+    which a kernel that ``perfkit report`` starts early pays before the notebook's first chart."""
+    _svg({"data": {"values": [{"x": 0}]}, "mark": "point",
+          "encoding": {"x": {"field": "x", "type": "quantitative"}}})
+
+
 def _svg(spec: dict[str, Any]) -> str:
     import vl_convert as vlc  # imported late: its first call starts a JS runtime
 

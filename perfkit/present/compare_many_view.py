@@ -127,12 +127,18 @@ class ManyComparisonReport:
 
     def target_charts(self, metric: str) -> list[Any]:
         """Every run of every variant, then each candidate's bootstrap distribution of the change
-        (none for an exact or undefined change)."""
+        where its interval has resamples, or one line saying how the interval was found."""
         shown = [self.distribution_chart(metric)]
+        notes = []
         for r in self.reports:
-            if r.result.row(metric)["method"] not in ("exact", "undefined"):
+            if r.resampled(metric):
                 shown.append(r.bootstrap_chart(metric).properties(
                     title=f"{r.candidate}: {metric}, bootstrap distribution of the change"))
+            else:
+                notes.append(f"{r.candidate}: {r.interval_note(metric)}")
+        if notes:
+            shown.append(as_html("".join(f'<p class="perfkit-note">{escape(n)}</p>'
+                                         for n in notes)))
         return shown
 
     def order_note(self) -> Any:

@@ -35,6 +35,15 @@ from perfkit.present.runner import find_data
 #: GitHub refuses pull-request comments over 65,536 characters; stay clearly below.
 SUMMARY_LIMIT = 60_000
 
+#: How an interval without resamples was found: the line a target shows instead of a histogram.
+INTERVAL_METHODS = {
+    "moses": "the interval is Moses's exact rank interval around the Hodges–Lehmann change "
+             "(no resamples, so no histogram of them)",
+    "exact": "every run counted the same in each variant: the change is exact, with no spread "
+             "to draw",
+    "undefined": "the change has no interval",
+}
+
 
 def _direction(verdict: str) -> str:
     """An informational row's reading: which way it went (Holm-adjusted), no target implied."""
@@ -318,12 +327,33 @@ class ComparisonReport:
             ci_high=float(row["ci_high"]), target=tuple(s.get("target", (0.1, 0.2))),
             metric=metric, confidence=s.get("confidence"))
 
+    def resampled(self, metric: str) -> bool:
+        """Whether the interval of ``metric`` comes from resamples that a histogram can show
+        (not for an exact or undefined change, nor for the rank-based Moses interval)."""
+        return (self.result.row(metric)["method"] not in ("exact", "undefined")
+                and len(self.distribution(metric)) > 0)
+
+    def interval_note(self, metric: str) -> str:
+        """One line on how the interval of ``metric`` was found, for a target without a
+        bootstrap chart."""
+        row = self.result.row(metric)
+        method = str(row["method"])
+        how = INTERVAL_METHODS.get(method.removesuffix("-ar1"), f"interval by {method}")
+        if method.endswith("-ar1"):
+            how += " (widened for the autocorrelation of runs that were not interleaved)"
+        if method == "undefined" and isinstance(row["note"], str) and row["note"]:
+            how += f" ({row['note']})"
+        return f"{metric}: {how}."
+
     def target_charts(self, metric: str) -> list[Any]:
-        """The charts of one target: every run, and the bootstrap distribution of the change —
-        unless the change is exact (constant counts) or undefined: then there is none to draw."""
+        """The charts of one target: every run, and the bootstrap distribution of the change when
+        its interval has resamples; otherwise one line saying how the interval was found."""
         shown = [self.distribution_chart(metric)]
-        if self.result.row(metric)["method"] not in ("exact", "undefined"):
+        if self.resampled(metric):
             shown.append(self.bootstrap_chart(metric))
+        else:
+            shown.append(as_html(f'<p class="perfkit-note">{escape(self.interval_note(metric))}'
+                                 "</p>"))
         return shown
 
     def order_note(self) -> Any:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from perfkit._paths import TEMPLATES_DIR
-from perfkit.data.store import write_text_atomic
+from perfkit.data.atomic import write_text_atomic
 
 TEMPLATE_NAME = "perfkit_report"
 

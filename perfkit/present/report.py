@@ -1,8 +1,8 @@
 """``perfkit report``: run a report notebook and write what a reviewer opens.
 
 :func:`report` checks the parameters against the notebook's ``parameters`` cell, computes the
-verdict first (a bad option fails in a second, not after a kernel start), executes
-``notebooks/compare.ipynb`` (or ``hotspots.ipynb``) with papermill and writes into the output folder
+verdict first (a bad option fails in a second, and the folder is left as it was) while the
+notebook's kernel boots on the other core, executes ``notebooks/compare.ipynb`` (or ``hotspots.ipynb``) with papermill and writes into the output folder
 
 * ``report.ipynb`` — the executed notebook (kept when a cell fails; the error names the cell),
 * ``report.html`` — no code cells, every chart drawn, nothing loaded over the network,
@@ -16,6 +16,7 @@ in place of the verdict.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -25,12 +26,14 @@ from typing import Any
 
 from perfkit.errors import EXIT_OK, EXIT_REGRESSED, DatasetError, UsageError
 from perfkit.present import handoff
-from perfkit.present.compare_view import comparison, comparison_arguments
-from perfkit.present.hotspots_view import hotspots
 from perfkit.present.html_export import export_html, warm_up, write_text_atomic
-from perfkit.present.runner import check_parameters, execute, find_data, notebook_path
-from perfkit.present.trend_report import trend
-from perfkit.present.trend_view import to_json
+from perfkit.present.runner import (
+    check_parameters,
+    execute,
+    find_data,
+    notebook_path,
+    start_kernel,
+)
 
 
 @dataclass
@@ -50,8 +53,10 @@ class ReportFiles:
 MARKER = ".perfkit-report"
 
 
-def prepare_out(out_dir: Path) -> None:
-    """Create ``out_dir``, or accept it if it is empty or a previous report's folder.
+def check_out(out_dir: Path) -> None:
+    """Refuse ``out_dir`` unless it is new, empty or a previous report's folder — without
+    touching it (a report checks this first and creates the folder only once its own
+    arguments proved good, so that a failed report leaves the folder as it found it).
 
     A non-empty folder that ``perfkit report`` did not make is refused: the report's files would
     land among the user's (the same rule as ``perfkit demo --out``).
@@ -61,12 +66,49 @@ def prepare_out(out_dir: Path) -> None:
     if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MARKER).exists():
         raise UsageError(f"--out {out_dir}: folder is not empty and was not made by perfkit "
                          "report; choose another folder")
+
+
+def prepare_out(out_dir: Path) -> None:
+    """Create ``out_dir`` (or accept it: :func:`check_out`) and mark it as a report's folder."""
+    check_out(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / MARKER).write_text("made by `perfkit report`; a re-run writes here again\n",
                                       encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"--out {out_dir}: cannot create folder ({exc.strerror})") from None
+
+
+#: vl-convert's JavaScript runtime starts on a thread of the kernel: the kernel answers ~0.3 s
+#: sooner, and the first chart finds the runtime ready (or waits for it) all the same.
+_WARM_CHARTS = ["import threading as _t, perfkit.present.charts as _c",
+                "_t.Thread(target=_c.warm_up, daemon=True).start(); del _t, _c"]
+
+#: What the kernel of each report imports while ``perfkit report`` judges (IPython exec_lines).
+PRELOAD = {
+    "compare": ["import perfkit.present.compare_view", *_WARM_CHARTS],
+    "hotspots": ["import perfkit.present.hotspots_view", *_WARM_CHARTS],
+}
+
+
+def _make_folder(out_dir: Path) -> Path | None:
+    """Create ``out_dir`` (unmarked); return the outermost folder this created, or None."""
+    missing = [p for p in (out_dir, *out_dir.parents) if not p.exists()]
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {out_dir}: cannot create folder ({exc.strerror})") from None
+    return missing[-1] if missing else None
+
+
+def _unmake_folder(top: Path | None) -> None:
+    """Remove the empty folders :func:`_make_folder` created below and including ``top``."""
+    if top is None:
+        return
+    for folder in sorted((p for p in (top, *top.rglob("*")) if p.is_dir()),
+                         key=lambda p: len(p.parts), reverse=True):
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only an empty one goes
 
 
 def _quietly(work: Callable[[], None]) -> Callable[[], None]:
@@ -96,8 +138,10 @@ def report(
 
     ``parameters`` are further notebook parameters (names checked against the notebook's
     ``parameters`` cell before anything runs). For a comparison the verdict is computed here
-    first — so a bad option fails in a second, not after a kernel start — and handed to the
-    notebook's kernel, which shows it without computing it again (:mod:`.handoff`).
+    first — so a bad option fails in a second, before ``out`` is marked — while the kernel,
+    started just before (:func:`~perfkit.present.runner.start_kernel`), boots and imports;
+    the verdict is then handed to it, and the notebook shows it without computing it again
+    (:mod:`.handoff`).
     Returns :class:`ReportFiles`; ``exit_code`` is ``perfkit compare``'s (0 cleared, 1 not
     shown, 3 regressed) and 0 for a hotspot report.
     ``out`` must be new, empty or a previous report's folder (:func:`prepare_out`).
@@ -117,14 +161,57 @@ def report(
         params["baseline_path"] = _absolute(dataset)
         params["candidate_path"] = _absolute(dataset2)
     check_parameters(nb_path, params)
-    prepare_out(out_dir)
+    check_out(out_dir)
+    # the kernel boots (and imports what the notebook needs) while this process judges; it
+    # runs in the output folder, which is marked only once the judging succeeded
+    made = _make_folder(out_dir)
+    kernel = start_kernel(out_dir.resolve(), PRELOAD[name])
+    try:
+        try:
+            built, key, verdict_path, summary_path = _judge(out_dir, params, hotspots_report,
+                                                            report_url)
+        except BaseException:
+            _unmake_folder(made)  # a failed report leaves the folder as it found it
+            raise
+        # the kernel takes what was built here instead of computing it again (.handoff)
+        params["prepared"] = handoff.give(out_dir, "hotspots" if hotspots_report
+                                          else "comparison", key, built)
+        nb_out = out_dir / "report.ipynb"
+        # the export's one-off work runs while the kernel does (this process only waits for it)
+        warming = threading.Thread(target=_quietly(warm_up), name="perfkit-export-warm-up",
+                                   daemon=True)
+        warming.start()
+        try:
+            executed = execute(nb_path, nb_out, params, cwd=out_dir.resolve(), kernel=kernel)
+        finally:
+            handoff.withdraw(out_dir)
+            warming.join()
+    finally:
+        if kernel is not None:
+            kernel.shutdown()  # execute() did already, unless judging failed
+    overall = None if hotspots_report else built.result.overall
+    exit_code = 0 if hotspots_report else built.result.exit_code
+    html_path = export_html(executed, out_dir / "report.html",
+                            title=params.get("title") or f"perfkit {name} report")
+    return ReportFiles(out=out_dir, notebook=nb_out, html=html_path, summary=summary_path,
+                       verdict=verdict_path, exit_code=exit_code, overall=overall)
+
+
+def _judge(out_dir: Path, params: dict[str, Any], hotspots_report: bool,
+           report_url: str | None) -> tuple[Any, dict[str, Any], Path | None, Path]:
+    """Build the comparison (or hotspot view), mark ``out_dir`` and write ``verdict.json`` and
+    ``summary.md``; return what was built, its hand-off key and the two files' paths.
+    ``params`` gets the judged targets (the notebook then judges the same ones)."""
+    # the views (pandas, scipy, altair: about a second) are imported here, after the kernel
+    # was started, so that it boots meanwhile
+    from perfkit.present.compare_view import comparison, comparison_arguments
+    from perfkit.present.hotspots_view import hotspots
 
     verdict_path = None
-    overall = None
-    exit_code = 0
     summary_path = out_dir / "summary.md"
     if hotspots_report:
         built = hotspots(params["source"], title=params.get("title", ""))
+        prepare_out(out_dir)
         write_text_atomic(summary_path, built.summary_markdown())
         key = {"source": params["source"], "title": params.get("title", "")}
     else:
@@ -132,35 +219,17 @@ def report(
                 "statistic", "seed", "resamples", "title"}
         given = {k: v for k, v in params.items() if k in keys}
         built = comparison(params["baseline_path"], params["candidate_path"] or None, **given)
+        prepare_out(out_dir)
         verdict_path = out_dir / "verdict.json"
         write_text_atomic(verdict_path, built.verdict_json() + "\n")
         write_text_atomic(summary_path, built.summary_markdown(report_url=report_url))
-        overall = built.result.overall
-        exit_code = built.result.exit_code
         # the notebook's default names manifest_writes, which not every dataset carries: pass
         # the targets judged here, so that the notebook judges the same ones
         params.setdefault("metrics", built.targets)
         given["metrics"] = params["metrics"]
         key = comparison_arguments(params["baseline_path"], params["candidate_path"] or None,
                                    **given)
-
-    # the kernel takes what was built here instead of computing it again (perfkit.present.handoff)
-    params["prepared"] = handoff.give(out_dir, name if hotspots_report else "comparison", key,
-                                      built)
-    nb_out = out_dir / "report.ipynb"
-    # the export's one-off work runs while the kernel does (this process only waits for it)
-    warming = threading.Thread(target=_quietly(warm_up), name="perfkit-export-warm-up",
-                               daemon=True)
-    warming.start()
-    try:
-        executed = execute(nb_path, nb_out, params, cwd=out_dir.resolve())
-    finally:
-        handoff.withdraw(out_dir)
-        warming.join()
-    html_path = export_html(executed, out_dir / "report.html",
-                            title=params.get("title") or f"perfkit {name} report")
-    return ReportFiles(out=out_dir, notebook=nb_out, html=html_path, summary=summary_path,
-                       verdict=verdict_path, exit_code=exit_code, overall=overall)
+    return built, key, verdict_path, summary_path
 
 
 def trend_report(history: str | os.PathLike, *, out: str | os.PathLike,
@@ -172,6 +241,9 @@ def trend_report(history: str | os.PathLike, *, out: str | os.PathLike,
     check with the same seed. ``exit_code`` is ``perfkit history check``'s: 3 when a step or a
     drift regressed, else 0. ``check.json`` takes the place of ``verdict.json``.
     """
+    from perfkit.present.trend_report import trend
+    from perfkit.present.trend_view import to_json
+
     out_dir = Path(out)
     params = dict(parameters or {})
     nb_path = notebook_path("trend")
@@ -180,6 +252,7 @@ def trend_report(history: str | os.PathLike, *, out: str | os.PathLike,
     except DatasetError:
         raise DatasetError(f"--trend {history}: no such history folder") from None
     check_parameters(nb_path, params)
+    check_out(out_dir)
     built = trend(params["history"], names=params.get("benchmarks") or None,
                   metrics=params.get("metrics") or None,
                   threshold=params.get("threshold", 0.05), seed=params.get("seed", 0),

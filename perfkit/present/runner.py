@@ -16,7 +16,8 @@ import contextlib
 import difflib
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -147,53 +148,107 @@ def execute(
     *,
     cwd: str | os.PathLike | None = None,
     timeout: float | None = 600,
+    kernel: StartedKernel | None = None,
 ) -> Any:
     """Execute ``notebook`` into ``output`` with papermill; return the executed notebook node.
 
     Unknown parameter names are refused before a kernel starts. On a failing cell the executed
     copy is still written and :class:`NotebookError` says which cell failed and why.
+    ``kernel`` (from :func:`start_kernel`, already booting in ``cwd``) is used instead of a new
+    one, and shut down afterwards in every case.
     """
+    with contextlib.ExitStack() as stack:
+        if kernel is not None:
+            stack.callback(kernel.shutdown)
+        kernel_log = kernel.log if kernel is not None else stack.enter_context(
+            tempfile.TemporaryFile(mode="w+b"))
+        return _execute(Path(notebook).resolve(), Path(output).resolve(), dict(parameters or {}),
+                        cwd=cwd, timeout=timeout, kernel_log=kernel_log,
+                        manager=None if kernel is None else kernel.manager)
+
+
+def _execute(notebook: Path, output: Path, parameters: dict[str, Any], *, cwd: Any,
+             timeout: float | None, kernel_log: Any, manager: Any) -> Any:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    notebook = Path(notebook).resolve()
-    output = Path(output).resolve()
-    parameters = dict(parameters or {})
     check_parameters(notebook, parameters)
     output.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryFile(mode="w+b") as kernel_log:
-        try:
-            with _kernel_can_import_perfkit():
-                papermill.execute_notebook(
-                    str(notebook),
-                    str(output),
-                    parameters=parameters,
-                    kernel_name=KERNEL,
-                    cwd=str(cwd or notebook.parent),
-                    progress_bar=False,
-                    log_output=False,
-                    request_save_on_cell_execute=False,
-                    execution_timeout=timeout,
-                    kernel_manager_class=_kernel_manager(kernel_log),
-                )
-        except PapermillExecutionError as exc:
+    try:
+        with _kernel_can_import_perfkit():
+            papermill.execute_notebook(
+                str(notebook),
+                str(output),
+                parameters=parameters,
+                kernel_name=KERNEL,
+                cwd=str(cwd or notebook.parent),
+                progress_bar=False,
+                log_output=False,
+                request_save_on_cell_execute=False,
+                execution_timeout=timeout,
+                kernel_manager_class=_kernel_manager(kernel_log),
+                **({} if manager is None else {"km": manager}),
+            )
+    except PapermillExecutionError as exc:
+        _clean_file(output)
+        count = f" (In [{exc.exec_count}])" if exc.exec_count else ""
+        raise NotebookError(
+            f"{notebook.name}: cell {exc.cell_index}{count} failed: {exc.ename}: "
+            f"{_one_line(exc.evalue)}; the executed notebook is kept at {output}"
+        ) from None
+    except Exception as exc:  # the kernel died, timed out, or never started
+        if output.exists():
             _clean_file(output)
-            count = f" (In [{exc.exec_count}])" if exc.exec_count else ""
-            raise NotebookError(
-                f"{notebook.name}: cell {exc.cell_index}{count} failed: {exc.ename}: "
-                f"{_one_line(exc.evalue)}; the executed notebook is kept at {output}"
-            ) from None
-        except Exception as exc:  # the kernel died, timed out, or never started
-            if output.exists():
-                _clean_file(output)
-            kernel_log.seek(0)
-            tail = kernel_log.read().decode("utf-8", "replace").strip().splitlines()[-3:]
-            raise NotebookError(
-                f"{notebook.name}: execution failed: {type(exc).__name__}: {_one_line(str(exc))}"
-                + (f" (kernel said: {_one_line(' | '.join(tail))})" if tail else "")
-                + (f"; the partly executed notebook is kept at {output}" if output.exists() else "")
-            ) from None
+        kernel_log.seek(0)
+        tail = kernel_log.read().decode("utf-8", "replace").strip().splitlines()[-3:]
+        raise NotebookError(
+            f"{notebook.name}: execution failed: {type(exc).__name__}: {_one_line(str(exc))}"
+            + (f" (kernel said: {_one_line(' | '.join(tail))})" if tail else "")
+            + (f"; the partly executed notebook is kept at {output}" if output.exists() else "")
+        ) from None
     return _clean_file(output)
+
+
+@dataclass
+class StartedKernel:
+    """A notebook kernel started ahead of :func:`execute` (:func:`start_kernel`)."""
+
+    manager: Any
+    log: Any  # the kernel's stderr (quoted when it dies)
+
+    def shutdown(self) -> None:
+        """Stop the kernel (again: a no-op)."""
+        from jupyter_core.utils import run_sync
+
+        try:
+            if self.manager.has_kernel:
+                run_sync(self.manager.shutdown_kernel)(now=True)
+        finally:
+            self.log.close()
+
+
+def start_kernel(cwd: str | os.PathLike, preload: Sequence[str] = ()) -> StartedKernel | None:
+    """Start the notebook kernel in ``cwd`` now and return without waiting for it.
+
+    ``perfkit report`` calls this before it computes the verdict, so that the kernel boots and
+    runs ``preload`` (lines of code such as imports: IPython's ``exec_lines``, outside the
+    notebook's history) on the other core meanwhile; :func:`execute` then runs the notebook in
+    it. None when the kernel cannot be started here: :func:`execute` then starts its own (and
+    reports why that fails).
+    """
+    from jupyter_core.utils import run_sync
+
+    log = tempfile.TemporaryFile(mode="w+b")
+    manager = _kernel_manager(log)(kernel_name=KERNEL)
+    try:
+        with _kernel_can_import_perfkit():
+            run_sync(manager.start_kernel)(
+                cwd=str(cwd), extra_arguments=[f"--IPKernelApp.exec_lines={line}"
+                                               for line in preload])
+    except Exception:  # noqa: BLE001 (execute() starts a kernel itself and explains a failure)
+        log.close()
+        return None
+    return StartedKernel(manager, log)
 
 
 def _kernel_manager(log: Any) -> type:

@@ -146,10 +146,13 @@ def trend_chart(check: MetricCheck):
     """One metric per commit: the median with its quartile band, steps as rules, drift shaded."""
     import altair as alt
 
+    from perfkit.present.charts import axis_title  # altair: imported with the first chart
+
     data = check.series.reset_index(drop=True).assign(position=lambda d: d.index)
     data = data.assign(commit=data["commit"].astype(str).str[:SHORT])
     base = alt.Chart(data).encode(x=alt.X("position:Q", title="commit (history order)"))
-    band = base.mark_area(opacity=0.25).encode(y=alt.Y("q1:Q", title=check.metric), y2="q3:Q")
+    band = base.mark_area(opacity=0.25).encode(y=alt.Y("q1:Q", title=axis_title(check.metric)),
+                                                y2="q3:Q")
     line = base.mark_line(point=True).encode(
         y="value:Q", tooltip=["commit:N", alt.Tooltip("value:Q", format=".4g"), "n:Q"])
     layers = [band, line]

@@ -99,3 +99,36 @@ def test_the_command_does_not_load_the_chart_library_until_a_chart_is_drawn():
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["[]", "altair", "True"], out.stdout + out.stderr
+
+
+
+def test_a_reader_that_leaves_ends_nothing_and_prints_no_message(tmp_path, capsys, monkeypatch):
+    """`perfkit … | head`: stdout is a real pipe whose reader left before the first line. No
+    message, the command's own exit code (compare: the verdict), its files still written."""
+    import io
+    import os
+    import signal
+
+    from perfkit import __main__ as entry_point
+    from perfkit._paths import REPO_ROOT
+
+    monkeypatch.setattr(signal, "signal", lambda *a: None)  # entry() leaves pytest's handlers
+    monkeypatch.chdir(REPO_ROOT)
+    for argv, code in ((["completion", "bash"], errors.EXIT_OK),
+                       (["compare", "data/demo-fix", "--resamples", "200", "--export-json",
+                         str(tmp_path / "c.json")], errors.EXIT_OK)):
+        read, write = os.pipe()
+        os.close(read)  # the reader left: every write fails with EPIPE
+        stdout = io.TextIOWrapper(io.FileIO(write, "w"), encoding="utf-8")
+        monkeypatch.setattr(sys, "stdout", stdout)
+        monkeypatch.setattr(sys, "argv", ["perfkit", *argv])
+        assert entry_point.entry() == code, argv
+        assert capsys.readouterr().err == ""
+        sys.stdout.close()
+    assert (tmp_path / "c.json").is_file()  # the export after the printout was written
+    # and in a process of its own (argparse's --help exits before entry() flushes: the
+    # interpreter's flush at exit meets the closed pipe)
+    proc = subprocess.Popen([sys.executable, "-m", "perfkit", "--help"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()
+    assert proc.stderr.read() == b"" and proc.wait(timeout=60) == 0

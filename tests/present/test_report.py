@@ -53,6 +53,31 @@ def test_a_failing_cell_keeps_the_executed_copy_and_names_the_cell(tmp_path):
     assert all("execution" not in c.metadata for c in executed.cells)
 
 
+def _kernels() -> list[int]:
+    """The ipykernel processes this test process started and has not stopped."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmd = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == os.getpid() and b"ipykernel" in cmd:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_the_notebook_runs_in_the_kernel_started_ahead_and_stops_it(tmp_path):
+    # what `perfkit report` does: the kernel boots (running `preload`) while the verdict is computed
+    kernel = runner.start_kernel(tmp_path, ["preloaded = 41"])
+    assert kernel is not None and _kernels()
+    nb = _tiny_notebook(tmp_path / "t.ipynb", "assert preloaded + limit == 42, 'another kernel'")
+    executed = runner.execute(nb, tmp_path / "r.ipynb", {"limit": 1}, cwd=tmp_path, kernel=kernel)
+    code = [c for c in executed.cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code] == [1, 2, 3]  # the preload is outside the history
+    assert not kernel.manager.has_kernel and _kernels() == []
+
+
 def test_network_references_finds_what_a_page_would_fetch():
     page = """<html><head>
     <script src="https://cdn.example/require.js"></script>
@@ -103,6 +128,10 @@ from perfkit import cli
 
 DATA = _paths.REPO_ROOT / "data"
 HOSTILE = '<script>alert("perfkit")</script>'
+
+#: Interval methods that come from bootstrap resamples (stats.py, paired.py); the others
+#: (exact, undefined, moses, moses-ar1, newcombe) have none to draw.
+RESAMPLED = {"bca", "percentile", "paired-bca", "paired-percentile", "bca-ar1", "percentile-ar1"}
 
 
 def _hostile_copy(src: Path, dest: Path) -> Path:
@@ -170,7 +199,15 @@ def test_compare_html_is_offline_small_codeless_and_escaped(compare_report):
     assert compare_report.html.stat().st_size < 3 * 1024 * 1024
     assert "compare_view.comparison(" not in page  # no code cells
     assert page.count("window.vegaEmbed=") == 1  # the vega bundle is inlined once
-    assert len(re.findall(r'class="perfkit-chart"', page)) >= 4
+    assert len(re.findall(r'class="perfkit-chart"', page)) >= 3
+    # a bootstrap chart exactly for the targets whose interval has resamples, a line for the rest
+    targets = [m for m in json.loads(compare_report.verdict.read_text())["metrics"]
+               if m["role"] == "target"]
+    drawn = re.findall(r'<img alt="([^"]*): bootstrap distribution of the change', page)
+    assert drawn == [m["metric"] for m in targets if m["method"] in RESAMPLED]
+    notes = re.findall(r'<p class="perfkit-note">([^<]*)</p>', page)
+    assert [n.split(":")[0] for n in notes] == [m["metric"] for m in targets
+                                                if m["method"] not in RESAMPLED]
     # data-borne strings are escaped everywhere they appear as HTML
     without_specs = re.sub(r'<script type="application/json".*?</script>', "", page, flags=re.S)
     assert HOSTILE not in without_specs
@@ -193,7 +230,11 @@ def test_compare_html_draws_its_charts_in_a_browser_without_network(compare_repo
     dom = subprocess.run([*base, "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
     charts_total = len(re.findall(r'class="perfkit-chart[^"]*"', dom))
     drawn = dom.count('data-perfkit-rendered="vega"')
-    assert charts_total >= 4 and drawn == charts_total, (drawn, charts_total)
+    # every chart the page carries (runs, order, stages; a bootstrap histogram only where the
+    # interval has resamples: test_compare_html_is_offline_small_codeless_and_escaped) is drawn
+    page = compare_report.html.read_text(encoding="utf-8")
+    assert charts_total == len(re.findall(r'class="perfkit-chart"', page)) >= 3
+    assert drawn == charts_total, (drawn, charts_total)
     subprocess.run([*base, "--window-size=1100,4000", f"--screenshot={shot}", url],
                    capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 50_000  # a page with drawings, not a blank one
@@ -320,10 +361,11 @@ def test_default_targets_add_manifest_writes_only_where_both_sides_counted(tmp_p
     # names manifest_writes, which they lack)
     seen = {}
 
-    def fake_execute(nb, out, params, cwd=None):
+    def fake_execute(nb, out, params, cwd=None, kernel=None):
         seen.update(params)
         return out
 
+    monkeypatch.setattr(report, "start_kernel", lambda cwd, preload: None)  # no notebook runs
     monkeypatch.setattr(report, "execute", fake_execute)
     monkeypatch.setattr(report, "export_html", lambda nb, html, title="": html)
     files = report.report(DATA / "orchestrator-before", DATA / "orchestrator-after",
@@ -388,6 +430,27 @@ def test_report_out_refuses_a_folder_it_did_not_make(tmp_path, capsys):
         report.prepare_out(blocker)
 
 
+def test_a_failed_report_leaves_the_out_folder_as_it_found_it(tmp_path, capsys):
+    """A usage error found while judging (an unknown metric, a bad variant) ends before the
+    folder is made or marked: an empty folder stays empty, a new one is not created."""
+    from perfkit.cli import main
+
+    empty, new = tmp_path / "empty", tmp_path / "new"
+    empty.mkdir()
+    for folder, extra in [(empty, ["--metric", "no_such_metric"]),
+                          (new, ["--baseline", "no_such_variant"])]:
+        code = main(["report", str(DATA / "demo-fix"), "--out", str(folder), *extra])
+        err = capsys.readouterr().err
+        assert code == 2 and len(err.strip().splitlines()) == 1, (extra, err)
+        assert list(empty.iterdir()) == [] and not new.exists(), (extra, err)
+        assert _kernels() == []  # the kernel started ahead was stopped
+    # a previous report's folder keeps its files and its mark
+    report.prepare_out(new)
+    (new / "report.html").write_text("old")
+    assert main(["report", str(DATA / "demo-fix"), "--out", str(new), "--metric", "nope"]) == 2
+    assert sorted(p.name for p in new.iterdir()) == [report.MARKER, "report.html"]
+
+
 def test_pr_summary_is_one_verdict_line_a_short_table_and_a_link():
     rep = compare_view.comparison(DATA / "demo-fix", resamples=300)
     text = rep.summary_markdown(report_url="https://example.test/runs/1 (x)")
@@ -419,11 +482,25 @@ def test_one_sign_convention_for_a_guardrail_and_digits_for_tiny_changes():
     assert fmt.pct(1e-9) == "0.0 %"  # beyond four digits it is zero for a reader
 
 
-def test_no_bootstrap_chart_for_exact_counts():
+def test_a_bootstrap_chart_exactly_where_the_interval_has_resamples():
+    # demo-fix under `auto`: wall_s by Moses (ranks), manifest_writes exact, user_s (info) BCa
     rep = compare_view.comparison(DATA / "demo-fix", resamples=300)
-    assert rep.result.row("manifest_writes")["method"] == "exact"
-    assert len(rep.target_charts("manifest_writes")) == 1  # every run, no distribution
-    assert len(rep.target_charts("wall_s")) == 2
+    methods = {m: rep.result.row(m)["method"] for m in ("wall_s", "manifest_writes", "user_s")}
+    assert methods == {"wall_s": "moses", "manifest_writes": "exact", "user_s": "bca"}
+    for metric, method in methods.items():
+        shown = rep.target_charts(metric)
+        specs = [c.to_dict() if hasattr(c, "to_dict") else None for c in shown]
+        assert specs[0]["title"] == f"{metric}: every run, and the median" and len(shown) == 2
+        drawn = [s for s in specs[1:] if s and "bootstrap distribution" in s["title"]]
+        assert len(drawn) == (method in RESAMPLED), (metric, method)
+        if drawn:  # the histogram holds every resample: never an empty axis
+            bars = next(layer for layer in drawn[0]["layer"]
+                        if layer["mark"]["type"] == "rect" and "y" in layer["encoding"])
+            counts = drawn[0]["datasets"][bars["data"]["name"]]
+            assert sum(r["count"] for r in counts) == len(rep.distribution(metric)) == 300
+        else:  # one line says how the interval was found instead
+            assert specs[1] is None and shown[1].data.count("<p") == 1
+            assert metric in shown[1].data and ("Moses" in shown[1].data) == (method == "moses")
 
 
 def test_the_method_sentence_comes_from_the_interleaving_diagnostic(compare_report):

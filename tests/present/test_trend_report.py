@@ -87,6 +87,8 @@ def test_trend_html_is_offline_codeless_and_escaped(trend_files):
     assert page.count("window.vegaEmbed=") == 1
     # a chart per metric and a per-stage chart per step
     assert len(re.findall(r'class="perfkit-chart"', page)) == 4
+    # every metric's axis carries its unit, as on the compare report's charts
+    assert '"title":"user_s (s)"' in page and '"title":"manifest_writes (count)"' in page
     without_specs = re.sub(r'<script type="application/json".*?</script>', "", page, flags=re.S)
     assert HOSTILE not in without_specs and "&lt;script&gt;alert(" in without_specs
     for spec in re.findall(r'<script type="application/json"[^>]*>(.*?)</script>', page, flags=re.S):
