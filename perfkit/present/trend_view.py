@@ -146,7 +146,9 @@ def trend_chart(check: MetricCheck):
     """One metric per commit: the median with its quartile band, steps as rules, drift shaded."""
     import altair as alt
 
-    data = check.series.reset_index(drop=True).assign(position=lambda d: d.index)
+    # only what the chart shows: the page carries one row per commit and metric
+    data = (check.series[["commit", "value", "q1", "q3", "n"]].reset_index(drop=True)
+            .assign(position=lambda d: d.index))
     data = data.assign(commit=data["commit"].astype(str).str[:SHORT])
     base = alt.Chart(data).encode(x=alt.X("position:Q", title="commit (history order)"))
     band = base.mark_area(opacity=0.25).encode(y=alt.Y("q1:Q", title=check.metric), y2="q3:Q")
