@@ -22,7 +22,7 @@ from perfkit.analysis.history_check import THRESHOLD, HistoryCheck, MetricCheck,
 from perfkit.data.history import History, open_history
 from perfkit.data.schema import is_trace_metric
 from perfkit.errors import DatasetError
-from perfkit.present import charts
+from perfkit.present import charts, handoff
 from perfkit.present.markup import as_html, escape, table_html
 from perfkit.present.trend_view import SHORT, markdown, step_table, trend_chart, value
 
@@ -166,13 +166,33 @@ def stage_chart(check: MetricCheck, step: Step):
     ).properties(width=charts.WIDTH, title=f"{check.metric}: stages at {_short(step.commit_after)}")
 
 
+def trend_arguments(history: str | os.PathLike, *, names: list[str] | None = None,
+                    metrics: list[str] | None = None, threshold: float = THRESHOLD,
+                    seed: int = 0, last: int | None = None, title: str = "") -> dict[str, Any]:
+    """:func:`trend`'s arguments, normalised: the key under which ``perfkit report --trend``
+    hands its check to the notebook (:mod:`perfkit.present.handoff`)."""
+    return {"history": str(Path(history).resolve()), "names": list(names or []) or None,
+            "metrics": list(metrics or []) or None, "threshold": float(threshold),
+            "seed": int(seed), "last": last, "title": str(title)}
+
+
 def trend(history: str | os.PathLike, *, names: list[str] | None = None,
           metrics: list[str] | None = None, threshold: float = THRESHOLD, seed: int = 0,
-          last: int | None = None, title: str = "") -> TrendReport:
+          last: int | None = None, title: str = "",
+          prepared: str | os.PathLike | None = None) -> TrendReport:
     """Open the history folder ``history`` and check it for the trend report.
 
-    ``metrics`` empty or None: :func:`default_metrics` of each benchmark.
+    ``metrics`` empty or None: :func:`default_metrics` of each benchmark. ``prepared`` is the
+    file in which ``perfkit report --trend`` handed over the report it built for exactly these
+    arguments (its check decides the exit code and ``check.json``; the notebook shows that same
+    check instead of running it again); otherwise — the notebook run by itself, other
+    arguments — the check runs here.
     """
+    key = trend_arguments(history, names=names, metrics=metrics, threshold=threshold, seed=seed,
+                          last=last, title=title)
+    built = handoff.take(prepared, "trend", key)
+    if isinstance(built, TrendReport):
+        return built
     kept = open_history(Path(history))
     available = kept.names()
     if not available:
