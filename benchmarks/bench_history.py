@@ -110,7 +110,13 @@ def ruptures_side(trials: int, seed: int = 2026) -> dict:
 
 def _write_scale_history(root: Path, commits: int = 10_000, runs: int = 30, columns: int = 25,
                          per_file: int = 100, seed: int = 1) -> None:
-    from perfkit.data.history import MARKER, LAYOUT_VERSION
+    """The generated history: ``commits`` commits of ``runs`` runs and ``columns`` columns, a
+    +10 % step in ``wall_s`` at commit 7,000, ``per_file`` commits per Parquet file (100: the
+    layout a compaction leaves; 1: one file per add, what ``history add`` itself writes)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from perfkit.data.history import LAYOUT_VERSION, MARKER
 
     rng = np.random.default_rng(seed)
     root.mkdir(parents=True)
@@ -119,20 +125,22 @@ def _write_scale_history(root: Path, commits: int = 10_000, runs: int = 30, colu
     part.mkdir(parents=True)
     level = series(rng, step=0.10, at=7_000, n=commits)
     base = pd.Timestamp("2020-01-01", tz="UTC")
+    idx = np.repeat(np.arange(commits), runs)
+    n = idx.size
+    frame = {"variant": "main", "run": np.tile(np.arange(1, runs + 1), commits),
+             "order": np.tile(np.arange(1, runs + 1), commits), "warmup": False,
+             "traced": False, "status": "ok", "wall_s": level[idx] * rng.lognormal(0, 0.02, n)}
+    for c in range(columns - 8):
+        frame[f"m{c:02d}"] = rng.lognormal(0, 0.05, n)
+    frame.update({"commit": np.array([f"c{i:05d}" for i in range(commits)])[idx],
+                  "branch": "main", "commit_time": base + pd.to_timedelta(idx, unit="h"),
+                  "added_at": base, "sequence": idx + 1, "chain_position": idx + 1,
+                  "dataset_id": np.array([f"gen{i // per_file:05d}" for i in range(commits)])[idx],
+                  "host": "{}"})
+    table = pa.Table.from_pandas(pd.DataFrame(frame), preserve_index=False)
+    rows = per_file * runs
     for f in range(commits // per_file):
-        idx = np.repeat(np.arange(f * per_file, (f + 1) * per_file), runs)
-        n = idx.size
-        frame = {"variant": "main", "run": np.tile(np.arange(1, runs + 1), per_file),
-                 "order": np.tile(np.arange(1, runs + 1), per_file), "warmup": False,
-                 "traced": False, "status": "ok",
-                 "wall_s": level[idx] * rng.lognormal(0, 0.02, n)}
-        for c in range(columns - 8):
-            frame[f"m{c:02d}"] = rng.lognormal(0, 0.05, n)
-        frame.update({"commit": [f"c{i:05d}" for i in idx], "branch": "main",
-                      "commit_time": base + pd.to_timedelta(idx, unit="h"),
-                      "added_at": base, "sequence": idx + 1, "dataset_id": f"gen{f:03d}",
-                      "host": "{}"})
-        pd.DataFrame(frame).to_parquet(part / f"gen{f:03d}.parquet", index=False)
+        pq.write_table(table.slice(f * rows, rows), part / f"gen{f:05d}.parquet")
 
 
 def scale() -> dict:

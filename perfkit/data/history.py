@@ -8,6 +8,7 @@ A history is a folder::
                                             chain_position, dataset_id and the host record (JSON)
     stages/benchmark=<name>/<id>.parquet    that dataset's stages, same extra columns
     .lock                                   serialises writers (``fcntl.flock``)
+    .sequence                               the last ``sequence`` given (written under the lock)
 
 ``<id>`` is a fingerprint of the dataset's rows: adding the same dataset twice is refused.
 Writes go to ``*.parquet.tmp`` files that are fsynced and then renamed (stages first, runs last:
@@ -27,7 +28,9 @@ never in and invents steps. The rule:
    main is its place in main's own sequence of states, whatever its time says. Ties (commits of
    other branches at the same depth) fall back to rule 2.
 2. Otherwise by ``sequence``: the order the commits were added (the first add of each commit;
-   ``sequence`` is given under the writers' lock). A CI job that adds every push to main adds
+   ``sequence`` is one more than the last one given, kept in ``.sequence`` under the writers'
+   lock — not a count of files, which a compaction of many adds into one file would reset;
+   without that file, one more than the largest ``sequence`` in the files). A CI job that adds every push to main adds
    them in main's order; a backfill must add oldest first, or give ``--repo``.
 
 ``commit_time`` (``--when``, or the committer time from ``--repo``) is kept as metadata: shown,
@@ -250,7 +253,7 @@ class History:
             if any(self.path.glob(f"runs/*/{fingerprint}.parquet")):
                 raise DatasetError(f"this dataset is already in the history {self.path} "
                                    f"(id {fingerprint}); nothing added")
-            sequence = sum(1 for _ in self.path.glob("runs/*/*.parquet")) + 1
+            sequence = self._next_sequence()
             part = f"benchmark={name}"
             order = {"sequence": sequence,
                      "chain_position": pd.array([position] * len(runs), dtype="Int64")}
@@ -261,6 +264,20 @@ class History:
             _write_atomic(out_runs, self.path / "runs" / part / f"{fingerprint}.parquet")
         return Added(benchmark=name, commit=commit, dataset_id=fingerprint, runs=len(runs),
                      stages=len(stages), sequence=sequence, chain_position=position)
+
+    def _next_sequence(self) -> int:
+        """One more than the last sequence given (call under the lock). The counter file is
+        written before the data files: a crash leaves a gap in the sequence, never a repeat."""
+        counter = self.path / ".sequence"
+        try:
+            last = int(counter.read_text(encoding="ascii"))
+        except (OSError, ValueError):  # a history from before the counter, or a compacted copy
+            found = self._query("runs", "SELECT max(sequence) AS last FROM t")
+            last = 0 if found.empty or pd.isna(found["last"].iloc[0]) else int(found["last"].iloc[0])
+        tmp = counter.with_name(f".sequence.{os.getpid()}.tmp")
+        tmp.write_text(f"{last + 1}\n", encoding="ascii")
+        os.replace(tmp, counter)
+        return last + 1
 
     # -- reading -----------------------------------------------------------------------------
     def _query(self, table: str, sql: str, params: list | None = None) -> pd.DataFrame:

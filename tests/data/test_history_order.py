@@ -96,3 +96,19 @@ def test_a_bad_repository_is_one_clear_error_and_adds_nothing(tmp_path, make_his
         with pytest.raises(UsageError, match=message):
             h.add(ds, "b", commit=commit, repo=repo)
     assert not (tmp_path / "h").exists()
+
+
+def test_an_add_to_a_compacted_history_comes_last(tmp_path, make_history_dataset):
+    # data/trend-history keeps its 24 adds in one file (as a compaction leaves them): the next
+    # add's sequence is one more than the largest there, not one more than the number of files
+    import shutil
+
+    from perfkit import _paths
+
+    shutil.copytree(_paths.REPO_ROOT / "data" / "trend-history", tmp_path / "h")
+    h = open_history(tmp_path / "h")
+    assert len(list((tmp_path / "h" / "runs").rglob("*.parquet"))) == 1
+    first = h.add(make_history_dataset("d0", runs=3), "pipeline", commit="new-1")
+    second = h.add(make_history_dataset("d1", seed=1, runs=3), "pipeline", commit="new-2")
+    assert (first.sequence, second.sequence) == (25, 26)
+    assert list(h.commits("pipeline")["commit"])[-2:] == ["new-1", "new-2"]
