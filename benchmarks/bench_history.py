@@ -112,7 +112,8 @@ def _write_scale_history(root: Path, commits: int = 10_000, runs: int = 30, colu
                          per_file: int = 100, seed: int = 1) -> None:
     """The generated history: ``commits`` commits of ``runs`` runs and ``columns`` columns, a
     +10 % step in ``wall_s`` at commit 7,000, ``per_file`` commits per Parquet file (100: the
-    layout a compaction leaves; 1: one file per add, what ``history add`` itself writes)."""
+    layout ``history add`` keeps by merging every 100 adds into a batch; 1: one file per add
+    named by its dataset id, what adds left before they merged)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -135,12 +136,16 @@ def _write_scale_history(root: Path, commits: int = 10_000, runs: int = 30, colu
     frame.update({"commit": np.array([f"c{i:05d}" for i in range(commits)])[idx],
                   "branch": "main", "commit_time": base + pd.to_timedelta(idx, unit="h"),
                   "added_at": base, "sequence": idx + 1, "chain_position": idx + 1,
-                  "dataset_id": np.array([f"gen{i // per_file:05d}" for i in range(commits)])[idx],
+                  "dataset_id": np.array([f"{i:020x}" for i in range(commits)])[idx],
                   "host": "{}"})
     table = pa.Table.from_pandas(pd.DataFrame(frame), preserve_index=False)
     rows = per_file * runs
     for f in range(commits // per_file):
-        pq.write_table(table.slice(f * rows, rows), part / f"gen{f:05d}.parquet")
+        name = f"{f:020x}" if per_file == 1 else f"batch-{f:09d}"
+        pq.write_table(table.slice(f * rows, rows), part / f"{name}.parquet")
+        if per_file > 1:  # a batch's id list, as history add writes it beside each batch
+            (part / f".{name}.ids").write_text("".join(
+                f"{i:020x}\n" for i in range(f * per_file, (f + 1) * per_file)))
 
 
 def scale() -> dict:

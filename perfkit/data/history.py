@@ -59,6 +59,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from perfkit.data import history_files
 from perfkit.data.schema import ID_COLUMNS, is_trace_metric
 from perfkit.data.store import Dataset
 from perfkit.errors import DatasetError, UsageError
@@ -250,7 +251,8 @@ class History:
                  "host": json.dumps(dataset.meta.get("host", {}), sort_keys=True, default=str)}
         self._ensure()
         with _locked(self.path):
-            if any(self.path.glob(f"runs/*/{fingerprint}.parquet")):
+            if (any(self.path.glob(f"runs/*/{fingerprint}.parquet"))
+                    or fingerprint in self._merged_ids()):
                 raise DatasetError(f"this dataset is already in the history {self.path} "
                                    f"(id {fingerprint}); nothing added")
             sequence = self._next_sequence()
@@ -262,8 +264,20 @@ class History:
                 _write_atomic(stages.assign(**extra, sequence=sequence),
                               self.path / "stages" / part / f"{fingerprint}.parquet")
             _write_atomic(out_runs, self.path / "runs" / part / f"{fingerprint}.parquet")
+            history_files.compact(self.path, name)  # every COMPACT_AT adds: one batch file
         return Added(benchmark=name, commit=commit, dataset_id=fingerprint, runs=len(runs),
                      stages=len(stages), sequence=sequence, chain_position=position)
+
+    def _merged_ids(self) -> set[str]:
+        if all(history_files.is_single(p) for p in self.path.glob("runs/*/*.parquet")):
+            return set()
+        import duckdb
+
+        con = duckdb.connect()
+        try:
+            return history_files.merged_ids(self.path, "runs", con)
+        finally:
+            con.close()
 
     def _next_sequence(self) -> int:
         """One more than the last sequence given (call under the lock). The counter file is
@@ -283,14 +297,11 @@ class History:
     def _query(self, table: str, sql: str, params: list | None = None) -> pd.DataFrame:
         import duckdb  # lazy: only history commands pay for its import
 
-        pattern = str(self.path / table / "*" / "*.parquet").replace("'", "''")
         if not any(self.path.glob(f"{table}/*/*.parquet")):
             return pd.DataFrame()
         con = duckdb.connect()
         try:
-            con.execute(
-                f"CREATE VIEW t AS SELECT * FROM read_parquet('{pattern}', hive_partitioning = "
-                "true, union_by_name = true, hive_types = {'benchmark': 'VARCHAR'})")
+            con.execute(history_files.view_sql(self.path, table))  # each row once, from any file
             # through Arrow: DuckDB's own .df() trips a pandas deprecation warning
             return con.sql(sql, params=params or None).to_arrow_table().to_pandas()
         except Exception as exc:  # duckdb's errors share no public base class worth naming
