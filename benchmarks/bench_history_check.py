@@ -97,7 +97,7 @@ def _in_process(history: Path, tmp: Path) -> dict:
     search_s = lap()
     result = check_history(open_history(history), names=["scale"], metrics=["wall_s"])
     check_s = lap()
-    ds = _dataset(tmp / "in-process-ds", seed=99)
+    ds = _dataset(tmp / f"in-process-ds-{history.name}", seed=99)
     lap()
     kept.add(ds, "scale", commit="in-process")
     add_s = lap()

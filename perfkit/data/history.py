@@ -269,15 +269,10 @@ class History:
                      stages=len(stages), sequence=sequence, chain_position=position)
 
     def _merged_ids(self) -> set[str]:
+        """Dataset ids inside merged batches (from their id lists: no query, no DuckDB)."""
         if all(history_files.is_single(p) for p in self.path.glob("runs/*/*.parquet")):
             return set()
-        import duckdb
-
-        con = duckdb.connect()
-        try:
-            return history_files.merged_ids(self.path, "runs", con)
-        finally:
-            con.close()
+        return history_files.merged_ids(self.path, "runs")
 
     def _next_sequence(self) -> int:
         """One more than the last sequence given (call under the lock). The counter file is
