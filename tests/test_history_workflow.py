@@ -109,5 +109,5 @@ def test_the_measure_add_and_check_lines_run_for_real(tmp_path):
     assert "1 commits: at least 10 are needed" in done.stdout
     show = subprocess.run([sys.executable, "-m", "perfkit", "history", "show", "--history",
                            str(tmp_path / "history")], env=env, capture_output=True, text=True)
-    assert "by first-parent chain" in show.stdout, show.stderr
+    assert "in first-parent chain order" in show.stdout, show.stderr
     assert list((tmp_path / "history" / "runs" / "benchmark=pipeline").glob("*.parquet"))

@@ -47,7 +47,7 @@ def _show(args: argparse.Namespace) -> int:
         shown = item["commits"][-args.limit:]
         print(f"{item['benchmark']}: {len(item['commits'])} commits, {fmt.count(item['runs'])} "
               f"runs; metrics: {', '.join(item['metrics'])}")
-        print(f"  commits (oldest first, by {item['order']}): " + " ".join(c[:10] for c in shown)
+        print(f"  commits (oldest first, in {item['order']}): " + " ".join(c[:10] for c in shown)
               + (" …" if len(shown) < len(item["commits"]) else ""))
     return EXIT_OK
 

@@ -73,7 +73,7 @@ ENV_VAR = "PERFKIT_HISTORY"
 EXTRA_COLUMNS = ("commit", "branch", "commit_time", "added_at", "sequence", "chain_position",
                  "dataset_id", "host")
 #: The two orders of a benchmark's commits (see the module docstring).
-BY_CHAIN, BY_ADDED = "first-parent chain", "order added"
+BY_CHAIN, BY_ADDED = "first-parent chain order", "order added"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _NUMERIC = re.compile(r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|"
                       r"UBIGINT|FLOAT|DOUBLE|DECIMAL)")

@@ -83,9 +83,16 @@ class TrendReport:
 
     # -- HTML pieces -------------------------------------------------------------------------
     def title_html(self) -> Any:
-        title = self.title or "How did each metric move, commit by commit?"
-        return as_html(f"<h2>{escape(title)}</h2><p>history: {escape(self.history.path.name)}"
-                       f" · seed {self.result.seed}</p>")
+        # the notebook's own heading asks the question: a title only when one was given
+        head = f"<h2>{escape(self.title)}</h2>" if self.title else ""
+        return as_html(f"{head}<p>history: {escape(self.history.path.name)}"
+                       f" · seed {self.result.seed} · commits in {escape(self._order())}</p>")
+
+    def _order(self) -> str:
+        """The rule that ordered the commits (one per benchmark shown)."""
+        names = list(dict.fromkeys(c.benchmark for c in self.result.checks))
+        rules = sorted({self.history.order(n) for n in names})
+        return " / ".join(rules) if rules else "history order"
 
     def overview_html(self) -> Any:
         cls = "perfkit-answer" + (" perfkit-regressed" if self.result.regressed else "")
