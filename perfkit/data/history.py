@@ -7,6 +7,8 @@ A history is a folder::
                                             plus commit, branch, commit_time, added_at, sequence,
                                             chain_position, dataset_id and the host record (JSON)
     stages/benchmark=<name>/<id>.parquet    that dataset's stages, same extra columns
+    */benchmark=<name>/batch-*.parquet      every 100 adds merged into one file (with a hidden
+                                            id list beside it): see :mod:`.history_files`
     .lock                                   serialises writers (``fcntl.flock``)
     .sequence                               the last ``sequence`` given (written under the lock)
 
