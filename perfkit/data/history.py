@@ -36,8 +36,9 @@ never in and invents steps. The rule:
    them in main's order; a backfill must add oldest first, or give ``--repo``.
 
 ``commit_time`` (``--when``, or the committer time from ``--repo``) is kept as metadata: shown,
-never used to order. Histories written before ``chain_position`` existed have no such column and
-are ordered by rule 2 (the order they were added).
+never used to order — except in a history written before ``chain_position`` existed (no file
+has the column), which reads as it did then: by commit time, then sequence. Its first add by
+this version brings the column, and with it rules 1 and 2 (rule 2 for the old commits).
 
 Reading goes through DuckDB (``read_parquet(..., hive_partitioning = true, union_by_name =
 true)``): the ``benchmark=<name>`` folders are Hive partitions, so Spark, Trino or DuckDB itself
@@ -76,6 +77,8 @@ EXTRA_COLUMNS = ("commit", "branch", "commit_time", "added_at", "sequence", "cha
                  "dataset_id", "host")
 #: The two orders of a benchmark's commits (see the module docstring).
 BY_CHAIN, BY_ADDED = "first-parent chain order", "order added"
+#: The order of a history written before ``chain_position`` existed: as it was read then.
+BY_TIME = "commit-time order (a history from before chain positions)"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _NUMERIC = re.compile(r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|"
                       r"UBIGINT|FLOAT|DOUBLE|DECIMAL)")
@@ -169,13 +172,16 @@ def chain_position(repo: str | os.PathLike, commit: str) -> tuple[int, pd.Timest
 
 
 def in_history_order(commits: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    """One row per commit (with ``sequence`` and maybe ``chain_position``) sorted in history
-    order, and which rule ordered it (:data:`BY_CHAIN` or :data:`BY_ADDED`)."""
-    chain = ("chain_position" in commits.columns and len(commits) > 0
-             and bool(commits["chain_position"].notna().all()))
-    keys = ["chain_position", "sequence"] if chain else ["sequence"]
-    ordered = commits.sort_values(keys, kind="stable").reset_index(drop=True)
-    return ordered, BY_CHAIN if chain else BY_ADDED
+    """One row per commit (with ``sequence``, ``commit_time`` and maybe ``chain_position``)
+    sorted in history order, and which rule ordered it (:data:`BY_CHAIN`, :data:`BY_ADDED`, or
+    for a history no file of which has a ``chain_position`` column, :data:`BY_TIME`)."""
+    if "chain_position" not in commits.columns:
+        keys, rule = ["commit_time", "sequence"], BY_TIME
+    elif len(commits) and bool(commits["chain_position"].notna().all()):
+        keys, rule = ["chain_position", "sequence"], BY_CHAIN
+    else:
+        keys, rule = ["sequence"], BY_ADDED
+    return commits.sort_values(keys, kind="stable").reset_index(drop=True), rule
 
 
 @dataclass(frozen=True)
@@ -339,10 +345,9 @@ class History:
         return rows.iloc[np.argsort(key.to_numpy(), kind="stable")].reset_index(drop=True)
 
     def _chain_sql(self) -> str:
-        """``min(chain_position)`` for a per-commit query, or a null when no file has it (a
-        history written before the column existed)."""
-        has = "chain_position" in self.columns()
-        return ("min(chain_position)" if has else "CAST(NULL AS BIGINT)") + " AS chain_position"
+        """``, min(chain_position) AS chain_position`` for a per-commit query, or nothing when
+        no file has the column (a history from before it: ordered as it was then)."""
+        return ", min(chain_position) AS chain_position" if "chain_position" in self.columns() else ""
 
     def columns(self) -> dict[str, str]:
         """Every column of the runs files (their union) and its DuckDB type."""
@@ -393,7 +398,7 @@ class History:
         self._require(name)
         return in_history_order(self._query("runs", f"""
             SELECT "commit", any_value(branch) AS branch, min(commit_time) AS commit_time,
-                   min(sequence) AS sequence, {self._chain_sql()}, count(*) AS runs
+                   min(sequence) AS sequence{self._chain_sql()}, count(*) AS runs
             FROM t WHERE benchmark = ? GROUP BY "commit" """, [name]))
 
     def series(self, name: str, metric: str) -> pd.DataFrame:
@@ -413,7 +418,7 @@ class History:
             # the three quantiles in one aggregate: one sort of each commit's values, not three
             found = self._query("runs", f"""
                 SELECT "commit", min(commit_time) AS commit_time, min(sequence) AS sequence,
-                       {self._chain_sql()}, count({col}) AS n,
+                       count({col}) AS n{self._chain_sql()},
                        quantile_cont({col}, [0.5, 0.25, 0.75]) AS qs
                 FROM t WHERE benchmark = ? AND NOT coalesce(warmup, false)
                      AND coalesce(traced, false) = {traced} AND status = 'ok'

@@ -1,7 +1,7 @@
 """History order: a benchmark's commits follow git's first-parent chain (``add --repo``) or the
 order they were added — never their commit times, which disagree with main's order whenever a
 branch's older commits are fast-forwarded or merged in. Old histories (no ``chain_position``
-column) stay readable, in the order they were added."""
+column) stay readable, in the order they had."""
 
 from __future__ import annotations
 
@@ -62,21 +62,23 @@ def test_a_step_is_placed_at_its_commit_on_the_chain_whatever_the_times_and_add_
     assert step.change == pytest.approx(-1.0, abs=0.1)
 
 
-def test_old_files_without_chain_position_are_read_in_the_order_added(tmp_path,
-                                                                      make_history_dataset):
+def test_a_history_from_before_chain_positions_reads_as_before_until_its_next_add(
+        tmp_path, make_history_dataset):
     h = open_history(tmp_path / "h", create=True)
     for i, when in enumerate(["2026-03-01", "2026-01-01", "2026-02-01"]):
         h.add(make_history_dataset(f"d{i}", 1 + i, seed=i, runs=3), "b", commit=f"c{i}",
               when=when)
-    for path in (tmp_path / "h" / "runs").rglob("*.parquet"):  # as written before the column existed
+    for path in (tmp_path / "h" / "runs").rglob("*.parquet"):  # as written before the column
         table = pq.read_table(path)
         pq.write_table(table.drop_columns(["chain_position"]), path)
     old = open_history(tmp_path / "h")
     assert "chain_position" not in old.columns()
-    assert list(old.series("b", "wall_s")["commit"]) == ["c0", "c1", "c2"]
-    assert list(old.runs("b")["commit"].unique()) == ["c0", "c1", "c2"]
-    # a newer add with a repository beside them: not every commit has a position, so the
-    # order stays the order added (a partial chain cannot place the old commits)
+    # read as it was then: by commit time
+    assert list(old.series("b", "wall_s")["commit"]) == ["c1", "c2", "c0"]
+    assert list(old.runs("b")["commit"].unique()) == ["c1", "c2", "c0"]
+    assert old.order("b") == history_mod.BY_TIME
+    # its first add by this version (here with a repository): not every commit has a position,
+    # so the order added — a partial chain cannot place the old commits
     (sha,) = _repo(tmp_path / "repo", ["2025-01-01T00:00:00Z"])
     old.add(make_history_dataset("d3", 4, seed=3, runs=3), "b", commit=sha, repo=tmp_path / "repo")
     assert list(old.commits("b")["commit"]) == ["c0", "c1", "c2", sha]
