@@ -110,7 +110,14 @@ def ruptures_side(trials: int, seed: int = 2026) -> dict:
 
 def _write_scale_history(root: Path, commits: int = 10_000, runs: int = 30, columns: int = 25,
                          per_file: int = 100, seed: int = 1) -> None:
-    from perfkit.data.history import MARKER, LAYOUT_VERSION
+    """The generated history: ``commits`` commits of ``runs`` runs and ``columns`` columns, a
+    +10 % step in ``wall_s`` at commit 7,000, ``per_file`` commits per Parquet file (100: the
+    layout ``history add`` keeps by merging every 100 adds into a batch; 1: one file per add
+    named by its dataset id, what adds left before they merged)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from perfkit.data.history import LAYOUT_VERSION, MARKER
 
     rng = np.random.default_rng(seed)
     root.mkdir(parents=True)
@@ -119,20 +126,26 @@ def _write_scale_history(root: Path, commits: int = 10_000, runs: int = 30, colu
     part.mkdir(parents=True)
     level = series(rng, step=0.10, at=7_000, n=commits)
     base = pd.Timestamp("2020-01-01", tz="UTC")
+    idx = np.repeat(np.arange(commits), runs)
+    n = idx.size
+    frame = {"variant": "main", "run": np.tile(np.arange(1, runs + 1), commits),
+             "order": np.tile(np.arange(1, runs + 1), commits), "warmup": False,
+             "traced": False, "status": "ok", "wall_s": level[idx] * rng.lognormal(0, 0.02, n)}
+    for c in range(columns - 8):
+        frame[f"m{c:02d}"] = rng.lognormal(0, 0.05, n)
+    frame.update({"commit": np.array([f"c{i:05d}" for i in range(commits)])[idx],
+                  "branch": "main", "commit_time": base + pd.to_timedelta(idx, unit="h"),
+                  "added_at": base, "sequence": idx + 1, "chain_position": idx + 1,
+                  "dataset_id": np.array([f"{i:020x}" for i in range(commits)])[idx],
+                  "host": "{}"})
+    table = pa.Table.from_pandas(pd.DataFrame(frame), preserve_index=False)
+    rows = per_file * runs
     for f in range(commits // per_file):
-        idx = np.repeat(np.arange(f * per_file, (f + 1) * per_file), runs)
-        n = idx.size
-        frame = {"variant": "main", "run": np.tile(np.arange(1, runs + 1), per_file),
-                 "order": np.tile(np.arange(1, runs + 1), per_file), "warmup": False,
-                 "traced": False, "status": "ok",
-                 "wall_s": level[idx] * rng.lognormal(0, 0.02, n)}
-        for c in range(columns - 8):
-            frame[f"m{c:02d}"] = rng.lognormal(0, 0.05, n)
-        frame.update({"commit": [f"c{i:05d}" for i in idx], "branch": "main",
-                      "commit_time": base + pd.to_timedelta(idx, unit="h"),
-                      "added_at": base, "sequence": idx + 1, "dataset_id": f"gen{f:03d}",
-                      "host": "{}"})
-        pd.DataFrame(frame).to_parquet(part / f"gen{f:03d}.parquet", index=False)
+        name = f"{f:020x}" if per_file == 1 else f"batch-{f:09d}"
+        pq.write_table(table.slice(f * rows, rows), part / f"{name}.parquet")
+        if per_file > 1:  # a batch's id list, as history add writes it beside each batch
+            (part / f".{name}.ids").write_text("".join(
+                f"{i:020x}\n" for i in range(f * per_file, (f + 1) * per_file)))
 
 
 def scale() -> dict:

@@ -58,19 +58,9 @@ def _git(*args: str) -> str:
 
 def commits(n: int, ref: str = "main") -> list[dict]:
     lines = _git("log", "--first-parent", f"-{n}", "--format=%H%x09%cI%x09%s", ref).splitlines()
-    rows = [dict(zip(("sha", "when", "subject"), line.split("\t", 2))) for line in lines][::-1]
-    # the history is ordered by commit time, but a branch merged or fast-forwarded into main
-    # brings commits made before main's last one: kept in chain order, each one a second later
-    # than the one before at least (else the chain's order and the history's disagree)
-    import datetime as dt
-
-    last = None
-    for row in rows:
-        when = dt.datetime.fromisoformat(row["when"])
-        if last is not None and when <= last:
-            when = last + dt.timedelta(seconds=1)
-        row["when"], last = when.isoformat(), when
-    return rows
+    # oldest first; the history orders them by their first-parent depth (`history add --repo`),
+    # not by commit time (a fast-forwarded branch brings commits older than main's last one)
+    return [dict(zip(("sha", "when", "subject"), line.split("\t", 2))) for line in lines][::-1]
 
 
 def _perfkit(*args: str) -> tuple[int, str, str]:
@@ -143,7 +133,7 @@ def measure_commit(commit: dict, tmp: Path, history: Path, runs: int,
                 continue
             code, _, err = _perfkit("history", "add", str(ds), "--name", name, "--history",
                                     str(history), "--commit", commit["sha"],
-                                    "--when", commit["when"])
+                                    "--repo", str(ROOT))
             out[name] = "added" if code == 0 else f"not added: {err.strip()}"
     finally:
         _git("worktree", "remove", "--force", str(tree))

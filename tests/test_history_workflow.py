@@ -76,6 +76,9 @@ def test_every_perfkit_line_is_a_valid_invocation():
     measure, add, check = (parser.parse_args(c[1:]) for c in commands)
     assert add.dataset == measure.out and add.commit == "a" * 40
     assert add.history == check.history and check.name == [add.name]
+    assert add.repo == "."  # ordered by the checkout's first-parent chain, not by commit time
+    checkout = next(s for s in _job()["steps"] if s.get("with", {}).get("path") == "code")
+    assert checkout["with"]["fetch-depth"] == 0  # a shallow clone's depths would be wrong
 
 
 @pytest.mark.parametrize(("code", "fails"), [("0", False), ("2", True), ("3", True), ("", True)])
@@ -87,12 +90,24 @@ def test_the_gate_fails_on_regression_and_errors_only(code, fails):
 
 
 def test_the_measure_add_and_check_lines_run_for_real(tmp_path):
+    # the checkout: a (full) git repository whose HEAD is the pushed commit
+    code = tmp_path / "code"
+    git = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    subprocess.run(["git", "init", "-q", str(code)], check=True, env=git)
+    subprocess.run(["git", "-C", str(code), "commit", "-q", "--allow-empty", "-m", "x"],
+                   check=True, env=git)
+    sha = subprocess.run(["git", "-C", str(code), "rev-parse", "HEAD"], check=True,
+                         capture_output=True, text=True).stdout.strip()
     values = {**RUNNER, "GITHUB_WORKSPACE": str(tmp_path), "RUNNER_TEMP": str(tmp_path / "t"),
-              "PERF_RUNS": "3", "PERF_WARMUP": "0", "PERF_COMMAND": "true"}
+              "GITHUB_SHA": sha, "PERF_RUNS": "3", "PERF_WARMUP": "0", "PERF_COMMAND": "true"}
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for argv in _perfkit_lines(values):
-        done = subprocess.run([sys.executable, "-m", "perfkit", *argv[1:]], env=env, cwd=ROOT,
+        done = subprocess.run([sys.executable, "-m", "perfkit", *argv[1:]], env=env, cwd=code,
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
     assert "1 commits: at least 10 are needed" in done.stdout
+    show = subprocess.run([sys.executable, "-m", "perfkit", "history", "show", "--history",
+                           str(tmp_path / "history")], env=env, capture_output=True, text=True)
+    assert "in first-parent chain order" in show.stdout, show.stderr
     assert list((tmp_path / "history" / "runs" / "benchmark=pipeline").glob("*.parquet"))

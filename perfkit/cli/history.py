@@ -22,7 +22,7 @@ def _add(args: argparse.Namespace) -> int:
     dataset = load_source(args.dataset)
     history = open_history(args.history, create=True)
     added = history.add(dataset, args.name, variant=args.variant, commit=args.commit,
-                        branch=args.branch, when=args.when)
+                        branch=args.branch, when=args.when, repo=args.repo)
     print(f"added {fmt.count(added.runs)} runs and {fmt.count(added.stages)} stages of "
           f"{added.commit[:10]} to {added.benchmark} in {history.path} (id {added.dataset_id})")
     return EXIT_OK
@@ -37,7 +37,8 @@ def _show(args: argparse.Namespace) -> int:
     out = []
     for name in names:
         commits = history.commits(name)
-        out.append({"benchmark": name, "commits": commits["commit"].astype(str).tolist(),
+        out.append({"benchmark": name, "order": history.order(name),
+                    "commits": commits["commit"].astype(str).tolist(),
                     "runs": int(commits["runs"].sum()), "metrics": history.metrics(name)})
     if args.format == "json":
         print(json.dumps(out, indent=2))
@@ -46,7 +47,7 @@ def _show(args: argparse.Namespace) -> int:
         shown = item["commits"][-args.limit:]
         print(f"{item['benchmark']}: {len(item['commits'])} commits, {fmt.count(item['runs'])} "
               f"runs; metrics: {', '.join(item['metrics'])}")
-        print("  commits (oldest first): " + " ".join(c[:10] for c in shown)
+        print(f"  commits (oldest first, in {item['order']}): " + " ".join(c[:10] for c in shown)
               + (" …" if len(shown) < len(item["commits"]) else ""))
     return EXIT_OK
 
@@ -81,8 +82,12 @@ def add_parser(sub) -> None:
     a.add_argument("--variant", help="which variant to keep (default: the dataset's only one)")
     a.add_argument("--commit", metavar="SHA", help="the commit measured (default: the dataset's)")
     a.add_argument("--branch", metavar="B", help="the branch (informative)")
+    a.add_argument("--repo", metavar="DIR",
+                   help="the git repository holding the commit: its first-parent depth orders "
+                   "the history (without it: the order of adding); full clone needed")
     a.add_argument("--when", metavar="TIME",
-                   help="the commit's time, ISO 8601 (orders the history; default: now)")
+                   help="the commit's time, ISO 8601 (metadata, never orders the history; "
+                   "default: the commit's time in --repo, else now)")
     a.set_defaults(func=_add)
 
     s = hsub.add_parser("show", parents=[where], help="benchmarks, commits and metrics")

@@ -237,11 +237,14 @@ def trend_report(history: str | os.PathLike, *, out: str | os.PathLike,
     """Execute the trend notebook for the history folder ``history`` and write the report files.
 
     The history is checked here first (a folder that is not a history, an empty one, an unknown
-    benchmark or metric fails in a second, before ``out`` is touched); the notebook repeats the
-    check with the same seed. ``exit_code`` is ``perfkit history check``'s: 3 when a step or a
-    drift regressed, else 0. ``check.json`` takes the place of ``verdict.json``.
+    benchmark or metric fails in a second, before ``out`` is touched) and the check is handed to
+    the notebook's kernel, which shows it without running it again (:mod:`.handoff`): one check
+    per report, and the notebook shows exactly what ``check.json`` and the exit code say.
+    ``exit_code`` is ``perfkit history check``'s: 3 when a step or a drift regressed, else 0.
+    ``check.json`` takes the place of ``verdict.json``.
     """
-    from perfkit.present.trend_report import trend
+    from perfkit.analysis.history_check import THRESHOLD
+    from perfkit.present.trend_report import trend, trend_arguments
     from perfkit.present.trend_view import to_json
 
     out_dir = Path(out)
@@ -253,16 +256,23 @@ def trend_report(history: str | os.PathLike, *, out: str | os.PathLike,
         raise DatasetError(f"--trend {history}: no such history folder") from None
     check_parameters(nb_path, params)
     check_out(out_dir)
-    built = trend(params["history"], names=params.get("benchmarks") or None,
-                  metrics=params.get("metrics") or None,
-                  threshold=params.get("threshold", 0.05), seed=params.get("seed", 0),
-                  title=params.get("title", ""))
+    # the notebook's defaults, where the parameters leave them out
+    arguments = {"names": params.get("benchmarks") or None,
+                 "metrics": params.get("metrics") or None,
+                 "threshold": params.get("threshold", THRESHOLD), "seed": params.get("seed", 0),
+                 "title": params.get("title", "")}
+    built = trend(params["history"], **arguments)
     prepare_out(out_dir)
     summary_path, check_path = out_dir / "summary.md", out_dir / "check.json"
     write_text_atomic(summary_path, built.summary_markdown())
     write_text_atomic(check_path, to_json(built.result) + "\n")
+    params["prepared"] = handoff.give(out_dir, "trend",
+                                      trend_arguments(params["history"], **arguments), built)
     nb_out = out_dir / "report.ipynb"
-    executed = execute(nb_path, nb_out, params, cwd=out_dir.resolve())
+    try:
+        executed = execute(nb_path, nb_out, params, cwd=out_dir.resolve())
+    finally:
+        handoff.withdraw(out_dir)
     html_path = export_html(executed, out_dir / "report.html",
                             title=params.get("title") or "perfkit trend report")
     return ReportFiles(out=out_dir, notebook=nb_out, html=html_path, summary=summary_path,

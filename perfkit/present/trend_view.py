@@ -133,12 +133,15 @@ def render(result: HistoryCheck, form: str) -> str:
 
 
 def step_table(check: MetricCheck) -> pd.DataFrame:
-    """The steps of one metric as a table: commits, levels, change with interval, what moved."""
+    """The steps of one metric as a table: commits, levels, change with interval, and the exact
+    file-operation counts that moved most (the stages have their own breakdown below it)."""
     rows = [{"first commit after": _short(s.commit_after), "before": value(s.metric, s.before),
              "after": value(s.metric, s.after), "change": fmt.pct(s.change),
              "interval": f"[{fmt.pct(s.ci_low)}, {fmt.pct(s.ci_high)}]",
              "regression": "yes" if s.regression else "no",
-             "moved most": "; ".join(_movers(s)) or fmt.MISSING} for s in check.steps]
+             "files moved most": "; ".join(f"{m.name} {fmt.count(m.before)} → "
+                                           f"{fmt.count(m.after)}" for m in s.files)
+             or fmt.MISSING} for s in check.steps]
     return pd.DataFrame(rows)
 
 
@@ -148,7 +151,9 @@ def trend_chart(check: MetricCheck):
 
     from perfkit.present.charts import axis_title  # altair: imported with the first chart
 
-    data = check.series.reset_index(drop=True).assign(position=lambda d: d.index)
+    # only what the chart shows: the page carries one row per commit and metric
+    data = (check.series[["commit", "value", "q1", "q3", "n"]].reset_index(drop=True)
+            .assign(position=lambda d: d.index))
     data = data.assign(commit=data["commit"].astype(str).str[:SHORT])
     base = alt.Chart(data).encode(x=alt.X("position:Q", title="commit (history order)"))
     band = base.mark_area(opacity=0.25).encode(y=alt.Y("q1:Q", title=axis_title(check.metric)),

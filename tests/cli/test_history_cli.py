@@ -78,6 +78,7 @@ def _bad_schema(tmp_path, make):
     ("name", "not in the history"),
     ("duplicate", "already in the history"),
     ("threshold", "--threshold"),
+    ("repo", "not a git repository"),
 ])
 def test_bad_input_is_one_line_exit_2_and_changes_nothing(tmp_path, make_history_dataset, capsys,
                                                           case, message):
@@ -94,6 +95,8 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(tmp_path, make_history
         "duplicate": ["history", "add", str(first.path), "--name", "demo", "--history",
                       str(hist), "--commit", "c9"],
         "threshold": ["history", "check", "--history", str(hist), "--threshold", "lots"],
+        "repo": ["history", "add", str(make_history_dataset("second", seed=2).path), "--name",
+                 "demo", "--history", str(hist), "--commit", "c2", "--repo", str(tmp_path)],
     }[case]
     before = _tree(hist)
     capsys.readouterr()

@@ -42,11 +42,15 @@ def test_add_keeps_every_column_stages_counters_and_host(tmp_path, make_history_
     assert list(h.series("bench", "manifest_writes")["n"]) == [1, 1, 1]
 
 
-def test_history_order_is_the_commit_time_not_the_order_of_adding(tmp_path, make_history_dataset):
+def test_without_a_repository_the_order_is_the_order_of_adding_not_the_commit_time(
+        tmp_path, make_history_dataset):
+    # a fast-forwarded branch's commit is older than main's last one, yet comes after it
     h = open_history(tmp_path / "h", create=True)
-    h.add(make_history_dataset("late"), "b", commit="late", when="2026-02-01")
-    h.add(make_history_dataset("early", seed=1), "b", commit="early", when="2026-01-01")
-    assert list(h.commits("b")["commit"]) == ["early", "late"]
+    h.add(make_history_dataset("main"), "b", commit="main-tip", when="2026-02-01")
+    h.add(make_history_dataset("branch", seed=1), "b", commit="ff-branch", when="2026-01-01")
+    assert list(h.commits("b")["commit"]) == ["main-tip", "ff-branch"]
+    assert list(h.series("b", "wall_s")["commit"]) == ["main-tip", "ff-branch"]
+    assert h.order("b") == history_mod.BY_ADDED
 
 
 def test_adding_the_same_dataset_twice_is_refused_and_changes_nothing(tmp_path,

@@ -39,7 +39,7 @@ def test_parameters_are_the_ones_the_cli_fills():
     assert set(runner.notebook_parameters(runner.notebook_path("hotspots"))) == {
         "source", "title", "prepared"}
     assert set(runner.notebook_parameters(runner.notebook_path("trend"))) == {
-        "history", "benchmarks", "metrics", "threshold", "seed", "title"}
+        "history", "benchmarks", "metrics", "threshold", "seed", "title", "prepared"}
 
 
 @pytest.mark.parametrize("name,parameter", [("compare", "baseline_path"), ("hotspots", "source"),

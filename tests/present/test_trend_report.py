@@ -17,7 +17,7 @@ import pytest
 
 from perfkit import _paths
 from perfkit.cli import main
-from perfkit.present import html_export, report
+from perfkit.present import handoff, html_export, report, trend_report
 from perfkit.present.trend_report import default_metrics, stage_table, trend
 
 HISTORY = _paths.REPO_ROOT / "data" / "trend-history"
@@ -39,8 +39,62 @@ def _hostile_copy(dest):
 def trend_files(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("trend")
     history = _hostile_copy(tmp / "history")
-    return report.trend_report(history, out=tmp / "out", parameters={
-        "title": f"Pipeline {HOSTILE}", "metrics": ["user_s", "manifest_writes"], "seed": 3})
+    withdraw = handoff.withdraw
+    checks = []
+    real_check = trend_report.check_history
+
+    def keep_a_copy(folder):  # the hand-off file, as the kernel saw it, before it is deleted
+        if (folder / handoff.FILE_NAME).is_file():
+            shutil.copy(folder / handoff.FILE_NAME, tmp / "handed-over.pickle")
+        withdraw(folder)
+
+    def counted(*args, **kwargs):
+        checks.append(kwargs.get("names"))
+        return real_check(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(handoff, "withdraw", keep_a_copy)
+        mp.setattr(trend_report, "check_history", counted)
+        files = report.trend_report(history, out=tmp / "out", parameters={
+            "title": f"Pipeline {HOSTILE}", "metrics": ["user_s", "manifest_writes"], "seed": 3})
+    files.checks_here = checks
+    files.handed_over = tmp / "handed-over.pickle"
+    return files
+
+
+class _Checked(Exception):
+    """Raised by a stand-in for check_history: the builder checked instead of taking."""
+
+
+def test_the_report_checks_once_and_the_notebook_takes_that_check(trend_files, monkeypatch):
+    # in the report's process: one check of the one benchmark
+    assert trend_files.checks_here == [["pipeline"]]
+    # the notebook got the hand-off file's name, and the file is gone after the run
+    nb = nbformat.read(str(trend_files.notebook), as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert f'prepared = "{handoff.FILE_NAME}"' in injected[0].source
+    assert not (trend_files.out / handoff.FILE_NAME).exists()
+    # the notebook's own call, with its injected parameters, takes the handed-over check: it
+    # does not run check_history again (the stand-in would raise)
+    params: dict = {}
+    exec(nb.cells[1].source + "\n" + injected[0].source, {}, params)
+
+    def checked(*args, **kwargs):
+        raise _Checked
+
+    monkeypatch.setattr(trend_report, "check_history", checked)
+    taken = trend(params["history"], names=params["benchmarks"] or None,
+                  metrics=params["metrics"] or None, threshold=params["threshold"],
+                  seed=params["seed"], title=params["title"], prepared=trend_files.handed_over)
+    assert taken.result.regressed and taken.result.seed == 3
+    # any other argument, or no hand-off (the notebook run by itself): checked afresh
+    for other in ({"seed": 4}, {"threshold": 0.1}, {"metrics": ["user_s"]}, {"title": "x"},
+                  {"prepared": None}):
+        args = {"names": None, "metrics": params["metrics"], "threshold": params["threshold"],
+                "seed": params["seed"], "title": params["title"],
+                "prepared": trend_files.handed_over, **other}
+        with pytest.raises(_Checked):
+            trend(params["history"], **args)
 
 
 def test_the_committed_history_shows_both_changes_where_they_were_made():
