@@ -4,8 +4,8 @@ Why a separate process: a child started with ``posix_spawn`` (``vfork`` + ``exec
 *parent's* peak RSS as its own at ``exec`` (the kernel keeps the pre-exec image's high-water mark
 in the child's ``maxrss``), so a command spawned from perfkit itself — 130 MB with pandas loaded, far
 more in a busy Jupyter kernel — would report that as its peak memory. This helper in turn starts
-each run through the tiny C exec helper (``_exec_helper.c``, class :class:`Helper`), whose fork
-execs the command from a ~0.5 MiB address space and reports the command's counters; without it
+each run through the tiny C exec helper (``_exec_helper.c``, class :class:`Helper`), whose
+``posix_spawn`` execs the command from a ~0.5 MiB address space and reports the command's counters; without it
 (no ``cc``), a command's ``max_rss_kib`` has a floor of this helper's own RSS (about 11 MiB).
 The floor in use is reported with every run as ``spawner_rss_kib``.
 

@@ -28,8 +28,9 @@ What is not
       socket) are not descendants and stay invisible;
     - peak memory below the floor: at ``exec`` a command inherits the high-water RSS of the address
       space it replaces. Runs are therefore started by a tiny C exec helper (``_exec_helper.c``,
-      built with the machine's ``cc`` at first use): the spawner starts it, it forks, and its child
-      (a new process with a copy of a ~0.6 MiB address space) execs the command; the helper reads
+      built with the machine's ``cc`` at first use): the spawner starts it, and it starts the
+      command with ``posix_spawn`` (a new process that execs from its ~0.6 MiB address space,
+      vfork-style as ``hyperfine -N``: nothing copied inside the timed interval); the helper reads
       the command's counters and reports them, so the helper itself is in no number. Without a C
       compiler, runs are spawned from the Python spawner (:mod:`perfkit.collect._spawner`, about
       11 MiB) rather than from perfkit itself (hundreds of MiB inside a Jupyter kernel). Either
