@@ -13,7 +13,10 @@
     nice -n 10 python benchmarks/bench_grid_misses.py [--heavy-trials 2000] [--trials 400]
         [--resamples 2000]
 
-Writes benchmarks/results/grid-misses.json.
+Writes benchmarks/results/grid-misses.json. ``--default`` runs only the discrete cells, for the
+default (``statistic="auto"``: on a coarse clock the exact rank interval,
+:mod:`perfkit.analysis.clock_grid`), with A/A false verdicts and cleared rates beside coverage;
+it writes grid-misses-default.json.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from _results import write_results  # noqa: E402
 import perfkit.analysis.calibration_grid as grid  # noqa: E402
 
 RULES = ("hl", "hl-unpaired", "today")
+#: --default: only the default (``statistic="auto"``: hl, the exact rank interval on a coarse clock)
 
 
 def rate(k: int, n: int) -> dict:
@@ -66,8 +70,13 @@ def main(argv=None) -> dict:
     ap.add_argument("--heavy-trials", type=int, default=2000)
     ap.add_argument("--trials", type=int, default=400)
     ap.add_argument("--resamples", type=int, default=2000)
+    ap.add_argument("--default", action="store_true",
+                    help="the discrete cells only, for statistic='auto' (the default) alone; "
+                         "writes grid-misses-default.json")
     a = ap.parse_args(argv)
     t0 = time.perf_counter()
+    if a.default:
+        return _default_only(a, t0)
     rows = grid.simulate_cell(grid.GridCell("heavy", 8, 0.0), a.heavy_trials, rules=("hl",),
                               n_resamples=a.resamples)
     false = rows["false"].to_numpy()
@@ -102,6 +111,32 @@ def main(argv=None) -> dict:
            "heavy_n8_aa": heavy, "discrete_n25": discrete,
            "elapsed_s": time.perf_counter() - t0}
     print(f"wrote {write_results('grid-misses.json', out)}")
+    return out
+
+
+def _default_only(a, t0) -> dict:
+    """The discrete cells for the default alone: coverage, A/A false verdicts, cleared rates."""
+    cells = []
+    for step in (0.01, 0.005, 0.001):
+        for change in (0.0, 0.05, 0.15):
+            old, grid.DISCRETE_STEP = grid.DISCRETE_STEP, step
+            try:
+                g = grid.simulate_cell(grid.GridCell("discrete", 25, change), a.trials,
+                                       rules=("auto",), n_resamples=a.resamples)
+            finally:
+                grid.DISCRETE_STEP = old
+            rec = {"step_s": step, "true_change": change,
+                   "coverage": rate(int(g["covered"].sum()), len(g)),
+                   "false": rate(int(g["false"].sum()), len(g)),
+                   "cleared": rate(int(g["cleared"].sum()), len(g)),
+                   "methods": g["method"].value_counts().to_dict()}
+            cells.append(rec)
+            print(f"discrete n = 25, clock {step * 1000:.0f} ms, true {change:.0%}, default: "
+                  f"coverage {text(rec['coverage'])}; called changed {text(rec['false'])}; "
+                  f"cleared {text(rec['cleared'])}; methods {rec['methods']}", flush=True)
+    out = {"benchmark": "grid_misses_default", "n_resamples": a.resamples, "trials": a.trials,
+           "discrete_n25_default": cells, "elapsed_s": time.perf_counter() - t0}
+    print(f"wrote {write_results('grid-misses-default.json', out)}")
     return out
 
 
