@@ -14,11 +14,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from perfkit.analysis.clock_grid import metric_note
 from perfkit.analysis.diagnostics import Diagnostic, measured_values
 from perfkit.analysis.paired import round_pairs
 from perfkit.analysis.stats import ChangeInterval, change_intervals
@@ -67,6 +69,9 @@ def metric_intervals(b_rows: pd.DataFrame, c_rows: pd.DataFrame, metrics: Sequen
                                    exact=[is_count(m) for m in group],
                                    **{**options, "statistic": stat})
             intervals.update(zip(group, cis))
+    for m in judged & set(todo):  # a coarse clock's note in the metric's unit
+        note = metric_note(m, intervals[m].note, *samples[m][2:4])
+        intervals[m] = replace(intervals[m], note=note)
     return samples, {m: intervals[m] for m in todo}
 
 

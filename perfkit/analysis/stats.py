@@ -14,11 +14,12 @@ Its interval comes from :func:`scipy.stats.bootstrap` with the two samples resam
   and ``note`` says why;
 - S(baseline) = 0 with varying data: the ratio has no meaning, ``method="undefined"``.
 
-``statistic="auto"`` is ``hl`` for a metric whose values are all positive and ``median`` for one
-that reaches 0 (a counter); :func:`perfkit.compare` uses it for targets and guardrails and the
-median for info rows. ``statistic="hl"`` is the Hodges–Lehmann change on a log scale with its exact Moses interval (no
-resampling; :mod:`perfkit.analysis.hodges_lehmann`), ``method="moses"``; ``baseline`` and
-``candidate`` then report each variant's median.
+``statistic="auto"`` is ``hl`` for a metric whose values are all positive (on a coarse clock with
+the exact Moses interval, not the bootstrap on rounds: :mod:`perfkit.analysis.clock_grid`) and
+``median`` for one that reaches 0 (a counter); :func:`perfkit.compare` uses it for targets and
+guardrails and the median for info rows. ``statistic="hl"`` is the Hodges–Lehmann change on a
+log scale with its exact Moses interval (no resampling; :mod:`perfkit.analysis.hodges_lehmann`),
+``method="moses"``; ``baseline`` and ``candidate`` then report each variant's median.
 
 ``design`` says how the runs were collected (:mod:`perfkit.analysis.paired` has the estimands):
 ``paired`` (rounds of an interleaved collection) gives ``paired-bca``: rounds resampled together,
@@ -38,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from perfkit.analysis.clock_grid import on_grid
 from perfkit.errors import UsageError
 
 STATISTICS = ("median", "mean", "hl", "auto")
@@ -176,8 +178,10 @@ def _prepare(baseline, candidate, *, statistic: str = "median", confidence: floa
     else:
         b = _clean_sample(baseline, "baseline")
         c = _clean_sample(candidate, "candidate")
+    note = ""  # why ``auto`` left the bootstrap on rounds (a coarse clock), else empty
     if statistic == "auto":  # hl where a log scale exists, the median for counts that reach 0
         statistic = "hl" if b.min() > 0 and c.min() > 0 else "median"
+        design, note = on_grid(b, c, design) if statistic == "hl" else (design, note)
     f = _STAT_FUNCS.get(statistic, _median)
     sb, sc = float(f(b)), float(f(c))
     p = rank_test(b, c)
@@ -205,7 +209,7 @@ def _prepare(baseline, candidate, *, statistic: str = "median", confidence: floa
 
     if design == "paired" and statistic == "mean":
         design = "independent"
-    return _Job(b, c, statistic, confidence, int(n_resamples), seed, method, design, common)
+    return _Job(b, c, statistic, confidence, int(n_resamples), seed, method, design, common, note)
 
 
 @dataclass
@@ -221,6 +225,7 @@ class _Job:
     method: str
     design: str
     common: dict[str, Any]
+    note: str = ""
 
     def run(self) -> ChangeInterval:
         b, c = self.b, self.c
@@ -236,6 +241,7 @@ class _Job:
         return self.finish(res)
 
     def finish(self, res: ChangeInterval) -> ChangeInterval:
+        res = replace(res, note=self.note) if self.note and not res.note else res
         if self.design == "autocorrelated":
             return _widened(res, self.b, self.c)
         if self.design == "paired" and res.method in ("bca", "percentile"):

@@ -115,7 +115,8 @@ def add_comparison_options(p: argparse.ArgumentParser, *, defaults: bool) -> Non
                    help="bootstrap resamples (default 10000)")
     p.add_argument("--statistic", choices=("median", "mean", "hl", "auto"), default=default("auto"),
                    help="statistic compared: median, mean, hl (Hodges–Lehmann shift of log time), or auto "
-                   "(default: hl where every value is positive, the median for counters that reach 0; "
+                   "(default: hl where every value is positive, with the exact rank interval when the "
+                   "values lie on a coarse clock; the median for counters that reach 0; "
                    "chosen by calibration, benchmarks/README.md)")
 
 
