@@ -70,11 +70,16 @@ def grid_note(step: float, median: float, unit=fmt.num) -> str:
             f"exact rank interval, rounds unpaired")
 
 
-def on_grid(b: np.ndarray, c: np.ndarray, design: str) -> tuple[str, str]:
+def on_grid(b: np.ndarray, c: np.ndarray, design: str, confidence: float) -> tuple[str, str]:
     """``(design, note)`` for ``statistic="auto"`` (hl): rounds (``paired``) whose values lie on
     a coarse clock become ``independent`` (the exact Moses interval) with :func:`grid_note`; else
-    ``design`` unchanged and no note. Other designs already use a rank interval."""
-    step = grid_step(b, c) if design == "paired" else None
+    ``design`` unchanged and no note. Other designs already use a rank interval; too few runs
+    for a rank interval at ``confidence`` (3 per variant at 95 %, 5 at 99.9 %: a sequential
+    look's level) keep the bootstrap on rounds, which still gives one."""
+    from perfkit.analysis.hodges_lehmann import has_interval
+
+    enough = design == "paired" and has_interval(b.size, c.size, confidence)
+    step = grid_step(b, c) if enough else None
     if step is None:
         return design, ""
     return "independent", grid_note(step, float(np.median(np.concatenate([b, c]))))

@@ -61,6 +61,12 @@ def _lower_rank(m: int, n: int, confidence: float) -> int:
     return max(int(math.floor(mean - z * sd + 0.5)), 0)
 
 
+def has_interval(m: int, n: int, confidence: float) -> bool:
+    """Whether samples of m and n runs have a Moses interval at ``confidence`` (3 and 3 at
+    95 % have none: the most extreme arrangement has probability 1/20 > 2.5 %)."""
+    return _lower_rank(m, n, confidence) >= 1
+
+
 def pairwise_log_differences(baseline: np.ndarray, candidate: np.ndarray) -> np.ndarray:
     """The sorted ``log c_j − log b_i`` over all pairs (both samples strictly positive)."""
     lb, lc = np.log(np.asarray(baseline, float)), np.log(np.asarray(candidate, float))

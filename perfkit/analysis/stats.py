@@ -181,7 +181,7 @@ def _prepare(baseline, candidate, *, statistic: str = "median", confidence: floa
     note = ""  # why ``auto`` left the bootstrap on rounds (a coarse clock), else empty
     if statistic == "auto":  # hl where a log scale exists, the median for counts that reach 0
         statistic = "hl" if b.min() > 0 and c.min() > 0 else "median"
-        design, note = on_grid(b, c, design) if statistic == "hl" else (design, note)
+        design, note = on_grid(b, c, design, confidence) if statistic == "hl" else (design, note)
     f = _STAT_FUNCS.get(statistic, _median)
     sb, sc = float(f(b)), float(f(c))
     p = rank_test(b, c)

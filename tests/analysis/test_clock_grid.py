@@ -56,6 +56,12 @@ def test_auto_uses_the_exact_rank_interval_on_a_10_ms_clock():
         == "paired-bca"
 
 
+def test_too_few_runs_for_a_rank_interval_keep_the_bootstrap():
+    runs = _rounds(0.01, n=3)  # 3 and 3 runs have no 95 % Moses interval (1/20 > 2.5 %)
+    row = perfkit.compare(runs, n_resamples=2000).row("wall_s")
+    assert row.method.startswith("paired-") and "grid" not in row.note
+
+
 def test_auto_keeps_the_bootstrap_on_ns_timings():
     row = perfkit.compare(_rounds(1e-9), n_resamples=2000).row("wall_s")
     assert row.method == "paired-bca" and "grid" not in row.note
