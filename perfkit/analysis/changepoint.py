@@ -44,6 +44,8 @@ PERMUTATIONS = 199
 WINDOW = 200
 #: Smallest segment on either side of a change point.
 MIN_SIZE = 5
+#: Fewest commits :func:`refine` leaves between a step and the history's first or last commit.
+EDGE_SIZE = 2
 #: Permutations of the first batch (a quiet segment usually stops after it), then of each next one.
 _FIRST_BATCH, _BATCH = 16, 64
 
@@ -194,7 +196,11 @@ def refine(series, indices: list[int], *, min_size: int = MIN_SIZE) -> list[int]
     distribution, but it places a mean shift less sharply than least squares, which is the
     maximum-likelihood split for a shift in level: for each point ``k`` between its neighbours
     ``a < k < b`` this returns ``argmin_τ RSS(z[a:τ]) + RSS(z[τ:b])`` over ``a + min_size ≤ τ ≤
-    b − min_size`` (on ``log z`` when every value is positive: a step multiplies the level).
+    b − min_size`` (on ``log z`` when every value is positive: a step multiplies the level). At
+    the history's own ends the bound is :data:`EDGE_SIZE` commits instead: a step found in the
+    first or last ``min_size`` commits (detection needs that many on each side) is placed where
+    it is, not ``min_size`` commits in (perfkit's own history had one 4 commits from its start,
+    and the rule was drawn a commit late).
     """
     z = np.asarray(series, dtype=float).ravel()
     if (z > 0).all():
@@ -205,7 +211,9 @@ def refine(series, indices: list[int], *, min_size: int = MIN_SIZE) -> list[int]
         a = out[-1] if out else 0
         b = points[i + 1] if i + 1 < len(points) else z.size
         seg = z[a:b]
-        taus = np.arange(min_size, seg.size - min_size + 1)
+        lo = EDGE_SIZE if a == 0 else min_size
+        hi = EDGE_SIZE if b == z.size else min_size
+        taus = np.arange(lo, seg.size - hi + 1)
         if taus.size == 0:
             out.append(k)
             continue

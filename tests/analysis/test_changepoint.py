@@ -126,3 +126,12 @@ def test_key_rate_a_gradual_drift_is_one_drift_not_a_row_of_steps():
         assert steps == [] and len(drifts) == 1
         assert drifts[0].per_commit == pytest.approx(0.002, rel=0.4)
         assert drifts[0].regression
+
+
+def test_refine_places_a_step_near_the_history_s_start_where_it_is():
+    # perfkit's own history: 4 slow commits, then a fast stretch; detection needs 5 commits on
+    # each side, the placement at the history's ends only 2
+    rng = np.random.default_rng(3)
+    z = np.concatenate([np.full(4, 6.0), np.full(36, 1.0)]) * rng.lognormal(0, 0.03, 40)
+    assert refine(z, [5]) == [4]
+    assert refine(z[::-1], [35]) == [36]  # and at its end
