@@ -36,6 +36,11 @@ from perfkit.analysis.verdict import Comparison, compare
 
 #: Below this conditional power (to clear by ``max_runs``, at the measured change) a look stops.
 FUTILITY_POWER = 0.05
+#: Fewest runs per variant at which a look may stop for futility: with fewer rounds the paired
+#: bootstrap has a handful of distinct resamples (10 with 3 rounds), and one disturbed round sets
+#: the standard error the futility rule reads (a real `sleep 0.06` vs `sleep 0.01` collection
+#: stopped for futility at its 3-run look on a loaded machine).
+FUTILITY_MIN_RUNS = 5
 STOPS = ("cleared", "regressed", "below-target", "futility", "max-runs")
 
 
@@ -154,7 +159,7 @@ def decide(runs: pd.DataFrame | Any, plan: SequentialPlan, look: int, *,
         decision = "regressed"
     elif (t_rows["ci_high"] < low).any():
         decision = "below-target"
-    else:
+    elif min(t_rows["n_baseline"].min(), t_rows["n_candidate"].min()) >= FUTILITY_MIN_RUNS:
         cp = [_conditional_power(
             r.change, standard_error(r.change, r.ci_low, r.ci_high, level,
                                      result.distributions.get(r.metric)),

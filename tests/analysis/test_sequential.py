@@ -61,6 +61,19 @@ def test_decide_stops_on_clear_answers(change, expected):
     assert result.settings["confidence"] == pytest.approx(plan.confidence(3))
 
 
+def test_no_futility_stop_before_five_runs_per_variant(monkeypatch):
+    # with 3 rounds the bootstrap has 10 distinct resamples: too few to judge futility on
+    import perfkit.analysis.sequential as sequential
+
+    monkeypatch.setattr(sequential, "_conditional_power", lambda *a, **k: 0.0)
+    rng = np.random.default_rng(2)
+    base, cand = np.exp(rng.normal(0, 0.05, 12)), 0.9 * np.exp(rng.normal(0, 0.05, 12))
+    plan = SequentialPlan(12, 3)
+    decisions = [decide(_frame(base[:n], cand[:n]), plan, i, targets=["wall_s"], guardrails={},
+                        info=[], statistic="hl")[0].decision for i, n in enumerate(plan.looks)]
+    assert decisions[0] == "continue" and "futility" in decisions[1:]
+
+
 def test_standard_error_from_the_replicates_not_an_extreme_interval():
     """Futility reads the spread from the bootstrap replicates: an early look's interval at an
     extreme level is bounded by the replicates and widened by the expansion, not normal."""
