@@ -49,6 +49,16 @@ def text(r: dict) -> str:
     return f"{r['k']}/{r['n']} = {r['rate']:.1%} [{r['ci'][0]:.1%}, {r['ci'][1]:.1%}]"
 
 
+def discrete_cell(step: float, change: float, a, rules):
+    """The grid's discrete n = 25 cell at clock ``step`` (seconds): one row per trial and rule."""
+    old, grid.DISCRETE_STEP = grid.DISCRETE_STEP, step
+    try:
+        return grid.simulate_cell(grid.GridCell("discrete", 25, change), a.trials, rules=rules,
+                                  n_resamples=a.resamples)
+    finally:
+        grid.DISCRETE_STEP = old
+
+
 def rounded_hl(step: float, change: float, seed: int = 123) -> float:
     """The Hodges–Lehmann change of the rounded runs' own distributions (Monte Carlo)."""
     rng = np.random.default_rng(seed)
@@ -88,12 +98,7 @@ def main(argv=None) -> dict:
     discrete = []
     for step in (0.01, 0.005, 0.001):
         for change in (0.0, 0.05, 0.15):
-            old, grid.DISCRETE_STEP = grid.DISCRETE_STEP, step
-            try:
-                rows = grid.simulate_cell(grid.GridCell("discrete", 25, change), a.trials,
-                                          rules=RULES, n_resamples=a.resamples)
-            finally:
-                grid.DISCRETE_STEP = old
+            rows = discrete_cell(step, change, a, RULES)
             own = rounded_hl(step, change)
             rec = {"step_s": step, "true_change": change, "rounded_hl_change": own}
             for rule, g in rows.groupby("rule", sort=False):
@@ -119,12 +124,7 @@ def _default_only(a, t0) -> dict:
     cells = []
     for step in (0.01, 0.005, 0.001):
         for change in (0.0, 0.05, 0.15):
-            old, grid.DISCRETE_STEP = grid.DISCRETE_STEP, step
-            try:
-                g = grid.simulate_cell(grid.GridCell("discrete", 25, change), a.trials,
-                                       rules=("auto",), n_resamples=a.resamples)
-            finally:
-                grid.DISCRETE_STEP = old
+            g = discrete_cell(step, change, a, ("auto",))
             rec = {"step_s": step, "true_change": change,
                    "coverage": rate(int(g["covered"].sum()), len(g)),
                    "false": rate(int(g["false"].sum()), len(g)),
