@@ -12,7 +12,7 @@ Compared, each ``--rounds`` times in alternation (so that machine drift hits all
 
 - ``perfkit_no_helper``: the same with ``PERFKIT_EXEC_HELPER=0`` (runs exec'd from the ~11 MiB
   Python spawner, as before the exec helper), to show what the helper changes in peak RSS and time;
-- ``perfkit_no_cgroup``: the same with ``PERFKIT_MEMORY_CGROUP=0`` (no per-run memory cgroup), to
+- ``perfkit_no_cgroup``: the same with ``PERFKIT_MEMORY_CGROUP=0`` (no memory cgroup), to
   show what the tree's peak-memory column costs inside the measured interval;
 - GNU ``/usr/bin/time -f %M`` of the command: the peak-RSS reference.
 

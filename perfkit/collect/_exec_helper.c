@@ -10,11 +10,20 @@
  * the spawner's footprint, so it reads the child's counters and reports them on REPORT_FD rather
  * than letting the spawner read its own: the helper stays invisible in every number.
  *
- * Usage: perfkit-exec REPORT_FD CGROUP_PROCS|- PATH ARGV0 [ARGS...]
+ * Usage: perfkit-exec --wait REQUEST_FD REPORT_FD CGROUP_PROCS|-
  *        perfkit-exec --floor        (prints the peak RSS, KiB, a command starts from)
  *
+ * Started ahead of its run (the spawner keeps one ready while perfkit records the last run), the
+ * helper joins the run's memory cgroup (CGROUP_PROCS; "-": none), then blocks on REQUEST_FD until
+ * the spawner writes the run and closes the pipe: "CWD\0PATH\0ARGV0\0ARGS...\0" (CWD empty: stay).
+ * End of file before any byte: not needed after all, exit 0. So neither the helper's own exec and
+ * start-up (about 1 ms, much of it glibc probing the CPU) nor its move into the cgroup (a v1 move
+ * sleeps for an RCU grace period, milliseconds) sits in the gap just before the run: a run that
+ * follows the last one closely, as in hyperfine's loop, finds the machine as warm.
+ *
  * Report (one line): "ok WALL_NS UTIME_US STIME_US MAXRSS MINFLT MAJFLT INBLOCK OUBLOCK NVCSW
- * NIVCSW IO_OK RCHAR WCHAR SYSCR SYSCW READ_BYTES WRITE_BYTES CANCELLED" or "exec ERRNO".
+ * NIVCSW IO_OK RCHAR WCHAR SYSCR SYSCW READ_BYTES WRITE_BYTES CANCELLED", "exec ERRNO" or
+ * "chdir ERRNO".
  * The helper exits as the command did (same status, or the same signal).
  * Written for perfkit; compiled with the machine's cc at first use (perfkit.collect.process).
  */
@@ -69,25 +78,75 @@ static int read_io(pid_t pid, long long out[7]) {
 
 static long long us(struct timeval tv) { return (long long)tv.tv_sec * 1000000LL + tv.tv_usec; }
 
+/* The run's request from the spawner (--wait): NUL-separated fields, until end of file. */
+static char *read_request(int fd, size_t *len) {
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (buf == NULL) return NULL;
+        if (n == cap) { char *bigger = realloc(buf, cap * 2); if (bigger == NULL) { free(buf); return NULL; } buf = bigger; cap *= 2; }
+        ssize_t got = read(fd, buf + n, cap - n);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) { free(buf); return NULL; }
+        if (got == 0) break;
+        n += (size_t)got;
+    }
+    *len = n;
+    return buf;
+}
+
+static int run(int report, const char *cwd, const char *path, char **args);
+
 int main(int argc, char **argv) {
     if (argc == 2 && strcmp(argv[1], "--floor") == 0) {
         pid_t pid = fork();
-        if (pid == 0) { printf("%lld\n", vm_hwm_kib()); fflush(stdout); _exit(0); }
+        if (pid == 0) {  /* as a run's helper is when it starts the command: its request read */
+            size_t len = 0;
+            int none[2];
+            if (pipe(none) == 0) { close(none[1]); free(read_request(none[0], &len)); }
+            printf("%lld\n", vm_hwm_kib());
+            fflush(stdout);
+            _exit(0);
+        }
         int st;
         waitpid(pid, &st, 0);
         return 0;
     }
-    if (argc < 5) { fprintf(stderr, "usage: perfkit-exec REPORT_FD CGROUP|- PATH ARGV...\n"); return 125; }
-    int report = atoi(argv[1]);
-    fcntl(report, F_SETFD, FD_CLOEXEC);
-    if (strcmp(argv[2], "-") != 0) {  /* join the run's memory cgroup before the command starts */
-        int fd = open(argv[2], O_WRONLY | O_CLOEXEC);
-        if (fd >= 0) { char s[32]; int len = snprintf(s, sizeof s, "%d\n", (int)getpid()); if (write(fd, s, len) < 0) {} close(fd); }
+    if (argc == 5 && strcmp(argv[1], "--wait") == 0) {
+        int request = atoi(argv[2]), report = atoi(argv[3]);
+        fcntl(request, F_SETFD, FD_CLOEXEC);
+        fcntl(report, F_SETFD, FD_CLOEXEC);
+        if (strcmp(argv[4], "-") != 0) {  /* join the run's memory cgroup before the command starts */
+            int fd = open(argv[4], O_WRONLY | O_CLOEXEC);
+            if (fd >= 0) { char s[32]; int len = snprintf(s, sizeof s, "%d\n", (int)getpid()); if (write(fd, s, len) < 0) {} close(fd); }
+        }
+        size_t len = 0;
+        char *buf = read_request(request, &len);
+        close(request);
+        if (buf != NULL && len == 0) return 0;  /* not needed: the spawner closed the pipe */
+        size_t fields = 0;
+        for (size_t i = 0; buf != NULL && i < len; i++) fields += buf[i] == 0;
+        if (buf == NULL || buf[len - 1] != 0 || fields < 3) {
+            fprintf(stderr, "perfkit-exec: a malformed request\n");
+            return 125;
+        }
+        char **fieldv = malloc((fields + 1) * sizeof *fieldv);
+        if (fieldv == NULL) return 125;
+        size_t k = 0;
+        for (char *p = buf; p < buf + len; p += strlen(p) + 1) fieldv[k++] = p;
+        fieldv[k] = NULL;
+        return run(report, fieldv[0], fieldv[1], fieldv + 2);
     }
+    fprintf(stderr, "usage: perfkit-exec --wait REQUEST_FD REPORT_FD CGROUP_PROCS|- | --floor\n");
+    return 125;
+}
+
+static int run(int report, const char *cwd, const char *path, char **args) {
+    if (cwd[0] != 0 && chdir(cwd) != 0) { dprintf(report, "chdir %d\n", errno); return 127; }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     pid_t pid;
-    int err = posix_spawn(&pid, argv[3], NULL, NULL, argv + 4, environ);
+    int err = posix_spawn(&pid, path, NULL, NULL, args, environ);
     if (err != 0) { dprintf(report, "exec %d\n", err); return 127; }
     siginfo_t info;
     memset(&info, 0, sizeof info);

@@ -290,54 +290,180 @@ REPORT_FIELDS = ("wall_ns", "user_us", "sys_us", "maxrss", "minflt", "majflt", "
 
 
 class Helper:
-    """The small exec helper (``_exec_helper.c``) and the run's memory cgroup, when there are."""
+    """The small exec helper (``_exec_helper.c``), one kept ready ahead of each run, and the runs'
+    memory cgroup, when there are.
+
+    A helper is started while perfkit records the last run (:meth:`prepare`), moves itself into
+    the run's memory cgroup and waits for its run on a pipe: neither its ~1 ms of exec and
+    start-up nor the move (a v1 move sleeps for an RCU grace period) sits just before the run,
+    whose command then starts on a warmer machine (``benchmarks/bench_floor_gap.py``).
+
+    Memory cgroup: on v1 one cgroup serves every run; before each its high-water mark is reset
+    (a write to ``memory.max_usage_in_bytes``) and its usage read, and the run's peak is the mark's
+    rise over that usage. A new cgroup per run made a 0.6 ms command ~5 % slower, inside the
+    measured interval (its first charges). Page cache an earlier run left
+    charged is in that usage, not in the rise; if a run frees some of it (deletes such a file), the
+    rise understates its peak by that much. On v2 (whose ``memory.peak`` is reset per open file only
+    from Linux 6.12) each run still gets its own cgroup, removed after it.
+    """
 
     def __init__(self, path, cgroup):
         self.path = path  # None: commands are spawned from this process (the ~11 MiB floor)
-        self.cgroup = cgroup  # a directory under which one memory cgroup per run is made, or None
+        self.cgroup = cgroup  # a directory under which the runs' memory cgroup(s) are made, or None
         self.kind = None
         self.runs = 0
-        self.current = None
+        self.current = None  # the memory cgroup of the run in flight
+        self.base = 0  # its usage (bytes) when the run started
+        self.ready = None  # (pid, request fd, report fd, env, actions, cgroup): started ahead
+        self.shared = None  # v1: the one cgroup all runs use, once made
         if cgroup is not None:
             self.kind = "v2" if os.path.exists(os.path.join(cgroup, "..", "cgroup.controllers")) else "v1"
 
-    def argv(self, req, wfd):
-        procs = "-"
-        self.current = None
-        if self.cgroup is not None:
-            self.runs += 1
-            path = os.path.join(self.cgroup, "run-%d" % self.runs)
+    def prepare(self, env, actions):
+        """Start a helper that waits for its run: its exec, start-up and move into the run's
+        memory cgroup happen now, outside any run."""
+        cgroup = self.run_cgroup()
+        qr, qw = os.pipe()
+        try:
+            rfd, wfd = os.pipe()
+        except OSError:
+            os.close(qr)
+            os.close(qw)
+            self.drop_cgroup(cgroup)
+            raise
+        try:
+            os.set_inheritable(qr, True)
+            os.set_inheritable(wfd, True)
+            procs = "-" if cgroup is None else os.path.join(cgroup, "cgroup.procs")
+            pid = os.posix_spawn(self.path, [self.path, "--wait", str(qr), str(wfd), procs], env,
+                                 file_actions=actions, setpgroup=0, setsigdef=DEFAULT_SIGNALS)
+        except OSError:
+            os.close(qw)
+            os.close(rfd)
+            self.drop_cgroup(cgroup)
+            raise
+        finally:
+            os.close(qr)
+            os.close(wfd)
+        self.ready = (pid, qw, rfd, env, actions, cgroup)
+
+    def discard(self):
+        """End the helper kept ready (it exits at the end of its request pipe) and reap it."""
+        if self.ready is None:
+            return
+        pid, qw, rfd, _, _, cgroup = self.ready
+        self.ready = None
+        os.close(qw)
+        os.close(rfd)
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+        self.drop_cgroup(cgroup)
+
+    def launch(self, req, env, actions):
+        """Hand the run to the helper kept ready (a new one if none fits): (leader, report fd)."""
+        fields = [req.get("cwd") or "", req["path"]] + list(req["argv"])
+        if any("\0" in f for f in fields):
+            raise ValueError("embedded null byte")
+        data = b"".join(os.fsencode(f) + b"\0" for f in fields)
+        for attempt in (1, 2):
+            ready = self.ready
+            if ready is not None and (ready[3] is not env or ready[4] is not actions):
+                self.discard()
+            if self.ready is None:
+                self.prepare(env, actions)
+            pid, qw, rfd, _, _, self.current = self.ready
+            self.ready = None
+            self.start_peak()
             try:
-                os.mkdir(path)
-                self.current = path
-                procs = os.path.join(path, "cgroup.procs")
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(qw, view):]
+                return pid, rfd
+            except OSError:  # the helper kept ready is gone (killed): reap it, start another
+                os.close(rfd)
+                try:
+                    os.waitpid(pid, 0)
+                except ChildProcessError:
+                    pass
+                self.cgroup_peak_kib()
+                if attempt == 2:
+                    raise
+            finally:
+                os.close(qw)
+
+    def run_cgroup(self):
+        """The memory cgroup a run's helper will join (None: none); v2: a new one per run."""
+        if self.cgroup is None:
+            return None
+        if self.kind == "v1":
+            if self.shared is None:
+                try:
+                    os.mkdir(os.path.join(self.cgroup, "runs"))
+                except OSError:
+                    return None
+                self.shared = os.path.join(self.cgroup, "runs")
+            return self.shared
+        self.runs += 1
+        path = os.path.join(self.cgroup, "run-%d" % self.runs)
+        try:
+            os.mkdir(path)
+        except OSError:
+            return None
+        return path
+
+    def drop_cgroup(self, cgroup):
+        """Remove a run's own (v2) cgroup; the shared v1 one stays until :meth:`close`."""
+        if cgroup is not None and cgroup != self.shared:
+            try:
+                os.rmdir(cgroup)
             except OSError:
                 pass
-        return [self.path, str(wfd), procs, req["path"]] + list(req["argv"])
+
+    def start_peak(self):
+        """At the run's start: v1, reset the shared cgroup's high-water mark, note its usage."""
+        self.base = 0
+        if self.current is None or self.current != self.shared:
+            return
+        try:
+            with open(os.path.join(self.current, "memory.max_usage_in_bytes"), "wb") as fh:
+                fh.write(b"0")
+            with open(os.path.join(self.current, "memory.usage_in_bytes"), "rb") as fh:
+                self.base = int(fh.read())
+        except (OSError, ValueError):
+            self.current = None  # no peak rather than a wrong one
 
     def cgroup_peak_kib(self):
-        """The run's cgroup's peak memory (KiB), then the cgroup removed; None without one."""
+        """The run's peak memory in its cgroup (KiB); None without one. A v2 run's cgroup is removed."""
         if self.current is None:
             return None
         name = "memory.peak" if self.kind == "v2" else "memory.max_usage_in_bytes"
         try:
             with open(os.path.join(self.current, name), "rb") as fh:
-                value = int(fh.read().split()[0]) // 1024
+                value = max(0, int(fh.read().split()[0]) - self.base) // 1024
         except (OSError, ValueError, IndexError):
             value = None
-        try:
-            os.rmdir(self.current)
-        except OSError:
-            pass
+        self.drop_cgroup(self.current)
         self.current = None
         return value
+
+    def close(self):
+        """End the helper kept ready and remove the runs' cgroup."""
+        self.discard()
+        self.cgroup_peak_kib()
+        if self.shared is not None:
+            try:
+                os.rmdir(self.shared)
+            except OSError:
+                pass
 
 
 def parse_report(data):
     words = data.split()
     if not words:
         return None
-    if words[0] == b"exec":
+    if words[0] in (b"exec", b"chdir"):
         return {"errno": int(words[1])}
     return dict(zip(REPORT_FIELDS, (int(w) for w in words[1:])))
 
@@ -347,17 +473,7 @@ def spawn(req, env, actions, helper):
     if helper.path is None:
         return os.posix_spawn(req["path"], req["argv"], env, file_actions=actions,
                               setpgroup=0, setsigdef=DEFAULT_SIGNALS), None
-    rfd, wfd = os.pipe()
-    try:
-        os.set_inheritable(wfd, True)
-        pid = os.posix_spawn(helper.path, helper.argv(req, wfd), env, file_actions=actions,
-                             setpgroup=0, setsigdef=DEFAULT_SIGNALS)
-    except OSError:
-        os.close(rfd)
-        raise
-    finally:
-        os.close(wfd)
-    return pid, rfd
+    return helper.launch(req, env, actions)
 
 
 def read_report(rfd):
@@ -375,13 +491,12 @@ def read_report(rfd):
     return parse_report(b"".join(chunks))
 
 
-def measure(req, env, subreaper, devnull_actions, helper):
-    """Run one request; return the result dict."""
+def measure(req, env, subreaper, actions, helper):
+    """Run one request (``actions``: the file actions for its output); return the result dict."""
     started_at = time.time()
     timeout = req.get("timeout")
     before = children() if subreaper else None
-    cwd = req.get("cwd")
-    actions = devnull_actions if not req.get("show_output") else devnull_actions[:1]
+    cwd = req.get("cwd") if helper.path is None else None  # the exec helper enters it itself
     old_cwd = None
     leader = None
     rfd = None
@@ -475,7 +590,7 @@ CGROUP_ROOT = "/sys/fs/cgroup"
 
 
 def make_cgroup():
-    """A directory for this spawner's per-run memory cgroups: (path, None) or (None, reason)."""
+    """A directory for this spawner's runs' memory cgroup(s): (path, None) or (None, reason)."""
     name = "perfkit-spawner-%d" % os.getpid()
     if os.environ.get("PERFKIT_MEMORY_CGROUP") == "0":
         return None, "disabled by PERFKIT_MEMORY_CGROUP=0"
@@ -524,6 +639,7 @@ def serve(rfd, wfd, helper_path=None, floor=None):
         (os.POSIX_SPAWN_DUP2, null_out, 1),
         (os.POSIX_SPAWN_DUP2, null_out, 2),
     ]
+    actions_for = {False: devnull_actions, True: devnull_actions[:1]}  # by show_output
     reader = os.fdopen(rfd, "rb", buffering=0)
     env = dict(os.environ)
     cgroup, why = make_cgroup() if helper_path else (None, "needs the exec helper")
@@ -543,11 +659,13 @@ def serve(rfd, wfd, helper_path=None, floor=None):
             req = json.loads(line)
             if "env" in req:
                 env = req["env"]
+            actions = actions_for[bool(req.get("show_output"))]
             try:
-                out = measure(req, env, subreaper, devnull_actions, helper)
+                out = measure(req, env, subreaper, actions, helper)
             except Interrupted:
                 raise
             except Exception as exc:  # never die with a command running: kill it, say why
+                helper.discard()
                 kill_tree(None, None)
                 for pid in children() or ():
                     kill(pid)
@@ -560,6 +678,11 @@ def serve(rfd, wfd, helper_path=None, floor=None):
                        % (type(exc).__name__, exc)}
             out["spawner_rss_kib"] = floor if helper_path else own_rss_kib()
             os.write(wfd, (json.dumps(out) + "\n").encode())
+            if helper_path and helper.ready is None:
+                try:  # the next run's helper starts while perfkit records this one
+                    helper.prepare(env, actions)
+                except OSError:
+                    pass  # the next run starts one itself, and says why if it cannot
     except Interrupted:
         try:
             os.write(wfd, b'{"interrupted": true}\n')
@@ -569,8 +692,8 @@ def serve(rfd, wfd, helper_path=None, floor=None):
     except BrokenPipeError:
         return 0
     finally:
+        helper.close()
         if cgroup is not None:
-            helper.cgroup_peak_kib()
             try:
                 os.rmdir(cgroup)
             except OSError:

@@ -36,8 +36,10 @@ What is not
       11 MiB) rather than from perfkit itself (hundreds of MiB inside a Jupyter kernel). Either
       floor is reported as ``spawner_rss_kib``; a ``max_rss_kib`` at it means "at most this".
     - where a memory cgroup can be made (root; cgroup v1 ``memory.max_usage_in_bytes``, or v2
-      ``memory.peak``), each run gets its own and its peak is ``cgroup_peak_kib``: all processes
-      of the tree at once (and the helper's ~0.5 MiB and the page cache they charge).
+      ``memory.peak``), the run's peak in it is ``cgroup_peak_kib``: all processes of the tree at
+      once (and the helper's ~0.3 MiB and the page cache they charge). v1: one cgroup for all
+      runs, its high-water mark reset before each and read as the rise over the usage then; v2:
+      a cgroup per run (see :class:`perfkit.collect._spawner.Helper`).
 Orphans still alive at the run's deadline are killed (SIGKILL, with their process groups) and the
 run is recorded as ``timeout``; without a timeout they are waited for.
 """
@@ -103,8 +105,9 @@ def exec_helper() -> ExecHelper:
     Why a C helper: the process that execs a command hands its own address space's high-water RSS
     to it; the smallest such process perfkit can have is a tiny C program (~0.25 MiB static,
     ~0.5 MiB dynamic, against the Python spawner's ~11 MiB; a fork of the spawner still starts at
-    ~5 MiB). Costs ~1–3 ms per run outside the measured interval (one more exec), plus the
-    per-run memory cgroup's ~3 ms (moving a process into a v1 cgroup waits for RCU); set
+    ~5 MiB). Its exec and start-up (~1 ms) happen while perfkit records the previous run, outside
+    the measured interval; moving it into the runs' v1 memory cgroup (~3 ms: it waits for RCU)
+    happens before the interval starts; set
     ``PERFKIT_EXEC_HELPER=0`` to spawn from the Python helper instead, ``PERFKIT_MEMORY_CGROUP=0``
     to go without the cgroup column.
     """
@@ -164,7 +167,7 @@ class RunResult:
     user_s, sys_s CPU seconds of the whole reaped tree
     max_rss_kib   peak RSS of the largest single process of the tree
     io_*          ``/proc/<pid>/io`` counters summed over the tree
-    cgroup_peak_kib  peak memory of the run's own memory cgroup: the whole tree at once, page
+    cgroup_peak_kib  peak memory of the run in its memory cgroup: the whole tree at once, page
                   cache included (None where no memory cgroup can be made)
     blk_in, blk_out, minflt, majflt, nvcsw, nivcsw   rusage counters summed over the tree
     orphans       re-parented descendants reaped and counted (diagnostic, not a runs column)

@@ -18,7 +18,7 @@ runs — one row per process run
     wall_s, user_s, sys_s  float seconds; user/sys include every reaped descendant
     max_rss_kib        Int64     peak RSS of the largest single process of the tree (wait4)
     io_*               Int64     /proc/<pid>/io of the whole reaped tree
-    cgroup_peak_kib    Int64     peak memory of the run's own memory cgroup: the whole tree at once,
+    cgroup_peak_kib    Int64     peak memory of the run in its memory cgroup: the whole tree at once,
                                  page cache included; null where none could be made (meta says why)
     blk_in, blk_out, minflt, majflt, nvcsw, nivcsw  Int64  rusage of the tree
     error              str       why a run could not start (error) or was stopped (timeout); else null

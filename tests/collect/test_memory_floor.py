@@ -131,7 +131,7 @@ def test_cgroup_peak_is_the_whole_tree_or_null_with_a_reason(spawner, alloc):
         return
     assert 16 * 1024 <= r.max_rss_kib < 24 * 1024
     assert r.cgroup_peak_kib >= 32 * 1024
-    # a fresh cgroup per run: a small run after a big one reads small
+    # each run's own peak: a small run after a big one reads small
     small = spawner.run([shutil.which("true")])
     assert small.cgroup_peak_kib < 4 * 1024
 
