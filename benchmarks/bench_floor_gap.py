@@ -95,14 +95,14 @@ int main(int argc, char **argv) {
             char qs[16], rs[16];
             snprintf(qs, sizeof qs, "%d", q[0]);
             snprintf(rs, sizeof rs, "%d", r[1]);
-            char *hargv[] = {argv[5], "--wait", qs, rs, NULL};
+            char *hargv[] = {argv[5], "--wait", qs, rs, "-", NULL};
             pid_t pid;
             if (posix_spawn(&pid, argv[5], NULL, NULL, hargv, environ) != 0) return 1;
             close(q[0]);
             close(r[1]);
             spin_until(last_end + gap);
             char req[4096];
-            int len = snprintf(req, sizeof req, "%c-%c%s%c%s%c", 0, 0, cmd, 0, cmd, 0);
+            int len = snprintf(req, sizeof req, "%c%s%c%s%c", 0, cmd, 0, cmd, 0);  /* cwd, path, argv */
             if (write(q[1], req, len) != len) return 1;
             close(q[1]);
             char rep[512];

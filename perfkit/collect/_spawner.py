@@ -323,28 +323,24 @@ class Helper:
         """Start a helper that waits for its run: its exec, start-up and move into the run's
         memory cgroup happen now, outside any run."""
         cgroup = self.run_cgroup()
-        qr, qw = os.pipe()
+        fds = []
         try:
+            qr, qw = os.pipe()
+            fds += [qr, qw]
             rfd, wfd = os.pipe()
-        except OSError:
-            os.close(qr)
-            os.close(qw)
-            self.drop_cgroup(cgroup)
-            raise
-        try:
+            fds += [rfd, wfd]
             os.set_inheritable(qr, True)
             os.set_inheritable(wfd, True)
             procs = "-" if cgroup is None else os.path.join(cgroup, "cgroup.procs")
             pid = os.posix_spawn(self.path, [self.path, "--wait", str(qr), str(wfd), procs], env,
                                  file_actions=actions, setpgroup=0, setsigdef=DEFAULT_SIGNALS)
-        except OSError:
-            os.close(qw)
-            os.close(rfd)
+        except BaseException:  # OSError, an env the kernel refuses (ValueError), a signal
+            for fd in fds:
+                os.close(fd)
             self.drop_cgroup(cgroup)
             raise
-        finally:
-            os.close(qr)
-            os.close(wfd)
+        os.close(qr)  # the helper's ends
+        os.close(wfd)
         self.ready = (pid, qw, rfd, env, actions, cgroup)
 
     def discard(self):
@@ -681,7 +677,7 @@ def serve(rfd, wfd, helper_path=None, floor=None):
             if helper_path and helper.ready is None:
                 try:  # the next run's helper starts while perfkit records this one
                     helper.prepare(env, actions)
-                except OSError:
+                except (OSError, ValueError):
                     pass  # the next run starts one itself, and says why if it cannot
     except Interrupted:
         try:

@@ -122,3 +122,14 @@ def test_page_cache_left_by_an_earlier_run_is_not_a_later_runs_peak(tmp_path):
         assert small.ok and small.cgroup_peak_kib < 4 * 1024, small
         again = sp.run(["/bin/sh", "-c", f"head -c 16777216 /dev/zero > {tmp_path / 'more'}"])
         assert 15 * 1024 <= again.cgroup_peak_kib < 24 * 1024, again
+
+
+@needs_cc
+def test_an_environment_the_kernel_refuses_is_one_error_and_the_spawner_serves_on():
+    with Spawner() as sp:
+        assert sp.run(["/bin/true"]).ok
+        bad = sp.run(["/bin/true"], env=dict(os.environ, BAD="a\0b"))
+        assert bad.status == "error" and "embedded null byte" in bad.error, bad
+        assert sp.run(["/bin/true"]).ok
+        assert sp.run(["/bin/true"], env=dict(os.environ, GOOD="1")).ok
+        assert len(os.listdir(f"/proc/{os.getpid()}/fd")) < 200  # no pipe leaked per attempt
