@@ -9,6 +9,11 @@ and growth per run: the least-squares slope of size against the run number
 normalised) and distinct JSON structures; a pattern with more than one normalised content is
 ``flaky`` and ``first_difference`` names the first field (in document order) that differs between
 the first run and the first run whose normalised content differs, e.g. ``result.items[0].name``.
+A JSON pattern whose every change, in run order, extends the last run's document — numbers that
+only go up, lists that keep their items and add more, keys added — over at least
+:data:`MIN_CHANGES` changes ``accumulates`` instead (a history file, a counter of samples): it
+differs with the workspace's history, not at random. Where a document was too big to keep, that
+step must at least not shrink the file.
 Warm-up runs are left out. A GLOB that some runs wrote nothing for has a row of kind ``missing``
 (``runs`` = 0 of ``of_runs``).
 
@@ -27,14 +32,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from perfkit.data.jsonshape import diff_structures, differing_fields
+from perfkit.data.jsonshape import canonical_or_none, diff_structures, differing_fields
 
 #: Columns of :func:`size_trends`.
 SIZE_COLUMNS = ("variant", "pattern", "runs", "size_median", "size_p25", "size_p75", "size_min",
                 "size_max", "growth_per_run", "r")
 #: Columns of :func:`output_stability` (after ``variant``, ``pattern``).
 STABILITY_COLUMNS = ("variant", "pattern", "kind", "runs", "of_runs", "contents",
-                     "normalised_contents", "structures", "flaky", "first_difference",
+                     "normalised_contents", "structures", "flaky", "accumulates", "first_difference",
                      *SIZE_COLUMNS[3:])
 #: Columns of :func:`outputs_diff`.
 DIFF_COLUMNS = ("pattern", "kind", "baseline_runs", "candidate_runs", "same_structure",
@@ -42,6 +47,9 @@ DIFF_COLUMNS = ("pattern", "kind", "baseline_runs", "candidate_runs", "same_stru
 
 #: Distinct documents per side compared field by field (the rest only by hash).
 MAX_DOCS = 20
+#: Changes between consecutive runs needed to call a pattern ``accumulates``: a random number
+#: rises 4 times running with probability 1/120.
+MIN_CHANGES = 4
 
 
 def _timed(outputs: pd.DataFrame) -> pd.DataFrame:
@@ -116,9 +124,45 @@ def first_difference(grp: pd.DataFrame) -> str:
     return f"{where}: {fields[0]}" if fields else f"{where}: content"
 
 
+def extends(old: Any, new: Any) -> bool:
+    """Whether JSON ``new`` only adds to ``old``: keys kept (more may come), list items kept in
+    place (more may follow), each of them in turn only added to; numbers not smaller; every other
+    value equal."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        return all(k in new and extends(v, new[k]) for k, v in old.items())
+    if isinstance(old, list) and isinstance(new, list):
+        return len(new) >= len(old) and all(extends(a, b) for a, b in zip(old, new))
+    numbers = (int, float)
+    if isinstance(old, numbers) and isinstance(new, numbers) \
+            and not isinstance(old, bool) and not isinstance(new, bool):
+        return new >= old
+    return canonical_or_none(old) == canonical_or_none(new)
+
+
+def accumulates(grp: pd.DataFrame) -> bool:
+    """Whether every change of a JSON pattern, in run order, extends the last run's document
+    (see :func:`extends`), over at least :data:`MIN_CHANGES` changes."""
+    present = grp.dropna(subset=["normalised_sha256"]).sort_values("run")
+    if len(present) < 2 or (present["kind"] != "json").any():
+        return False
+    changes = 0
+    rows = list(present.itertuples())
+    for old, new in zip(rows, rows[1:]):
+        if old.normalised_sha256 == new.normalised_sha256:
+            continue
+        changes += 1
+        a, b = _doc(getattr(old, "normalised", None)), _doc(getattr(new, "normalised", None))
+        if a is None or b is None:  # too big to keep: the file must at least not shrink
+            if not float(new.size) >= float(old.size):
+                return False
+        elif not extends(a, b):
+            return False
+    return changes >= MIN_CHANGES
+
+
 def output_stability(outputs: pd.DataFrame) -> pd.DataFrame:
     """Per (variant, pattern): :data:`STABILITY_COLUMNS`; flaky patterns first, then missing
-    outputs, then the steepest growth."""
+    outputs, then accumulating ones, then the steepest growth."""
     df = _timed(outputs)
     if df.empty:
         return pd.DataFrame(columns=list(STABILITY_COLUMNS))
@@ -127,6 +171,7 @@ def output_stability(outputs: pd.DataFrame) -> pd.DataFrame:
     for (variant, pattern), grp in df.groupby(["variant", "pattern"], sort=True):
         present = grp[grp["kind"] != "missing"]
         kinds = present["kind"].value_counts()
+        grows = accumulates(present)
         rows.append({
             "variant": variant, "pattern": pattern,
             "kind": str(kinds.index[0]) if len(kinds) else "missing",
@@ -135,15 +180,16 @@ def output_stability(outputs: pd.DataFrame) -> pd.DataFrame:
             "contents": int(present["sha256"].nunique()),
             "normalised_contents": int(present["normalised_sha256"].nunique()),
             "structures": int(present["signature"].nunique()),
-            "flaky": bool(present["normalised_sha256"].nunique() > 1),
+            "flaky": bool(present["normalised_sha256"].nunique() > 1) and not grows,
+            "accumulates": grows,
             "first_difference": first_difference(present),
             **_size_row(present),
         })
     out = pd.DataFrame(rows, columns=list(STABILITY_COLUMNS))
     out["_missing"] = out["runs"] < out["of_runs"]
     out["_growth"] = out["growth_per_run"].abs().fillna(0)
-    out = out.sort_values(["flaky", "_missing", "_growth", "variant", "pattern"],
-                          ascending=[False, False, False, True, True])
+    out = out.sort_values(["flaky", "_missing", "accumulates", "_growth", "variant", "pattern"],
+                          ascending=[False, False, False, False, True, True])
     return out.drop(columns=["_missing", "_growth"]).reset_index(drop=True)
 
 

@@ -56,10 +56,16 @@ STABILITY_HEADERS = ["variant", "pattern", "kind", "runs", "contents (raw/normal
 
 
 def _verdict(r: Any) -> str:
+    if r.flaky:
+        verdict = f"FLAKY ({r.first_difference})"
+    elif r.accumulates:
+        verdict = f"accumulates ({r.first_difference})"
+    else:
+        verdict = "stable"
     if r.kind == "missing" or r.runs < r.of_runs:
         missing = f"missing in {r.of_runs - r.runs} of {r.of_runs} runs"
-        return missing if not r.flaky else f"FLAKY ({r.first_difference}); {missing}"
-    return f"FLAKY ({r.first_difference})" if r.flaky else "stable"
+        return missing if verdict == "stable" else f"{verdict}; {missing}"
+    return verdict
 
 
 def stability_rows(table: pd.DataFrame, limit: int | None = LIMIT) -> list[list[str]]:
@@ -79,6 +85,9 @@ def stability_headline(table: pd.DataFrame) -> str:
     parts = [f"{len(table)} output pattern{'s' * (len(table) != 1)}"]
     parts.append(f"{len(flaky)} flaky (more than one content after masking volatile values)"
                  if len(flaky) else "none flaky")
+    growing = table[table["accumulates"]]
+    if len(growing):
+        parts.append(f"{len(growing)} accumulating (each run only adds: counts up, lists longer)")
     if len(missing):
         parts.append(f"{len(missing)} missing in some runs")
     return "Outputs: " + ", ".join(parts) + "."

@@ -98,3 +98,60 @@ def test_hostile_json_is_described_not_crashed_on():
     assert surrogate["kind"] == "text" and surrogate["sha256"]
     nested = b"[" * 900 + b"]" * 900  # parses, then masking and structure recurse as deep
     assert describe_bytes(nested, "n.json")["kind"] in ("json", "text")
+
+
+def test_extends_adds_keys_items_and_larger_numbers_only():
+    from perfkit.analysis.outputs import extends
+
+    old = {"n": 2, "runs": [{"id": 1}], "name": "x", "ok": True}
+    assert extends(old, {"n": 3, "runs": [{"id": 1}, {"id": 2}], "name": "x", "ok": True, "new": 1})
+    assert extends(old, old)
+    assert not extends(old, {**old, "n": 1})  # a count that went down
+    assert not extends(old, {**old, "runs": [{"id": "9"}, {"id": 2}]})  # an item changed in place
+    assert not extends(old, {**old, "runs": [{"id": 0}]})  # a number in an item went down
+    assert not extends(old, {k: v for k, v in old.items() if k != "name"})  # a key dropped
+    assert not extends(old, {**old, "ok": False})  # a flag is not a number
+    assert not extends(old, {**old, "name": "y"})
+    assert not extends({"runs": [1, 2]}, {"runs": [1]})
+
+
+def _stability(docs, pattern="out/h.json"):
+    return output_stability(outputs_frame(_rows("v", docs, pattern))).iloc[0]
+
+
+def test_a_history_file_and_a_counter_accumulate_rather_than_flake():
+    history = [{"total_samples": i, "runs": [{"run": r, "ok": True} for r in range(i)]}
+               for i in range(1, 7)]
+    row = _stability(history)
+    assert row["accumulates"] and not row["flaky"]
+    assert row["first_difference"] == "run 1 vs run 2: runs"  # (keys in canonical order)
+    # a count that goes down once, or too few changes to tell, stays flaky
+    dips = copy.deepcopy(history)
+    dips[3]["total_samples"] = 0
+    assert _stability(dips)["flaky"] and not _stability(dips)["accumulates"]
+    assert _stability(history[:4])["flaky"]  # 3 changes < MIN_CHANGES
+    # random values: flaky
+    rng = np.random.default_rng(3)
+    assert _stability([{"v": float(x)} for x in rng.random(8)])["flaky"]
+
+
+def test_documents_too_big_to_keep_accumulate_only_while_the_file_does_not_shrink():
+    big = [{"runs": ["x" * 1000] * (70 + 5 * i)} for i in range(6)]  # each over 64 KiB
+    rows = outputs_frame(_rows("v", big))
+    assert rows["normalised"].isna().all()
+    st = output_stability(rows).iloc[0]
+    assert st["accumulates"] and not st["flaky"]
+    shrinks = big[:3] + [{"runs": ["x" * 1000] * 66}] + big[3:]
+    assert output_stability(outputs_frame(_rows("v", shrinks))).iloc[0]["flaky"]
+
+
+def test_a_random_number_accumulates_as_often_as_chance_says():
+    """Known truth: i.i.d. values over 5 runs rise 4 times running with probability 1/5! = 1/120."""
+    from perfkit.analysis.outputs import accumulates
+
+    rng = np.random.default_rng(11)
+    trials = 1200
+    hits = sum(accumulates(outputs_frame(_rows("v", [{"v": float(x)} for x in rng.random(5)])))
+               for _ in range(trials))
+    low, high = stats.binom.ppf([0.0005, 0.9995], trials, 1 / 120)
+    assert low <= hits <= high, hits

@@ -78,3 +78,17 @@ def test_ingest_and_reliability_record_the_run_manifests_without_a_flag(tmp_path
     report = reliability(ws)
     assert report.outputs is not None and len(report.outputs)
     assert "Outputs:" in report.text() and json.loads(report.json())["outputs"]
+
+
+def test_the_orchestrators_history_files_read_as_accumulating_not_flaky():
+    # perfkit's own collection of the orchestrator (data/orchestrator-outputs): runs.json gains a
+    # run each time, drift.json counts its samples; the manifest's object ids vary at random
+    data = Path(__file__).resolve().parents[2] / "data" / "orchestrator-outputs"
+    from perfkit.present.outputs_view import stability_text
+
+    text = stability_text(output_stability(read_outputs(load(data))))
+    lines = {line.split()[1]: line for line in text.splitlines()[3:]}
+    assert "accumulates (run 1 vs run 2: runs)" in lines["out/nightly/runs.json"]
+    assert "accumulates (run 1 vs run 2: total_samples)" in lines["out/nightly/control-plane/drift.json"]
+    assert "FLAKY" in lines[".runs/nightly/cli/<run>/manifest.json"]
+    assert "2 flaky" in text and "2 accumulating" in text
