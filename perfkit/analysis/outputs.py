@@ -7,8 +7,9 @@ and growth per run: the least-squares slope of size against the run number
 
 :func:`output_stability` — the same plus, per pattern, distinct contents across runs (raw and
 normalised) and distinct JSON structures; a pattern with more than one normalised content is
-``flaky`` and ``first_difference`` names the first field (in document order) that differs between
-the first run and the first run whose normalised content differs, e.g. ``result.items[0].name``.
+``flaky`` and ``first_difference`` names, between the first run and the first run whose normalised
+content differs, the first field (in document order) that does more than grow (see
+:func:`extends`; else the first that differs), e.g. ``result.items[0].name``.
 A JSON pattern whose every change, in run order, extends the last run's document — numbers that
 only go up, lists that keep their items and add more, keys added — over at least
 :data:`MIN_CHANGES` changes ``accumulates`` instead (a history file, a counter of samples): it
@@ -32,7 +33,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from perfkit.data.jsonshape import canonical_or_none, diff_structures, differing_fields
+from perfkit.data.jsonshape import (
+    ABSENT,
+    canonical_or_none,
+    diff_structures,
+    differing_fields,
+    differing_values,
+)
 
 #: Columns of :func:`size_trends`.
 SIZE_COLUMNS = ("variant", "pattern", "runs", "size_median", "size_p25", "size_p75", "size_min",
@@ -108,7 +115,8 @@ def _doc(text: Any) -> Any:
 
 
 def first_difference(grp: pd.DataFrame) -> str:
-    """Where the first run's normalised content and the first run differing from it part."""
+    """Where the first run's normalised content and the first run differing from it part: the first
+    field that does more than grow, so that a counter beside a random id names the id."""
     present = grp.dropna(subset=["normalised_sha256"]).sort_values("run")
     if present["normalised_sha256"].nunique() < 2:
         return ""
@@ -120,8 +128,12 @@ def first_difference(grp: pd.DataFrame) -> str:
     a, b = _doc(first.get("normalised")), _doc(other.get("normalised"))
     if a is None or b is None:
         return f"{where}: content (document over 64 KiB: not kept)"
-    fields = differing_fields(a, b, limit=1)
-    return f"{where}: {fields[0]}" if fields else f"{where}: content"
+    fields = differing_values(a, b, limit=200)
+    if not fields:
+        return f"{where}: content"
+    # the first field that does more than grow (a counter beside random ids names the ids)
+    changed = [path for path, x, y in fields if x is ABSENT or y is ABSENT or not extends(x, y)]
+    return f"{where}: {(changed or [fields[0][0]])[0]}"
 
 
 def extends(old: Any, new: Any) -> bool:

@@ -197,26 +197,33 @@ def diff_structures(before: dict[str, str], after: dict[str, str]) -> StructureD
 def differing_fields(a: Any, b: Any, limit: int = 20) -> list[str]:
     """Paths (in :func:`structure` form) of leaf values that differ between ``a`` and ``b``,
     in document order, at most ``limit``; apply :func:`normalise` first to ignore volatile ones."""
-    out: list[str] = []
+    return [path for path, _, _ in differing_values(a, b, limit)]
+
+
+def differing_values(a: Any, b: Any, limit: int = 20) -> list[tuple[str, Any, Any]]:
+    """:func:`differing_fields` with the two values at each path (:data:`ABSENT` where a side
+    has no such key; a list of another length is one value)."""
+    out: list[tuple[str, Any, Any]] = []
 
     def walk(x: Any, y: Any, path: str) -> None:
         if len(out) >= limit:
             return
         if isinstance(x, dict) and isinstance(y, dict):
             for k in list(x) + [k for k in y if k not in x]:
-                walk(x.get(k, _ABSENT), y.get(k, _ABSENT), f"{path}.{k}" if path != "$" else k)
+                walk(x.get(k, ABSENT), y.get(k, ABSENT), f"{path}.{k}" if path != "$" else k)
         elif isinstance(x, list) and isinstance(y, list) and len(x) == len(y):
             for i, (p, q) in enumerate(zip(x, y)):
                 walk(p, q, f"{path}[{i}]")
         elif canonical_or_none(x) != canonical_or_none(y):
-            out.append(path)
+            out.append((path, x, y))
 
     walk(a, b, "$")
     return out
 
 
-_ABSENT = object()
+#: A key one side of :func:`differing_values` does not have.
+ABSENT = object()
 
 
 def canonical_or_none(value: Any) -> bytes | None:
-    return None if value is _ABSENT else canonical(value)
+    return None if value is ABSENT else canonical(value)

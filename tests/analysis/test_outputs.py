@@ -155,3 +155,13 @@ def test_a_random_number_accumulates_as_often_as_chance_says():
                for _ in range(trials))
     low, high = stats.binom.ppf([0.0005, 0.9995], trials, 1 / 120)
     assert low <= hits <= high, hits
+
+
+def test_the_first_difference_names_what_does_more_than_grow():
+    docs = [{"samples": i, "memory": {"object_id": f"{i * 7919 % 1000:03d}"}} for i in range(1, 6)]
+    row = _stability(docs)
+    assert row["flaky"] and row["first_difference"] == "run 1 vs run 2: memory.object_id"
+    # only growth between the two runs compared: the first field that differs
+    assert _stability([{"n": 1, "x": 1}, {"n": 2, "x": 2}])["first_difference"] == "run 1 vs run 2: n"
+    dropped = _stability([{"n": 1, "gone": 1}, {"n": 2}])
+    assert dropped["first_difference"] == "run 1 vs run 2: gone"

@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 
 from perfkit.data.jsonshape import (
+    ABSENT,
     MASK,
     content_hash,
     diff_structures,
     differing_fields,
+    differing_values,
     normalise,
     parse_rule,
     structure,
@@ -80,3 +82,12 @@ def test_structure_paths_and_types():
     s = structure({"a": [1, "x"], "b": None, "c": {"d": True}})
     assert s == {"$": "object", "a": "array", "a[]": "number|string", "b": "null",
                  "c": "object", "c.d": "boolean"}
+
+
+def test_differing_values_give_both_sides_and_absent_keys():
+    a = {"n": 1, "gone": True, "items": [1, 2], "same": "x"}
+    b = {"n": 2, "items": [1, 2, 3], "same": "x", "new": None}
+    got = differing_values(a, b)
+    assert [p for p, _, _ in got] == differing_fields(a, b) == ["n", "gone", "items", "new"]
+    assert got[0] == ("n", 1, 2) and got[1][2] is ABSENT and got[2][1:] == ([1, 2], [1, 2, 3])
+    assert got[3][1] is ABSENT and got[3][2] is None
