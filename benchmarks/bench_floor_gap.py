@@ -25,7 +25,6 @@ and writes ``benchmarks/results/floor_gap.json``. Needs ``cc``; hyperfine rows a
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import random
@@ -39,12 +38,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _results import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+from _results import write_results
+from bench_measure import COMMAND, hyperfine_run, perfkit_run
 
-import perfkit  # noqa: E402
-from perfkit.collect.process import exec_helper  # noqa: E402
-
-COMMAND = "/bin/true"
+from perfkit.collect.process import exec_helper
 
 DRIVER_C = r"""
 #define _GNU_SOURCE
@@ -121,23 +118,6 @@ int main(int argc, char **argv) {
 """
 
 
-def hyperfine_median(runs: int) -> float:
-    with tempfile.TemporaryDirectory() as tmp:
-        export = Path(tmp) / "h.json"
-        subprocess.run(["hyperfine", "-N", "--runs", str(runs), "--style", "none", "--export-json",
-                        str(export), COMMAND], check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
-        return float(json.loads(export.read_text())["results"][0]["median"])
-
-
-def perfkit_median(runs: int) -> float:
-    with tempfile.TemporaryDirectory() as tmp:
-        ds = perfkit.measure({"true": COMMAND}, out=Path(tmp) / "ds", runs=runs, shell=False,
-                             progress=False)
-    ok = ds.runs[ds.runs["status"] == "ok"]
-    return float(ok["wall_s"].median())
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=300)
@@ -165,11 +145,11 @@ def main(argv: list[str] | None = None) -> int:
 
         tools = {}
         if shutil.which("hyperfine"):
-            tools["hyperfine"] = lambda: hyperfine_median(args.runs)
+            tools["hyperfine"] = lambda: hyperfine_run(args.runs)["median_s"]
         for gap in gaps:
             tools[f"loop_gap_{gap:g}ms"] = lambda gap=gap: c_median("loop", gap)
             tools[f"helper_gap_{gap:g}ms"] = lambda gap=gap: c_median("helper", gap)
-        tools["perfkit"] = lambda: perfkit_median(args.runs)
+        tools["perfkit"] = lambda: perfkit_run(args.runs, fsync_every_run=False)["median_s"]
         rng = random.Random(args.seed)
         rounds = []
         load_at_start = os.getloadavg()[0]
