@@ -289,6 +289,17 @@ REPORT_FIELDS = ("wall_ns", "user_us", "sys_us", "maxrss", "minflt", "majflt", "
                  "nvcsw", "nivcsw", "io_ok") + IO_FIELDS
 
 
+class Ready:
+    """An exec helper started ahead of its run: its pid, the pipe it waits on, the pipe it reports
+    on, the environment and file actions it was started with, and the cgroup it joined."""
+
+    __slots__ = ("pid", "request", "report", "env", "actions", "cgroup")
+
+    def __init__(self, pid, request, report, env, actions, cgroup):
+        self.pid, self.request, self.report = pid, request, report
+        self.env, self.actions, self.cgroup = env, actions, cgroup
+
+
 class Helper:
     """The small exec helper (``_exec_helper.c``), one kept ready ahead of each run, and the runs'
     memory cgroup, when there are.
@@ -314,7 +325,7 @@ class Helper:
         self.runs = 0
         self.current = None  # the memory cgroup of the run in flight
         self.base = 0  # its usage (bytes) when the run started
-        self.ready = None  # (pid, request fd, report fd, env, actions, cgroup): started ahead
+        self.ready = None  # the Ready helper started ahead of the next run
         self.shared = None  # v1: the one cgroup all runs use, once made
         if cgroup is not None:
             self.kind = "v2" if os.path.exists(os.path.join(cgroup, "..", "cgroup.controllers")) else "v1"
@@ -341,21 +352,20 @@ class Helper:
             raise
         os.close(qr)  # the helper's ends
         os.close(wfd)
-        self.ready = (pid, qw, rfd, env, actions, cgroup)
+        self.ready = Ready(pid, qw, rfd, env, actions, cgroup)
 
     def discard(self):
         """End the helper kept ready (it exits at the end of its request pipe) and reap it."""
         if self.ready is None:
             return
-        pid, qw, rfd, _, _, cgroup = self.ready
-        self.ready = None
-        os.close(qw)
-        os.close(rfd)
+        ready, self.ready = self.ready, None
+        os.close(ready.request)
+        os.close(ready.report)
         try:
-            os.waitpid(pid, 0)
+            os.waitpid(ready.pid, 0)
         except ChildProcessError:
             pass
-        self.drop_cgroup(cgroup)
+        self.drop_cgroup(ready.cgroup)
 
     def launch(self, req, env, actions):
         """Hand the run to the helper kept ready (a new one if none fits): (leader, report fd)."""
@@ -364,30 +374,31 @@ class Helper:
             raise ValueError("embedded null byte")
         data = b"".join(os.fsencode(f) + b"\0" for f in fields)
         for attempt in (1, 2):
-            ready = self.ready
-            if ready is not None and (ready[3] is not env or ready[4] is not actions):
+            if self.ready is not None and (self.ready.env is not env
+                                           or self.ready.actions is not actions):
                 self.discard()
             if self.ready is None:
                 self.prepare(env, actions)
-            pid, qw, rfd, _, _, self.current = self.ready
-            self.ready = None
+            ready, self.ready = self.ready, None
+            self.current = ready.cgroup
             self.start_peak()
             try:
                 view = memoryview(data)
                 while view:
-                    view = view[os.write(qw, view):]
-                return pid, rfd
+                    view = view[os.write(ready.request, view):]
+                return ready.pid, ready.report
             except OSError:  # the helper kept ready is gone (killed): reap it, start another
-                os.close(rfd)
+                os.close(ready.report)
                 try:
-                    os.waitpid(pid, 0)
+                    os.waitpid(ready.pid, 0)
                 except ChildProcessError:
                     pass
-                self.cgroup_peak_kib()
+                self.drop_cgroup(ready.cgroup)
+                self.current = None
                 if attempt == 2:
                     raise
             finally:
-                os.close(qw)
+                os.close(ready.request)
 
     def run_cgroup(self):
         """The memory cgroup a run's helper will join (None: none); v2: a new one per run."""
