@@ -386,19 +386,14 @@ class Helper:
                 view = memoryview(data)
                 while view:
                     view = view[os.write(ready.request, view):]
-                return ready.pid, ready.report
             except OSError:  # the helper kept ready is gone (killed): reap it, start another
-                os.close(ready.report)
-                try:
-                    os.waitpid(ready.pid, 0)
-                except ChildProcessError:
-                    pass
-                self.drop_cgroup(ready.cgroup)
-                self.current = None
+                self.ready, self.current = ready, None
+                self.discard()
                 if attempt == 2:
                     raise
-            finally:
-                os.close(ready.request)
+                continue
+            os.close(ready.request)
+            return ready.pid, ready.report
 
     def run_cgroup(self):
         """The memory cgroup a run's helper will join (None: none); v2: a new one per run."""
