@@ -131,8 +131,9 @@ def first_difference(grp: pd.DataFrame) -> str:
     fields = differing_values(a, b, limit=200)
     if not fields:
         return f"{where}: content"
-    # the first field that does more than grow (a counter beside random ids names the ids)
-    changed = [path for path, x, y in fields if x is ABSENT or y is ABSENT or not extends(x, y)]
+    # the first field that does more than grow (a counter beside random ids names the ids); a
+    # key added is growth, as in extends(), a key dropped is not
+    changed = [path for path, x, y in fields if x is not ABSENT and not extends(x, y)]
     return f"{where}: {(changed or [fields[0][0]])[0]}"
 
 

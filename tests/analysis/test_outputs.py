@@ -165,3 +165,6 @@ def test_the_first_difference_names_what_does_more_than_grow():
     assert _stability([{"n": 1, "x": 1}, {"n": 2, "x": 2}])["first_difference"] == "run 1 vs run 2: n"
     dropped = _stability([{"n": 1, "gone": 1}, {"n": 2}])
     assert dropped["first_difference"] == "run 1 vs run 2: gone"
+    # a key added is growth too, as in extends(): only growth, so the first field that differs
+    added = _stability([{"n": 1}, {"n": 2, "new": 1}])
+    assert added["first_difference"] == "run 1 vs run 2: n"
