@@ -1,7 +1,8 @@
 """Why a run of ``/bin/true`` reads slower under perfkit than under ``hyperfine -N``: the gap.
 
-hyperfine starts each run the moment the last one ended; perfkit records every run (journal, JSON
-to and from its spawner) before it starts the next, about 1.5–2 ms later. On this kind of machine (a
+hyperfine starts each run the moment the last one ended; perfkit recorded every run (journal, JSON
+to and from its spawner) before it started the next, about 1.5–2 ms later, until its spawner ran
+whole rounds back to back (its own loop, about 0.2 ms between runs). On this kind of machine (a
 2-vCPU VM) a sub-millisecond command reads slower after such a gap, whoever measures it. This
 benchmark separates that effect from anything perfkit does inside the measured interval, in one
 run, rounds interleaved (order shuffled per round, seeded):
@@ -9,8 +10,9 @@ run, rounds interleaved (order shuffled per round, seeded):
 - ``hyperfine``: ``hyperfine -N --runs N /bin/true``, its median;
 - ``loop_gap_<G>``: a C loop that does what hyperfine -N does (``posix_spawn`` + ``waitid``, timed
   around both), spinning ``G`` ms between runs; no perfkit code at all;
-- ``helper_gap_<G>``: perfkit's exec helper driven from C exactly as the spawner drives it (started
-  ahead, sent the run on its pipe ``G`` ms after the last run ended), the helper's reported wall;
+- ``helper_gap_<G>``: perfkit's exec helper driven from C as the spawner drives it (one helper
+  started ahead, sent each run on its pipe ``G`` ms after the last run ended), the helper's
+  reported wall;
 - ``perfkit``: ``perfkit.measure`` itself (its median ``wall_s``).
 
 If ``helper_gap_G`` ≈ ``loop_gap_G`` at every G, the helper adds nothing inside the interval, and
@@ -72,8 +74,23 @@ int main(int argc, char **argv) {
     long long gap = atoll(argv[2]);
     int n = atoi(argv[3]);
     char *cmd = argv[4];
-    long long *wall = malloc(n * sizeof *wall), last_end = now_ns();
+    long long *wall = malloc(n * sizeof *wall);
     char *cargv[] = {cmd, NULL};
+    int q[2], r[2];
+    pid_t helper_pid = 0;
+    if (helper) {  /* one helper serving every run, as the spawner keeps one */
+        if (pipe2(q, O_CLOEXEC) || pipe2(r, O_CLOEXEC)) return 1;
+        fcntl(q[0], F_SETFD, 0);  /* only the helper's own ends are inherited */
+        fcntl(r[1], F_SETFD, 0);
+        char qs[16], rs[16];
+        snprintf(qs, sizeof qs, "%d", q[0]);
+        snprintf(rs, sizeof rs, "%d", r[1]);
+        char *hargv[] = {argv[5], "--serve", qs, rs, "-", NULL};
+        if (posix_spawn(&helper_pid, argv[5], NULL, NULL, hargv, environ) != 0) return 1;
+        close(q[0]);
+        close(r[1]);
+    }
+    long long last_end = now_ns();
     for (int i = 0; i < n; i++) {
         if (!helper) {
             spin_until(last_end + gap);
@@ -85,31 +102,24 @@ int main(int argc, char **argv) {
             wall[i] = now_ns() - t0;
             waitpid(pid, NULL, 0);
         } else {
-            int q[2], r[2];
-            if (pipe2(q, O_CLOEXEC) || pipe2(r, O_CLOEXEC)) return 1;
-            fcntl(q[0], F_SETFD, 0);  /* only the helper's own ends are inherited */
-            fcntl(r[1], F_SETFD, 0);
-            char qs[16], rs[16];
-            snprintf(qs, sizeof qs, "%d", q[0]);
-            snprintf(rs, sizeof rs, "%d", r[1]);
-            char *hargv[] = {argv[5], "--wait", qs, rs, "-", NULL};
-            pid_t pid;
-            if (posix_spawn(&pid, argv[5], NULL, NULL, hargv, environ) != 0) return 1;
-            close(q[0]);
-            close(r[1]);
             spin_until(last_end + gap);
             char req[4096];
-            int len = snprintf(req, sizeof req, "%c%s%c%s%c", 0, cmd, 0, cmd, 0);  /* cwd, path, argv */
-            if (write(q[1], req, len) != len) return 1;
-            close(q[1]);
+            int plen = snprintf(req + 8, sizeof req - 8, "%c%s%c%s%c", 0, cmd, 0, cmd, 0);
+            char head[9];
+            snprintf(head, sizeof head, "%08x", plen);  /* the length, then cwd, path, argv */
+            memcpy(req, head, 8);
+            if (write(q[1], req, 8 + plen) != 8 + plen) return 1;
             char rep[512];
             ssize_t k = read(r[0], rep, sizeof rep - 1);
-            close(r[0]);
             rep[k > 0 ? k : 0] = 0;
-            waitpid(pid, NULL, 0);
-            if (sscanf(rep, "ok %lld", &wall[i]) != 1) return 1;
+            int pid, status;
+            if (sscanf(rep, "ok %d %d %lld", &pid, &status, &wall[i]) != 3) return 1;
         }
         last_end = now_ns();
+    }
+    if (helper) {
+        close(q[1]);
+        waitpid(helper_pid, NULL, 0);
     }
     qsort(wall, n, sizeof *wall, cmp);
     printf("%lld\n", wall[n / 2]);

@@ -4,8 +4,9 @@ Why a separate process: a child started with ``posix_spawn`` (``vfork`` + ``exec
 *parent's* peak RSS as its own at ``exec`` (the kernel keeps the pre-exec image's high-water mark
 in the child's ``maxrss``), so a command spawned from perfkit itself — 130 MB with pandas loaded, far
 more in a busy Jupyter kernel — would report that as its peak memory. This helper in turn starts
-each run through the tiny C exec helper (``_exec_helper.c``, class :class:`Helper`), whose
-``posix_spawn`` execs the command from a ~0.5 MiB address space and reports the command's counters; without it
+each run through the tiny C exec helper (``_exec_helper.c``, class :class:`Helper`), a process that
+serves one run after another: its ``posix_spawn`` execs each command from a ~0.3 MiB address space,
+and it reports the command's counters; without it
 (no ``cc``), a command's ``max_rss_kib`` has a floor of this helper's own RSS (about 11 MiB).
 The floor in use is reported with every run as ``spawner_rss_kib``.
 
@@ -16,8 +17,11 @@ one module for that reason: run with ``-I`` it cannot import a sibling file.
 Protocol: one JSON object per line. The client writes a request
 ``{"path", "argv", "cwd", "timeout", "show_output", ["env"]}`` (``env`` only when it changed) and reads
 one result object (the counters of :class:`perfkit.collect.process.RunResult`, ``started_at`` as epoch
-seconds). SIGINT or SIGTERM during a run kills the run's tree, answers ``{"interrupted": true}`` and
-ends the helper.
+seconds). A batch ``{"batch": [request + "tag", ...], "journal", "fields", "stop_on_failure",
+"show_output", ["env"]}`` runs its requests back to back, appends each run's journal line to the
+dataset's ``journal`` as it ends, and answers ``{"results": [...], "journal_error"}`` (see
+:func:`run_batch`). SIGINT or SIGTERM during a run kills the run's tree, answers
+``{"interrupted": true}`` and ends the helper.
 
 How one run is measured, and what is and isn't counted, is in :mod:`perfkit.collect.process`.
 """
@@ -203,17 +207,8 @@ class Tree:
         else:
             self.io_missing = True
 
-    def reap(self, pid, counted=True):
-        """Read the zombie's /proc io, reap it, add its counters; return the wait status.
-
-        ``counted=False``: only reap (the exec helper, whose own counters are not the run's).
-        """
-        if not counted:
-            try:
-                return os.wait4(pid, 0)[1]
-            except ChildProcessError:
-                self.io_missing = True
-                return None
+    def reap(self, pid):
+        """Read the zombie's /proc io, reap it, add its counters; return the wait status."""
         io = read_io(pid)
         if io is None:
             self.io_missing = True
@@ -252,7 +247,8 @@ def collect_orphans(tree, before, deadline, leader):
         if deadline is not None and time.perf_counter() >= deadline:
             killed = True
             try:
-                os.killpg(leader, signal.SIGKILL)
+                if leader is not None:
+                    os.killpg(leader, signal.SIGKILL)
             except OSError:
                 pass
             for pid in orphans:
@@ -285,29 +281,31 @@ def kill_tree(leader, before):
                 pass
 
 
-REPORT_FIELDS = ("wall_ns", "user_us", "sys_us", "maxrss", "minflt", "majflt", "blk_in", "blk_out",
-                 "nvcsw", "nivcsw", "io_ok") + IO_FIELDS
+REPORT_FIELDS = ("pid", "wait_status", "wall_ns", "user_us", "sys_us", "maxrss", "minflt", "majflt",
+                 "blk_in", "blk_out", "nvcsw", "nivcsw", "io_ok") + IO_FIELDS
 
 
-class Ready:
-    """An exec helper started ahead of its run: its pid, the pipe it waits on, the pipe it reports
-    on, the environment and file actions it was started with, and the cgroup it joined."""
+class Kept:
+    """An exec helper serving runs: its pid, the pipe it reads requests on, the pipe it reports
+    on (and what of it is read but not yet parsed), the environment and file actions it was
+    started with, and the memory cgroup it joined."""
 
-    __slots__ = ("pid", "request", "report", "env", "actions", "cgroup")
+    __slots__ = ("pid", "request", "report", "pending", "env", "actions", "cgroup")
 
     def __init__(self, pid, request, report, env, actions, cgroup):
-        self.pid, self.request, self.report = pid, request, report
+        self.pid, self.request, self.report, self.pending = pid, request, report, b""
         self.env, self.actions, self.cgroup = env, actions, cgroup
 
 
 class Helper:
-    """The small exec helper (``_exec_helper.c``), one kept ready ahead of each run, and the runs'
-    memory cgroup, when there are.
+    """The small exec helper (``_exec_helper.c``) that starts the runs, and the runs' memory
+    cgroup, when there are.
 
-    A helper is started while perfkit records the last run (:meth:`prepare`), moves itself into
-    the run's memory cgroup and waits for its run on a pipe: neither its ~1 ms of exec and
-    start-up nor the move (a v1 move sleeps for an RCU grace period) sits just before the run,
-    whose command then starts on a warmer machine (``benchmarks/bench_floor_gap.py``).
+    A helper is started ahead of its runs (:meth:`prepare`, while perfkit records the last run),
+    moves itself into the runs' memory cgroup and serves one run after another: neither its ~1 ms
+    of exec and start-up nor the move (a v1 move sleeps for an RCU grace period) sits just before
+    a run, whose command then starts on a warmer machine (``benchmarks/bench_floor_gap.py``). It
+    is kept while the environment and output redirection it was started with fit the runs.
 
     Memory cgroup: on v1 one cgroup serves every run; before each its high-water mark is reset
     (a write to ``memory.max_usage_in_bytes``) and its usage read, and the run's peak is the mark's
@@ -315,7 +313,7 @@ class Helper:
     measured interval (its first charges). Page cache an earlier run left
     charged is in that usage, not in the rise; if a run frees some of it (deletes such a file), the
     rise understates its peak by that much. On v2 (whose ``memory.peak`` is reset per open file only
-    from Linux 6.12) each run still gets its own cgroup, removed after it.
+    from Linux 6.12) each run still gets its own cgroup and its own helper, both removed after it.
     """
 
     def __init__(self, path, cgroup):
@@ -325,13 +323,13 @@ class Helper:
         self.runs = 0
         self.current = None  # the memory cgroup of the run in flight
         self.base = 0  # its usage (bytes) when the run started
-        self.ready = None  # the Ready helper started ahead of the next run
+        self.kept = None  # the helper serving runs
         self.shared = None  # v1: the one cgroup all runs use, once made
         if cgroup is not None:
             self.kind = "v2" if os.path.exists(os.path.join(cgroup, "..", "cgroup.controllers")) else "v1"
 
     def prepare(self, env, actions):
-        """Start a helper that waits for its run: its exec, start-up and move into the run's
+        """Start a helper that waits for runs: its exec, start-up and move into the runs'
         memory cgroup happen now, outside any run."""
         cgroup = self.run_cgroup()
         fds = []
@@ -343,7 +341,7 @@ class Helper:
             os.set_inheritable(qr, True)
             os.set_inheritable(wfd, True)
             procs = "-" if cgroup is None else os.path.join(cgroup, "cgroup.procs")
-            pid = os.posix_spawn(self.path, [self.path, "--wait", str(qr), str(wfd), procs], env,
+            pid = os.posix_spawn(self.path, [self.path, "--serve", str(qr), str(wfd), procs], env,
                                  file_actions=actions, setpgroup=0, setsigdef=DEFAULT_SIGNALS)
         except BaseException:  # OSError, an env the kernel refuses (ValueError), a signal
             for fd in fds:
@@ -352,48 +350,91 @@ class Helper:
             raise
         os.close(qr)  # the helper's ends
         os.close(wfd)
-        self.ready = Ready(pid, qw, rfd, env, actions, cgroup)
+        self.kept = Kept(pid, qw, rfd, env, actions, cgroup)
 
     def discard(self):
-        """End the helper kept ready (it exits at the end of its request pipe) and reap it."""
-        if self.ready is None:
-            return
-        ready, self.ready = self.ready, None
-        os.close(ready.request)
-        os.close(ready.report)
+        """End the helper serving runs (it exits at the end of its request pipe) and reap it."""
+        if self.kept is None:
+            return None
+        kept, self.kept = self.kept, None
+        os.close(kept.request)
+        os.close(kept.report)
         try:
-            os.waitpid(ready.pid, 0)
+            status = os.waitpid(kept.pid, 0)[1]
         except ChildProcessError:
-            pass
-        self.drop_cgroup(ready.cgroup)
+            status = None
+        self.drop_cgroup(kept.cgroup)
+        return status
 
     def launch(self, req, env, actions):
-        """Hand the run to the helper kept ready (a new one if none fits): (leader, report fd)."""
+        """Hand a run to the helper (a new one if none fits); returns the helper's pid."""
         fields = [req.get("cwd") or "", req["path"]] + list(req["argv"])
         if any("\0" in f for f in fields):
             raise ValueError("embedded null byte")
-        data = b"".join(os.fsencode(f) + b"\0" for f in fields)
+        payload = b"".join(os.fsencode(f) + b"\0" for f in fields)
+        data = b"%08x" % len(payload) + payload
         for attempt in (1, 2):
-            if self.ready is not None and (self.ready.env is not env
-                                           or self.ready.actions is not actions):
+            if self.kept is not None and (self.kept.env is not env or self.kept.actions is not actions):
                 self.discard()
-            if self.ready is None:
+            if self.kept is None:
                 self.prepare(env, actions)
-            ready, self.ready = self.ready, None
-            self.current = ready.cgroup
+            self.current = self.kept.cgroup
             self.start_peak()
             try:
                 view = memoryview(data)
                 while view:
-                    view = view[os.write(ready.request, view):]
-            except OSError:  # the helper kept ready is gone (killed): reap it, start another
-                self.ready, self.current = ready, None
+                    view = view[os.write(self.kept.request, view):]
+            except OSError:  # the helper is gone (killed): reap it, start another
+                self.current = None
                 self.discard()
                 if attempt == 2:
                     raise
                 continue
-            os.close(ready.request)
-            return ready.pid, ready.report
+            return self.kept.pid
+
+    def wait_report(self, deadline):
+        """Block until the helper reports (True) or the deadline passes (False)."""
+        if deadline is None or b"\n" in self.kept.pending:
+            return True
+        poller = select.poll()
+        poller.register(self.kept.report, select.POLLIN)
+        while True:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                return bool(poller.poll(0))
+            if poller.poll(max(1, min(MAX_POLL_MS, int(left * 1000 + 0.999)))):
+                return True
+
+    def read_report(self):
+        """The run's report, parsed; None when the helper died (it is then reaped, and its
+        wait status is under ``"helper_status"``)."""
+        kept = self.kept
+        while b"\n" not in kept.pending:
+            chunk = os.read(kept.report, 4096)
+            if not chunk:
+                return {"helper_status": self.discard()}
+            kept.pending += chunk
+        line, _, kept.pending = kept.pending.partition(b"\n")
+        return parse_report(line)
+
+    def command(self):
+        """The pid of the command the helper has started and not yet reaped, or None."""
+        try:
+            with open("/proc/%d/task/%d/children" % (self.kept.pid, self.kept.pid), "rb") as fh:
+                pids = fh.read().split()
+        except (OSError, AttributeError):
+            return None
+        return int(pids[0]) if pids else None
+
+    def kill_command(self):
+        """SIGKILL the run in flight (its process group and itself); the helper then reports."""
+        pid = self.command()
+        if pid is not None:
+            try:
+                os.killpg(pid, signal.SIGKILL)  # the helper starts each command in its own group
+            except OSError:
+                pass
+            kill(pid)
 
     def run_cgroup(self):
         """The memory cgroup a run's helper will join (None: none); v2: a new one per run."""
@@ -437,7 +478,8 @@ class Helper:
             self.current = None  # no peak rather than a wrong one
 
     def cgroup_peak_kib(self):
-        """The run's peak memory in its cgroup (KiB); None without one. A v2 run's cgroup is removed."""
+        """The run's peak memory in its cgroup (KiB); None without one. A v2 run's helper and
+        cgroup are removed."""
         if self.current is None:
             return None
         name = "memory.peak" if self.kind == "v2" else "memory.max_usage_in_bytes"
@@ -446,14 +488,16 @@ class Helper:
                 value = max(0, int(fh.read().split()[0]) - self.base) // 1024
         except (OSError, ValueError, IndexError):
             value = None
+        if self.current != self.shared and self.kept is not None and self.kept.cgroup == self.current:
+            self.discard()  # a v2 run's helper sits in the run's cgroup, which then goes too
         self.drop_cgroup(self.current)
         self.current = None
         return value
 
     def close(self):
-        """End the helper kept ready and remove the runs' cgroup."""
-        self.discard()
+        """End the helper and remove the runs' cgroup."""
         self.cgroup_peak_kib()
+        self.discard()
         if self.shared is not None:
             try:
                 os.rmdir(self.shared)
@@ -470,27 +514,11 @@ def parse_report(data):
     return dict(zip(REPORT_FIELDS, (int(w) for w in words[1:])))
 
 
-def spawn(req, env, actions, helper):
-    """Start the run; returns (leader pid, report pipe read end or None)."""
-    if helper.path is None:
-        return os.posix_spawn(req["path"], req["argv"], env, file_actions=actions,
-                              setpgroup=0, setsigdef=DEFAULT_SIGNALS), None
-    return helper.launch(req, env, actions)
-
-
-def read_report(rfd):
-    if rfd is None:
-        return None
-    chunks = []
-    try:
-        while True:
-            chunk = os.read(rfd, 4096)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(rfd)
-    return parse_report(b"".join(chunks))
+def exit_code(status):
+    """A wait status as perfkit's exit code: the exit status, or minus the signal's number."""
+    if os.WIFSIGNALED(status):
+        return -os.WTERMSIG(status)
+    return os.waitstatus_to_exitcode(status)
 
 
 def measure(req, env, subreaper, actions, helper):
@@ -498,54 +526,60 @@ def measure(req, env, subreaper, actions, helper):
     started_at = time.time()
     timeout = req.get("timeout")
     before = children() if subreaper else None
-    cwd = req.get("cwd") if helper.path is None else None  # the exec helper enters it itself
-    old_cwd = None
-    leader = None
-    rfd = None
+    name = req["argv"][0] if req["argv"] else req["path"]
+    tree = Tree()
+    leader = None  # the command's pid, once known (direct spawns)
     try:
         try:
-            if cwd is not None:
-                old_cwd = os.getcwd()
-                os.chdir(cwd)
             t0 = time.perf_counter()
-            leader, rfd = spawn(req, env, actions, helper)
+            if helper.path is None:
+                leader = spawn_direct(req, env, actions)
+            else:
+                helper.launch(req, env, actions)
         except OSError as exc:
-            name = req["argv"][0] if req["argv"] else req["path"]
+            helper.cgroup_peak_kib()
             return {"status": "error", "error": "cannot start %r: %s" % (name, exc.strerror),
                     "started_at": started_at}
-        finally:
-            if old_cwd is not None:
-                os.chdir(old_cwd)
         deadline = None if timeout is None else t0 + timeout
-        finished = wait_exit(leader, deadline)
-        t1 = time.perf_counter()
-        if not finished:
-            try:
-                os.killpg(leader, signal.SIGKILL)
-            except OSError:
-                pass
-            os.waitid(os.P_PID, leader, os.WEXITED | os.WNOWAIT)
-        tree = Tree()
-        pgid = leader  # setpgroup=0: the leader's pid is its group's id
-        report = read_report(rfd) if finished else None
-        rfd = None
-        status = tree.reap(leader, counted=report is None or "errno" in report)
-        leader = None
-        if report is not None and "errno" in report:
-            name = req["argv"][0] if req["argv"] else req["path"]
-            helper.cgroup_peak_kib()
-            return {"status": "error", "started_at": started_at,
-                    "error": "cannot start %r: %s" % (name, os.strerror(report["errno"]))}
-        if report is not None:
+        if helper.path is None:
+            finished = wait_exit(leader, deadline)
+            t1 = time.perf_counter()
+            if not finished:
+                try:
+                    os.killpg(leader, signal.SIGKILL)
+                except OSError:
+                    pass
+                os.waitid(os.P_PID, leader, os.WEXITED | os.WNOWAIT)
+            status = tree.reap(leader)
+            pgid = leader  # setpgroup=0: the leader's pid is its group's id
+            leader = None
+        else:
+            if before is not None:
+                before.add(helper.kept.pid)  # the helper may have started just now
+            finished = helper.wait_report(deadline)
+            if not finished:
+                helper.kill_command()
+            report = helper.read_report()
+            if "errno" in report:
+                helper.cgroup_peak_kib()
+                return {"status": "error", "started_at": started_at,
+                        "error": "cannot start %r: %s" % (name, os.strerror(report["errno"]))}
+            if "helper_status" in report:  # killed under the run: its command is now an orphan
+                helper.cgroup_peak_kib()
+                collect_orphans(tree, before, deadline, None)
+                return {"status": "error", "started_at": started_at,
+                        "error": "perfkit's exec helper ended during the run (wait status %s)"
+                        % report["helper_status"]}
             tree.add_report(report)
             t1 = t0 + report["wall_ns"] / 1e9
+            status, pgid = report["wait_status"], report["pid"]
         orphans_done = collect_orphans(tree, before, deadline, pgid)
     except Interrupted:
+        if helper.kept is not None:
+            helper.kill_command()
+            helper.discard()
         kill_tree(leader, before)
         raise
-    finally:
-        if rfd is not None:
-            os.close(rfd)
     out = {
         "status": "ok",
         "started_at": started_at,
@@ -559,12 +593,7 @@ def measure(req, env, subreaper, actions, helper):
     for key in IO_FIELDS:
         out["io_" + key] = None if tree.io_missing and not any(tree.io.values()) else tree.io[key]
     out.update(tree.rusage)
-    if status is None:
-        out["exit_code"] = None
-    elif os.WIFSIGNALED(status):
-        out["exit_code"] = -os.WTERMSIG(status)
-    else:
-        out["exit_code"] = os.waitstatus_to_exitcode(status)
+    out["exit_code"] = None if status is None else exit_code(status)
     if not finished:
         out["status"] = "timeout"
         out["error"] = "killed after the %g s timeout" % timeout
@@ -574,6 +603,21 @@ def measure(req, env, subreaper, actions, helper):
     elif out["exit_code"] != 0:
         out["status"] = "failed"
     return out
+
+
+def spawn_direct(req, env, actions):
+    """Start the command from this process (no exec helper): in its cwd, in a new process group."""
+    cwd = req.get("cwd")
+    old_cwd = None
+    try:
+        if cwd is not None:
+            old_cwd = os.getcwd()
+            os.chdir(cwd)
+        return os.posix_spawn(req["path"], req["argv"], env, file_actions=actions,
+                              setpgroup=0, setsigdef=DEFAULT_SIGNALS)
+    finally:
+        if old_cwd is not None:
+            os.chdir(old_cwd)
 
 
 def own_rss_kib():
@@ -625,6 +669,69 @@ def make_cgroup():
     return path, None
 
 
+def abandon(helper, exc):
+    """The spawner failed during a run: kill the run and everything else it started, say why."""
+    helper.kill_command()
+    for pid in children() or ():
+        kill(pid)
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+    helper.discard()
+    helper.cgroup_peak_kib()
+    return {"status": "error", "started_at": time.time(),
+            "error": "perfkit's spawner failed (%s: %s); the run was killed" % (type(exc).__name__, exc)}
+
+
+def iso_utc(epoch):
+    """``epoch`` as perfkit's journal writes a time: ISO 8601, UTC, microseconds when not zero."""
+    whole = int(epoch // 1)
+    micro = int(round((epoch - whole) * 1e6))
+    if micro == 1000000:
+        whole, micro = whole + 1, 0
+    text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+    return text + (".%06d" % micro if micro else "") + "+00:00"
+
+
+def journal_line(tag, out, fields):
+    """A run's line of the dataset's ``runs.jsonl``: its ``tag`` (variant, run, order...) and the
+    result's ``fields``, as the client's writer would journal them."""
+    record = dict(tag)
+    for key in fields:
+        record[key] = out.get(key)
+    record["started_at"] = iso_utc(out["started_at"])
+    return (json.dumps(record) + "\n").encode()
+
+
+def run_batch(req, run_one):
+    """Run a batch's runs back to back, nothing of perfkit's between them but this loop: each
+    result is appended to the dataset's journal (``req["journal"]``) as it finishes, so that an
+    interrupted batch keeps its finished runs, and all come back in one reply. A run the client
+    could not start is given as its ``result``. ``stop_on_failure``: the batch ends after the first
+    run that is not ok. A journal that cannot be written ends the batch (``journal_error``)."""
+    results = []
+    try:
+        fd = os.open(req["journal"], os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+    except OSError as exc:
+        return {"results": results, "journal_error": [exc.errno, exc.strerror]}
+    try:
+        for item in req["batch"]:
+            out = item.get("result") or run_one(item)
+            results.append(out)
+            try:
+                view = memoryview(journal_line(item["tag"], out, req["fields"]))
+                while view:
+                    view = view[os.write(fd, view):]
+            except OSError as exc:
+                return {"results": results, "journal_error": [exc.errno, exc.strerror]}
+            if req.get("stop_on_failure") and out["status"] != "ok":
+                break
+    finally:
+        os.close(fd)
+    return {"results": results, "journal_error": None}
+
+
 def serve(rfd, wfd, helper_path=None, floor=None):
     os.set_inheritable(rfd, False)
     os.set_inheritable(wfd, False)
@@ -650,6 +757,18 @@ def serve(rfd, wfd, helper_path=None, floor=None):
              "cgroup_reason": why}
     os.write(wfd, (json.dumps(hello) + "\n").encode())
     buf = b""
+    actions = devnull_actions
+
+    def run_one(req):
+        try:
+            out = measure(req, env, subreaper, actions_for[bool(req.get("show_output"))], helper)
+        except Interrupted:
+            raise
+        except Exception as exc:  # never die with a command running: kill it, say why
+            out = abandon(helper, exc)
+        out["spawner_rss_kib"] = floor if helper_path else own_rss_kib()
+        return out
+
     try:
         while True:
             while b"\n" not in buf:
@@ -662,25 +781,9 @@ def serve(rfd, wfd, helper_path=None, floor=None):
             if "env" in req:
                 env = req["env"]
             actions = actions_for[bool(req.get("show_output"))]
-            try:
-                out = measure(req, env, subreaper, actions, helper)
-            except Interrupted:
-                raise
-            except Exception as exc:  # never die with a command running: kill it, say why
-                helper.discard()
-                kill_tree(None, None)
-                for pid in children() or ():
-                    kill(pid)
-                    try:
-                        os.waitpid(pid, 0)
-                    except ChildProcessError:
-                        pass
-                out = {"status": "error", "started_at": time.time(),
-                       "error": "perfkit's spawner failed (%s: %s); the run was killed"
-                       % (type(exc).__name__, exc)}
-            out["spawner_rss_kib"] = floor if helper_path else own_rss_kib()
-            os.write(wfd, (json.dumps(out) + "\n").encode())
-            if helper_path and helper.ready is None:
+            reply = run_batch(req, run_one) if "batch" in req else run_one(req)
+            os.write(wfd, (json.dumps(reply) + "\n").encode())
+            if helper_path and helper.kept is None:
                 try:  # the next run's helper starts while perfkit records this one
                     helper.prepare(env, actions)
                 except (OSError, ValueError):

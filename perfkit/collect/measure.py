@@ -5,7 +5,9 @@ machine (thermal, other load, a filling disk) hits every variant alike. Warm-up 
 their runs are recorded with ``warmup=True`` and ``run=0`` and left out of summaries. Every finished
 run is appended to the dataset's journal (flushed) before the next one starts, so that Ctrl-C or
 ``kill -9`` loses at most the run in flight; journal lines are fsynced within
-:data:`JOURNAL_FSYNC_INTERVAL_S` so that an OS crash loses at most that much more.
+:data:`JOURNAL_FSYNC_INTERVAL_S` so that an OS crash loses at most that much more. Where no hook
+runs between runs, whole rounds are run back to back by the spawner, which journals each run
+itself (see :class:`perfkit.collect.loop.Loop`).
 
 Extension points: ``after_run`` callbacks see each timed run as it finishes and may add columns to
 its row and stage rows (an orchestrator's manifest); ``after_collection`` callbacks run once after
@@ -20,15 +22,15 @@ import os
 import shlex
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from tqdm import tqdm
 
 from perfkit.collect import hostinfo
-from perfkit.collect.hooks import (
+
+# RoundDecision, RunContext, RunExtras: the extension points' types, importable from here as before
+from perfkit.collect.hooks import (  # noqa: F401
     AfterCollection,
     AfterRun,
     Collection,
@@ -38,14 +40,13 @@ from perfkit.collect.hooks import (
     StopWhen,
     Variant,
 )
+from perfkit.collect.loop import Hooks, Loop, Settings
 from perfkit.collect.outputs import OutputsRecorder, parse_volatile
-from perfkit.collect.process import MAX_TIMEOUT_S, RunResult, Spawner
+from perfkit.collect.process import MAX_TIMEOUT_S, Spawner
 from perfkit.collect.schedule import schedule
 from perfkit.collect.sizes import SizeTracker
 from perfkit.collect.trace import TracedPass
 from perfkit.collect.watchers import RunFolderWatcher, VariantRunFolderWatcher
-from perfkit.data.schema import runs_frame
-from perfkit.data.schema import OUTPUTS_TABLE
 from perfkit.data.store import META, Dataset, DatasetWriter, read_meta
 from perfkit.errors import UsageError
 
@@ -63,20 +64,6 @@ class CollectionInterrupted(KeyboardInterrupt):
     def __init__(self, dataset: Dataset) -> None:
         super().__init__(f"interrupted: kept {len(dataset.runs)} runs in {dataset.path}")
         self.dataset = dataset
-
-
-@dataclass
-class _Settings:
-    variants: list[Variant]
-    runs: int
-    warmup: int
-    seed: int
-    prepare: tuple[str, ...] | None
-    prepare_text: str | None
-    cwd: str | None
-    env: dict[str, str]  # the complete environment of every run
-    env_given: dict[str, str]
-    timeout: float | None
 
 
 def _argv(command: Command, *, shell: bool, what: str) -> tuple[tuple[str, ...], str]:
@@ -141,7 +128,7 @@ def _measure_iv(
     env: Mapping[str, str] | None,
     timeout: float | None,
     shell: bool,
-) -> _Settings:
+) -> Settings:
     """Check every argument of :func:`measure` before anything is written; return them clean."""
     if not isinstance(variants, Mapping) or not variants:
         raise UsageError("no variant given: pass at least one --variant NAME=COMMAND")
@@ -197,7 +184,7 @@ def _measure_iv(
             _check_text(key, "--env: the name", limit=MAX_COMMAND_CHARS, newlines=False)
             _check_text(value, f"--env {key}", limit=MAX_COMMAND_CHARS, newlines=True)
             env_given[key] = value
-    return _Settings(
+    return Settings(
         variants=clean,
         runs=runs,
         warmup=warmup,
@@ -209,26 +196,6 @@ def _measure_iv(
         env_given=env_given,
         timeout=timeout,
     )
-
-
-def _extras(value: RunExtras | Mapping[str, Any] | None) -> RunExtras:
-    if value is None:
-        return RunExtras()
-    if isinstance(value, RunExtras):
-        return value
-    return RunExtras(columns=dict(value))
-
-
-def _prepare_failed(result: RunResult) -> RunResult:
-    """The row recorded when --prepare did not succeed: the timed command was not run."""
-    if result.status == "error":
-        why = result.error
-    elif result.status == "timeout":
-        why = "timed out"
-    else:
-        why = f"exit code {result.exit_code}"
-    return RunResult("error", error=f"--prepare failed ({why}); the command was not run",
-                     started_at=result.started_at)
 
 
 def measure(
@@ -304,7 +271,7 @@ def measure(
         ``volatile`` adds JSONPath masking rules (also applied to orchestrator run manifests).
     """
     cfg = _measure_iv(variants, runs, warmup, seed, prepare, cwd, env, timeout, shell)
-    hooks = _Hooks(list(before_run), list(after_run), list(after_collection))
+    hooks = Hooks(list(before_run), list(after_run), list(after_collection))
     rules = parse_volatile(volatile)
     if outputs:
         recorder = OutputsRecorder(outputs, cfg.cwd, volatile, relist=cfg.prepare is not None)
@@ -335,7 +302,7 @@ def measure(
     try:
         with Spawner() as spawner:
             writer.update_meta(orphans_counted=spawner.subreaper, **spawner.memory_meta())
-            loop = _Loop(cfg, writer, spawner, hooks, show_output)
+            loop = Loop(cfg, writer, spawner, hooks, show_output)
             loop.stop_when = stop_when
             stopped = loop.run(plan, bar, fail_fast=fail_fast)
             if stopped is None:
@@ -384,14 +351,7 @@ def _changed_commands(out: str | os.PathLike, meta: dict[str, Any], *, allow: bo
         entry["previous_commands"] = [*before.get("previous_commands", []), before["command"]]
 
 
-@dataclass
-class _Hooks:
-    before_run: list[Callable[[], None]]
-    after_run: list[AfterRun]
-    after_collection: list[AfterCollection]
-
-
-def _meta(cfg: _Settings, shell: bool) -> dict[str, Any]:
+def _meta(cfg: Settings, shell: bool) -> dict[str, Any]:
     """The dataset's metadata record: the host, every variant's command, the settings."""
     info = hostinfo.collect(cfg.cwd)
     return {
@@ -410,107 +370,3 @@ def _meta(cfg: _Settings, shell: bool) -> dict[str, Any]:
             "shell": shell,
         },
     }
-
-
-class _Loop:
-    """The timed runs, one after another in the planned order, each journaled before the next."""
-
-    def __init__(self, cfg: _Settings, writer: DatasetWriter, spawner: Spawner, hooks: _Hooks,
-                 show_output: bool) -> None:
-        self.cfg, self.writer, self.spawner, self.hooks = cfg, writer, spawner, hooks
-        self.show_output = show_output
-        self.by_name = {v.name: v for v in cfg.variants}
-        self.next_run = {name: writer.next_run(name) for name in self.by_name}
-        self.order = writer.next_order
-        self.floor: int | None = None  # the spawner's own RSS, the floor under max_rss_kib
-        self.round = 0  # the round of the run being made (every variant runs once a round)
-        self.stop_when: StopWhen | None = None
-        self.records: list[dict[str, Any]] = []  # this collection's rows, for stop_when
-
-    def run(self, plan: list[tuple[str, bool]], bar: Any, *, fail_fast: bool) -> str | None:
-        """Run the plan; returns why it stopped early (``--fail-fast``), or None."""
-        first_round, per_round = self.writer.next_round, len(self.by_name)
-        for position, (name, is_warmup) in enumerate(plan):
-            bar.set_postfix_str(name, refresh=False)
-            self.round = first_round + position // per_round
-            run_index, result = self.one(self.by_name[name], is_warmup)
-            bar.update(1)
-            if self.stop_when is not None and not is_warmup and (position + 1) % per_round == 0:
-                if self.decide((position + 1) // per_round - self.cfg.warmup):
-                    break
-            if fail_fast and not result.ok:
-                return (
-                    f"--fail-fast: variant {name!r} run {run_index or '(warm-up)'} "
-                    f"{result.status}" + (f" with exit code {result.exit_code}"
-                                          if result.exit_code is not None else "")
-                    + (f" ({result.error})" if result.error else "")
-                )
-        if self.floor is not None:
-            self.writer.update_meta(spawner_rss_kib=self.floor)
-        return None
-
-    def decide(self, rounds: int) -> bool:
-        """Ask ``stop_when`` after a complete timed round; True when it says stop."""
-        previous = self.writer.previous.runs if self.writer.previous is not None else None
-        frame = runs_frame(self.records)
-        if previous is not None and len(previous):
-            frame = pd.concat([previous, frame], ignore_index=True)
-        decision: RoundDecision = self.stop_when(frame, rounds)
-        if decision.meta:
-            self.writer.update_meta(**decision.meta)
-        if decision.stop is None:
-            return False
-        self.writer.update_meta(decided=decision.stop)
-        return True
-
-    def spawn(self, variant: Variant) -> RunResult:
-        """The prepare command (untimed), then the timed command unless prepare failed."""
-        cfg = self.cfg
-        if cfg.prepare is not None:
-            prep = self.spawner.run(cfg.prepare, cwd=cfg.cwd, env=cfg.env, timeout=cfg.timeout,
-                                    show_output=self.show_output)
-            if not prep.ok:
-                return _prepare_failed(prep)
-        for hook in self.hooks.before_run:
-            hook()
-        return self.spawner.run(variant.argv, cwd=cfg.cwd, env=cfg.env, timeout=cfg.timeout,
-                                show_output=self.show_output)
-
-    def one(self, variant: Variant, is_warmup: bool) -> tuple[int, RunResult]:
-        """One run: spawn, let the hooks add to its row, journal it."""
-        result = self.spawn(variant)
-        if result.spawner_rss_kib is not None and result.spawner_rss_kib > (self.floor or 0):
-            if self.floor is None:  # recorded at once: an interrupted collection has it too
-                self.writer.update_meta(spawner_rss_kib=result.spawner_rss_kib)
-            self.floor = result.spawner_rss_kib
-        run_index = 0 if is_warmup else self.next_run[variant.name]
-        record: dict[str, Any] = {
-            "variant": variant.name,
-            "run": run_index,
-            "order": self.order,
-            "round": self.round,
-            "warmup": is_warmup,
-            "traced": False,
-            **result.record(),
-        }
-        stages: list[dict[str, Any]] = []
-        outputs: list[dict[str, Any]] = []
-        ctx = RunContext(variant, run_index, self.order, is_warmup, result, self.cfg.cwd,
-                         self.cfg.env)
-        for hook in self.hooks.after_run:  # where an orchestrator or a recorder adds to the run
-            extra = _extras(hook(ctx))
-            record.update(extra.columns)
-            stages.extend(extra.stages)
-            outputs.extend(extra.outputs)
-        self.writer.add_run(record)
-        if self.stop_when is not None:
-            self.records.append(record)
-        if stages:
-            self.writer.add_stages(stages)
-        if outputs:
-            self.writer.add_rows(OUTPUTS_TABLE, [{**row, "variant": variant.name, "run": run_index,
-                                                  "warmup": is_warmup} for row in outputs])
-        self.order += 1
-        if not is_warmup:
-            self.next_run[variant.name] += 1
-        return run_index, result

@@ -418,6 +418,10 @@ class DatasetWriter:
     def _append(self, fh, record: Mapping[str, Any]) -> None:
         fh.write(dumps(_clean(record)) + "\n")
         fh.flush()
+        self._sync(fh)
+
+    def _sync(self, fh) -> None:
+        """fsync ``fh`` now, or within ``fsync_interval_s``."""
         if self.fsync_interval_s <= 0:
             os.fsync(fh.fileno())
             return
@@ -436,6 +440,17 @@ class DatasetWriter:
 
     def add_run(self, record: Mapping[str, Any]) -> None:
         self._append(self._runs, record)
+
+    @property
+    def runs_journal(self) -> Path:
+        """The runs journal, for a process of this collection that appends to it itself (the
+        spawner's batches: see :meth:`perfkit.collect.process.Spawner.run_batch`)."""
+        return self.folder / RUNS_JOURNAL
+
+    def runs_appended(self) -> None:
+        """Lines were appended to :attr:`runs_journal` by another process of this collection:
+        they are fsynced under the same rule as :meth:`add_run`'s."""
+        self._sync(self._runs)
 
     def add_stages(self, rows: Iterable[Mapping[str, Any]]) -> None:
         for row in rows:

@@ -36,7 +36,7 @@ def _ready_helper(sp: Spawner) -> int:
         if kids:
             (pid,) = kids
             with open(f"/proc/{pid}/cmdline", "rb") as fh:
-                if b"--wait" in fh.read():  # (not the spawner's copy before the exec)
+                if b"--serve" in fh.read():  # (not the spawner's copy before the exec)
                     return pid
         time.sleep(0.01)
     raise AssertionError("no helper kept ready")
