@@ -74,19 +74,27 @@ def _prctl(option, value):
         return False
 
 
+_children_fd = [None]  # /proc/self/task/<pid>/children, kept open: read twice a run
+
+
 def children():
-    """PIDs of this process's children, or None where the kernel does not list them."""
-    pids = set()
+    """PIDs of this process's children, or None where the kernel does not list them.
+
+    The spawner has one thread, whose children file lists them all (orphans are re-parented to a
+    live thread of the subreaper: this one); it is kept open and re-read from its start (about
+    3 µs, against 19 µs to list the tasks and open the file each time).
+    """
     try:
-        for tid in os.listdir("/proc/self/task"):
-            try:
-                with open("/proc/self/task/%s/children" % tid, "rb") as fh:
-                    pids.update(int(p) for p in fh.read().split())
-            except FileNotFoundError:
-                continue
+        if _children_fd[0] is None:
+            _children_fd[0] = os.open("/proc/self/task/%d/children" % os.getpid(),
+                                      os.O_RDONLY | os.O_CLOEXEC)
+        data = os.pread(_children_fd[0], 65536, 0)
+        if len(data) == 65536:  # thousands of children: read it whole
+            with open("/proc/self/task/%d/children" % os.getpid(), "rb") as fh:
+                data = fh.read()
     except OSError:
         return None
-    return pids
+    return {int(p) for p in data.split()}
 
 
 def read_io(pid):
@@ -325,6 +333,7 @@ class Helper:
         self.base = 0  # its usage (bytes) when the run started
         self.kept = None  # the helper serving runs
         self.shared = None  # v1: the one cgroup all runs use, once made
+        self.files = None  # v1: its high-water mark (to reset), usage and mark (to read), open
         if cgroup is not None:
             self.kind = "v2" if os.path.exists(os.path.join(cgroup, "..", "cgroup.controllers")) else "v1"
 
@@ -470,10 +479,13 @@ class Helper:
         if self.current is None or self.current != self.shared:
             return
         try:
-            with open(os.path.join(self.current, "memory.max_usage_in_bytes"), "wb") as fh:
-                fh.write(b"0")
-            with open(os.path.join(self.current, "memory.usage_in_bytes"), "rb") as fh:
-                self.base = int(fh.read())
+            if self.files is None:  # kept open: 2 µs a run, against 25 µs to open them each time
+                self.files = [os.open(os.path.join(self.shared, name), flags | os.O_CLOEXEC)
+                              for name, flags in (("memory.max_usage_in_bytes", os.O_WRONLY),
+                                                  ("memory.usage_in_bytes", os.O_RDONLY),
+                                                  ("memory.max_usage_in_bytes", os.O_RDONLY))]
+            os.write(self.files[0], b"0")
+            self.base = int(os.pread(self.files[1], 64, 0))
         except (OSError, ValueError):
             self.current = None  # no peak rather than a wrong one
 
@@ -482,11 +494,14 @@ class Helper:
         cgroup are removed."""
         if self.current is None:
             return None
-        name = "memory.peak" if self.kind == "v2" else "memory.max_usage_in_bytes"
         try:
-            with open(os.path.join(self.current, name), "rb") as fh:
-                value = max(0, int(fh.read().split()[0]) - self.base) // 1024
-        except (OSError, ValueError, IndexError):
+            if self.current == self.shared:
+                data = os.pread(self.files[2], 64, 0)
+            else:
+                with open(os.path.join(self.current, "memory.peak"), "rb") as fh:
+                    data = fh.read()
+            value = max(0, int(data.split()[0]) - self.base) // 1024
+        except (OSError, ValueError, IndexError, TypeError):
             value = None
         if self.current != self.shared and self.kept is not None and self.kept.cgroup == self.current:
             self.discard()  # a v2 run's helper sits in the run's cgroup, which then goes too
@@ -498,6 +513,9 @@ class Helper:
         """End the helper and remove the runs' cgroup."""
         self.cgroup_peak_kib()
         self.discard()
+        for fd in self.files or ():
+            os.close(fd)
+        self.files = None
         if self.shared is not None:
             try:
                 os.rmdir(self.shared)

@@ -133,3 +133,16 @@ def test_an_environment_the_kernel_refuses_is_one_error_and_the_spawner_serves_o
         assert sp.run(["/bin/true"]).ok
         assert sp.run(["/bin/true"], env=dict(os.environ, GOOD="1")).ok
         assert len(os.listdir(f"/proc/{os.getpid()}/fd")) < 200  # no pipe leaked per attempt
+
+
+@needs_cc
+def test_the_shared_cgroups_high_water_mark_is_reset_before_every_run():
+    with Spawner() as sp:
+        if sp.cgroup_reason is not None:
+            pytest.skip(f"no memory cgroup: {sp.cgroup_reason}")
+        peaks = [sp.run(argv).cgroup_peak_kib for argv in (
+            ["python3", "-c", "b = b'x' * (64 << 20)"], ["/bin/true"],
+            ["python3", "-c", "b = b'x' * (16 << 20)"], ["/bin/true"])]
+    big, small, middle, last = peaks
+    assert big >= 64 * 1024 and 16 * 1024 <= middle < 40 * 1024, peaks
+    assert small < 4 * 1024 and last < 4 * 1024, peaks  # not the mark an earlier run left
