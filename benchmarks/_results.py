@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,3 +22,16 @@ def write_results(target: str | os.PathLike, data: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2) + "\n")
     return path
+
+
+def interleaved_rounds(tools: Mapping[str, Callable[[], Any]], rounds: int, seed: int) -> list[dict]:
+    """Call every tool once per round, in an order shuffled per round (seeded), so that drift of
+    a loaded machine hits every tool alike; one dict of results per round."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(rounds):
+        names = list(tools)
+        rng.shuffle(names)
+        out.append({name: tools[name]() for name in names})
+        print(f"round {i + 1}/{rounds} done", file=sys.stderr)
+    return out

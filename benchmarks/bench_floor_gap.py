@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import random
 import shutil
 import statistics
 import subprocess
@@ -40,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _results import write_results
+from _results import interleaved_rounds, write_results
 from bench_measure import COMMAND, hyperfine_run, perfkit_run
 
 from perfkit.collect.process import exec_helper
@@ -160,14 +159,8 @@ def main(argv: list[str] | None = None) -> int:
             tools[f"loop_gap_{gap:g}ms"] = lambda gap=gap: c_median("loop", gap)
             tools[f"helper_gap_{gap:g}ms"] = lambda gap=gap: c_median("helper", gap)
         tools["perfkit"] = lambda: perfkit_run(args.runs, fsync_every_run=False)["median_s"]
-        rng = random.Random(args.seed)
-        rounds = []
         load_at_start = os.getloadavg()[0]
-        for i in range(args.rounds):
-            names = list(tools)
-            rng.shuffle(names)
-            rounds.append({name: tools[name]() for name in names})
-            print(f"round {i + 1}/{args.rounds} done", file=sys.stderr)
+        rounds = interleaved_rounds(tools, args.rounds, args.seed)
     summary = {}
     for name in tools:
         row = {"median_s": statistics.median(r[name] for r in rounds)}

@@ -4,8 +4,9 @@ The floor moves by a few per cent between changes, and this machine's own noise 
 benchmark runs is that large: a change to the measuring path is judged here, with the commit
 before it (``--before``, checked out into a temporary folder with ``git archive``) and this
 checkout measured in alternation, rounds shuffled (seeded), each in its own Python process
-(``perfkit.measure`` of ``/bin/true``, ``shell=False``: its median ``wall_s`` and the process's
-time for the collection), and hyperfine in the same rounds.
+(``perfkit.measure`` of ``/bin/true``, ``shell=False``: its median ``wall_s``, and the time of the
+``measure`` call in a fresh process, so with its first-call costs: the exec helper's probe, host
+metadata, the Parquet writer's import), and hyperfine in the same rounds.
 
     python benchmarks/bench_floor_versions.py --before 777f8a9 [--runs 300] [--rounds 30]
 
@@ -20,7 +21,6 @@ import argparse
 import json
 import os
 import platform
-import random
 import statistics
 import subprocess
 import sys
@@ -33,7 +33,7 @@ from scipy import stats
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _results import write_results  # noqa: E402
+from _results import interleaved_rounds, write_results  # noqa: E402
 from bench_measure import COMMAND, hyperfine_run  # noqa: E402
 
 CHILD = """
@@ -98,14 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         }
         for name in ("before", "now"):  # build each exec helper outside the rounds
             tools[name]()
-        rng = random.Random(args.seed)
-        rounds = []
         load_at_start = os.getloadavg()[0]
-        for i in range(args.rounds):
-            names = list(tools)
-            rng.shuffle(names)
-            rounds.append({name: tools[name]() for name in names})
-            print(f"round {i + 1}/{args.rounds} done", file=sys.stderr)
+        rounds = interleaved_rounds(tools, args.rounds, args.seed)
     summary = {}
     for name in tools:
         row = {key: statistics.median(r[name][key] for r in rounds) for key in ("median_s", "total_s")}
@@ -126,11 +120,11 @@ def main(argv: list[str] | None = None) -> int:
     out = write_results(args.out, result)
     print(f"{COMMAND}, {args.runs} runs x {args.rounds} rounds; load avg "
           f"{load_at_start:.2f} -> {result['load_avg_1m']:.2f}; before = {args.before}")
-    print(f"{'':12}{'median/run':>12}{'ratio [95 % CI]':>26}{'total':>10}{'ratio':>8}")
+    print(f"{'':12}{'median/run':>12}{'ratio [95 % CI]':>26}{'cold total':>12}{'ratio':>8}")
     for name, row in summary.items():
         lo, hi = row["median_s_ratio_ci95"]
         print(f"{name:12}{row['median_s'] * 1e3:9.3f} ms{row['median_s_ratio']:10.3f} "
-              f"[{lo:.3f}, {hi:.3f}]{row['total_s']:9.3f}s{row['total_s_ratio']:8.2f}")
+              f"[{lo:.3f}, {hi:.3f}]{row['total_s']:11.3f}s{row['total_s_ratio']:8.2f}")
     lo, hi = result["now_vs_before_ci95"]
     print(f"now / before (floor): {result['now_vs_before']:.3f} [{lo:.3f}, {hi:.3f}]")
     print(f"floor within 10 % of hyperfine (upper 95 % bound): {result['floor_within_10pct']}")

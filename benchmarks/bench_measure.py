@@ -30,7 +30,6 @@ import argparse
 import json
 import os
 import platform
-import random
 import shutil
 import statistics
 import subprocess
@@ -45,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 import importlib  # noqa: E402
 
-from _results import write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+from _results import interleaved_rounds, write_results  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 import perfkit  # noqa: E402
 
@@ -146,14 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         "perfkit_no_cgroup": lambda: perfkit_no_cgroup(args.runs),
         "hyperfine": lambda: hyperfine_run(args.runs),
     }
-    rng = random.Random(args.seed)
-    rounds: list[dict] = []
-    for i in range(args.rounds):
-        names = list(tools)
-        rng.shuffle(names)  # drift of a loaded machine hits every tool alike
-        row = {name: tools[name]() for name in names}
-        rounds.append(row)
-        print(f"round {i + 1}/{args.rounds} done", file=sys.stderr)
+    rounds = interleaved_rounds(tools, args.rounds, args.seed)
 
     def med(tool: str, key: str) -> float | None:
         values = [r[tool][key] for r in rounds if r[tool] is not None]
