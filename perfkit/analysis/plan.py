@@ -19,7 +19,7 @@ import pandas as pd
 
 from perfkit.analysis.design import collection_design, metric_intervals
 from perfkit.analysis.diagnostics import Diagnostic, interleaving
-from perfkit.analysis.spending import recorded_confidence
+from perfkit.analysis.spending import recorded_confidence, recorded_statistic
 from perfkit.analysis.stats import STATISTICS, ChangeInterval
 from perfkit.analysis.success import success_roles
 from perfkit.data.schema import metric_columns, timed_rows
@@ -145,6 +145,7 @@ def check(runs, candidate_runs, baseline, candidate, targets, target, guardrails
     base_meta = dict(meta) if meta is not None else base_meta
     cand_meta = dict(candidate_meta) if candidate_meta is not None else cand_meta
     confidence = recorded_confidence(base_meta) if confidence is None else confidence
+    statistic = recorded_statistic(base_meta) if statistic is None else statistic
     low, high = _band(target)
     if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) \
             or not 0 < confidence < 1:

@@ -180,7 +180,8 @@ def stopper(plan: SequentialPlan, *, baseline: str, candidate: str,
             **options: Any) -> Callable[[pd.DataFrame, int], tuple[str | None, dict[str, Any]]]:
     """The callable a collection calls after each round (all runs so far, rounds done): at a
     planned look it decides; returns (why it stops or None, the ``sequential`` meta record)."""
-    record: dict[str, Any] = {"plan": plan.to_meta(), "looks": [], "decision": None}
+    record: dict[str, Any] = {"plan": plan.to_meta(), "looks": [], "decision": None,
+                              "statistic": options.get("statistic")}
 
     def after_round(runs: pd.DataFrame, rounds: int) -> tuple[str | None, dict[str, Any]]:
         look = plan.look_index(rounds)

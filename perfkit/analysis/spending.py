@@ -165,6 +165,15 @@ def level_text(confidence: float) -> str:
     return f"{confidence:.0%}" if round(confidence, 2) == confidence else f"{confidence:.2%}"
 
 
+def recorded_statistic(meta: Mapping[str, Any] | None, default: str = "auto") -> str:
+    """The statistic a dataset collected with ``--until-decided`` was judged with at its looks
+    (``meta["sequential"]["statistic"]``), so that a later comparison gives the verdict the
+    collection stopped on; ``default`` otherwise."""
+    record = (meta or {}).get("sequential")
+    statistic = record.get("statistic") if isinstance(record, Mapping) else None
+    return statistic if isinstance(statistic, str) else default
+
+
 def recorded_confidence(meta: Mapping[str, Any] | None,
                         default: float | None = DEFAULT_CONFIDENCE) -> float | None:
     """The interval level a dataset collected with ``--until-decided`` must be judged at: that of

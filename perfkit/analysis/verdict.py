@@ -194,7 +194,7 @@ def compare(
     guardrails: Mapping[str, float] = DEFAULT_GUARDRAILS,
     info: Sequence[str] | None = None,
     confidence: float | None = None,
-    statistic: str = "auto",
+    statistic: str | None = None,
     n_resamples: int = 10_000,
     seed: int = 0,
     min_runs: int = MIN_RUNS,
@@ -212,7 +212,9 @@ def compare(
     guardrail (margin in points: ``guardrails={"success_rate": 0.05}`` = 5 points; default 0), or a
     target when ``targets`` names ``success_rate`` (band in points: ``success_target``, else
     ``target``). ``meta``/``candidate_meta`` (taken from Datasets when given) feed the
-    different-hosts warning.
+    different-hosts warning. ``confidence`` and ``statistic`` left None: those a collection made
+    with ``--until-decided`` was judged with at its last look (``meta["sequential"]``), else
+    0.95 and ``"auto"``.
 
     Returns a :class:`Comparison`; its ``table`` columns are listed there.
     """

@@ -113,8 +113,9 @@ def add_comparison_options(p: argparse.ArgumentParser, *, defaults: bool) -> Non
     p.add_argument("--seed", type=int, default=default(0), help="bootstrap seed (default 0)")
     p.add_argument("--resamples", type=int, default=default(10_000),
                    help="bootstrap resamples (default 10000)")
-    p.add_argument("--statistic", choices=("median", "mean", "hl", "auto"), default=default("auto"),
-                   help="statistic compared: median, mean, hl (Hodges–Lehmann shift of log time), or auto "
+    p.add_argument("--statistic", choices=("median", "mean", "hl", "auto"), default=None,
+                   help="statistic compared (a dataset collected with --until-decided: that of "
+                   "its looks): median, mean, hl (Hodges–Lehmann shift of log time), or auto "
                    "(default: hl where every value is positive, with the exact rank interval when the "
                    "values lie on a coarse clock; the median for counters that reach 0; "
                    "chosen by calibration, benchmarks/README.md)")

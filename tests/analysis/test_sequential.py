@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from perfkit.analysis.sequential import decide, simulate, standard_error
+from perfkit.analysis.sequential import decide, simulate, standard_error, stopper
 from perfkit.analysis.spending import SequentialPlan, boundaries, obf_spending, recorded_confidence
 from perfkit.cli import main
 from perfkit.errors import UsageError
@@ -102,6 +102,24 @@ def test_simulated_error_and_power_loosely():
     strong = simulate(0.25, plan, **opts)
     assert edge["cleared"] <= 0.125
     assert strong["cleared"] >= 0.75 and strong["mean_runs"] < 30
+
+
+def test_compare_judges_a_sequential_dataset_with_the_statistic_of_its_looks():
+    """A look made with the median, compared later with the default (auto: Hodges-Lehmann), could
+    give another verdict than the one the collection stopped on (seen on 3 runs of a guardrail)."""
+    from perfkit import compare
+
+    rng = np.random.default_rng(4)
+    frame = _frame(np.exp(rng.normal(0, 0.05, 10)), 0.7 * np.exp(rng.normal(0, 0.05, 10)))
+    plan = SequentialPlan(10, 5)
+    after_round = stopper(plan, baseline="baseline", candidate="candidate", targets=["wall_s"],
+                          guardrails={}, statistic="median")
+    _, record = after_round(frame, 10)
+    meta = {"sequential": record}
+    assert record["statistic"] == "median"
+    assert compare(frame, meta=meta, guardrails={}).settings["statistic"] == "median"
+    assert compare(frame, meta=meta, guardrails={}, statistic="mean").settings["statistic"] == "mean"
+    assert compare(frame, guardrails={}).settings["statistic"] == "auto"
 
 
 @pytest.mark.slow
