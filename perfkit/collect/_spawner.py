@@ -131,6 +131,26 @@ def pidfd(pid):
         return None
 
 
+def readable_by(fd, deadline):
+    """Block until ``fd`` is readable (True) or the deadline passes (False)."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    while True:
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            return bool(poller.poll(0))
+        # poll() takes a C int of milliseconds: wait in bounded slices
+        if poller.poll(max(1, min(MAX_POLL_MS, int(left * 1000 + 0.999)))):
+            return True
+
+
+def write_all(fd, data):
+    """Write all of ``data`` to ``fd`` (a pipe or file may take it in parts)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def wait_exit(pid, deadline):
     """Block until ``pid`` has exited (still a zombie); False when the deadline came first."""
     if deadline is None:
@@ -139,15 +159,7 @@ def wait_exit(pid, deadline):
     fd = pidfd(pid)
     if fd is not None:
         try:
-            poller = select.poll()
-            poller.register(fd, select.POLLIN)
-            while True:
-                left = deadline - time.perf_counter()
-                if left <= 0:
-                    return exited(pid)
-                # poll() takes a C int of milliseconds: wait in bounded slices
-                if poller.poll(max(1, min(MAX_POLL_MS, int(left * 1000 + 0.999)))):
-                    return True
+            return readable_by(fd, deadline)  # a pidfd is readable once its process exited
         finally:
             os.close(fd)
     delay = 0.0005  # no pidfd (kernel < 5.3): poll with a growing sleep
@@ -376,7 +388,7 @@ class Helper:
         return status
 
     def launch(self, req, env, actions):
-        """Hand a run to the helper (a new one if none fits); returns the helper's pid."""
+        """Hand a run to the helper (a new one if none fits)."""
         fields = [req.get("cwd") or "", req["path"]] + list(req["argv"])
         if any("\0" in f for f in fields):
             raise ValueError("embedded null byte")
@@ -390,29 +402,20 @@ class Helper:
             self.current = self.kept.cgroup
             self.start_peak()
             try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(self.kept.request, view):]
+                write_all(self.kept.request, data)
             except OSError:  # the helper is gone (killed): reap it, start another
                 self.current = None
                 self.discard()
                 if attempt == 2:
                     raise
                 continue
-            return self.kept.pid
+            return
 
     def wait_report(self, deadline):
         """Block until the helper reports (True) or the deadline passes (False)."""
         if deadline is None or b"\n" in self.kept.pending:
             return True
-        poller = select.poll()
-        poller.register(self.kept.report, select.POLLIN)
-        while True:
-            left = deadline - time.perf_counter()
-            if left <= 0:
-                return bool(poller.poll(0))
-            if poller.poll(max(1, min(MAX_POLL_MS, int(left * 1000 + 0.999)))):
-                return True
+        return readable_by(self.kept.report, deadline)
 
     def read_report(self):
         """The run's report, parsed; None when the helper died (it is then reaped, and its
@@ -738,9 +741,7 @@ def run_batch(req, run_one):
             out = item.get("result") or run_one(item)
             results.append(out)
             try:
-                view = memoryview(journal_line(item["tag"], out, req["fields"]))
-                while view:
-                    view = view[os.write(fd, view):]
+                write_all(fd, journal_line(item["tag"], out, req["fields"]))
             except OSError as exc:
                 return {"results": results, "journal_error": [exc.errno, exc.strerror]}
             if req.get("stop_on_failure") and out["status"] != "ok":
@@ -775,7 +776,6 @@ def serve(rfd, wfd, helper_path=None, floor=None):
              "cgroup_reason": why}
     os.write(wfd, (json.dumps(hello) + "\n").encode())
     buf = b""
-    actions = devnull_actions
 
     def run_one(req):
         try:
@@ -800,7 +800,7 @@ def serve(rfd, wfd, helper_path=None, floor=None):
                 env = req["env"]
             actions = actions_for[bool(req.get("show_output"))]
             reply = run_batch(req, run_one) if "batch" in req else run_one(req)
-            os.write(wfd, (json.dumps(reply) + "\n").encode())
+            write_all(wfd, (json.dumps(reply) + "\n").encode())  # a batch's: beyond a pipe's buffer
             if helper_path and helper.kept is None:
                 try:  # the next run's helper starts while perfkit records this one
                     helper.prepare(env, actions)

@@ -100,7 +100,6 @@ class Loop:
         self.next_run = {name: writer.next_run(name) for name in self.by_name}
         self.order = writer.next_order
         self.floor: int | None = None  # the spawner's own RSS, the floor under max_rss_kib
-        self.round = 0  # the round of the run being made (every variant runs once a round)
         self.stop_when: StopWhen | None = None
         self.records: list[dict[str, Any]] = []  # this collection's rows, for stop_when
         self.batching = cfg.prepare is None and not hooks.before_run and not hooks.after_run
@@ -112,22 +111,20 @@ class Loop:
         position = 0
         while position < len(plan):
             bar.set_postfix_str(plan[position][0], refresh=False)
+            size = 1
             if self.batching:
                 size = min(len(plan) - position, self.rounds_now() * per_round - position % per_round)
-                made = self.batch(plan[position:position + size], first_round, position, fail_fast)
-            else:
-                self.round = first_round + position // per_round
-                made = [self.one(self.by_name[plan[position][0]], plan[position][1])]
-            for run_index, result in made:
-                name, is_warmup = plan[position]
+            tags = self.tags(plan[position:position + size], first_round, position)
+            made = self.batch(tags, fail_fast) if self.batching else [self.one(tags[0])]
+            for tag, result in made:
                 position += 1
                 bar.update(1)
-                if self.stop_when is not None and not is_warmup and position % per_round == 0:
+                if self.stop_when is not None and not tag["warmup"] and position % per_round == 0:
                     if self.decide(position // per_round - self.cfg.warmup):
                         return self.done()
                 if fail_fast and not result.ok:
                     return (
-                        f"--fail-fast: variant {name!r} run {run_index or '(warm-up)'} "
+                        f"--fail-fast: variant {tag['variant']!r} run {tag['run'] or '(warm-up)'} "
                         f"{result.status}" + (f" with exit code {result.exit_code}"
                                               if result.exit_code is not None else "")
                         + (f" ({result.error})" if result.error else "")
@@ -143,17 +140,27 @@ class Loop:
         """Rounds in the next batch: one under ``stop_when`` (it looks after every round)."""
         return 1 if self.stop_when is not None else self.batch_rounds
 
-    def batch(self, chunk: list[tuple[str, bool]], first_round: int, position: int,
-              fail_fast: bool) -> list[tuple[int, RunResult]]:
-        """Runs of whole rounds back to back in the spawner, which journals each as it ends."""
-        per_round = len(self.by_name)
-        tags, next_run, order = [], dict(self.next_run), self.order
+    def tags(self, chunk: list[tuple[str, bool]], first_round: int,
+             position: int) -> list[dict[str, Any]]:
+        """The columns that place each run of ``chunk`` (the plan from ``position`` on) in the
+        collection: variant, run number, order, round, warm-up, traced."""
+        per_round, next_run = len(self.by_name), dict(self.next_run)
+        out = []
         for k, (name, is_warmup) in enumerate(chunk):
-            tags.append({"variant": name, "run": 0 if is_warmup else next_run[name], "order": order,
-                         "round": first_round + (position + k) // per_round, "warmup": is_warmup,
-                         "traced": False})
-            order += 1
+            out.append({"variant": name, "run": 0 if is_warmup else next_run[name],
+                        "order": self.order + k, "round": first_round + (position + k) // per_round,
+                        "warmup": is_warmup, "traced": False})
             next_run[name] += not is_warmup
+        return out
+
+    def advance(self, tag: dict[str, Any]) -> None:
+        """The run ``tag`` places was made: the next one takes the next order and run number."""
+        self.order += 1
+        self.next_run[tag["variant"]] += not tag["warmup"]
+
+    def batch(self, tags: list[dict[str, Any]],
+              fail_fast: bool) -> list[tuple[dict[str, Any], RunResult]]:
+        """Runs of whole rounds back to back in the spawner, which journals each as it ends."""
         cfg = self.cfg
         started = time.perf_counter()
         try:
@@ -164,19 +171,16 @@ class Loop:
         finally:
             self.writer.runs_appended()  # what the spawner journaled is fsynced as add_run's
         if results:  # as many rounds as fit in BATCH_S next time, growing at most 4-fold
+            per_round = len(self.by_name)
             per_run = (time.perf_counter() - started) / len(results)
             fit = int(BATCH_S / max(per_run * per_round, 1e-9))
             self.batch_rounds = max(1, min(fit, 4 * self.batch_rounds, MAX_BATCH_RUNS // per_round))
-        made = []
         for tag, result in zip(tags, results):
             self.note_floor(result)
-            self.round = tag["round"]
             if self.stop_when is not None:
                 self.records.append({**tag, **result.record()})
-            self.order += 1
-            self.next_run[tag["variant"]] += not tag["warmup"]
-            made.append((tag["run"], result))
-        return made
+            self.advance(tag)
+        return list(zip(tags, results))
 
     def note_floor(self, result: RunResult) -> None:
         """Keep the largest floor under ``max_rss_kib`` seen; the first at once in meta.json."""
@@ -212,23 +216,15 @@ class Loop:
         return self.spawner.run(variant.argv, cwd=cfg.cwd, env=cfg.env, timeout=cfg.timeout,
                                 show_output=self.show_output)
 
-    def one(self, variant: Variant, is_warmup: bool) -> tuple[int, RunResult]:
+    def one(self, tag: dict[str, Any]) -> tuple[dict[str, Any], RunResult]:
         """One run: spawn, let the hooks add to its row, journal it."""
+        variant = self.by_name[tag["variant"]]
         result = self.spawn(variant)
         self.note_floor(result)
-        run_index = 0 if is_warmup else self.next_run[variant.name]
-        record: dict[str, Any] = {
-            "variant": variant.name,
-            "run": run_index,
-            "order": self.order,
-            "round": self.round,
-            "warmup": is_warmup,
-            "traced": False,
-            **result.record(),
-        }
+        record: dict[str, Any] = {**tag, **result.record()}
         stages: list[dict[str, Any]] = []
         outputs: list[dict[str, Any]] = []
-        ctx = RunContext(variant, run_index, self.order, is_warmup, result, self.cfg.cwd,
+        ctx = RunContext(variant, tag["run"], tag["order"], tag["warmup"], result, self.cfg.cwd,
                          self.cfg.env)
         for hook in self.hooks.after_run:  # where an orchestrator or a recorder adds to the run
             extra = extras(hook(ctx))
@@ -241,9 +237,7 @@ class Loop:
         if stages:
             self.writer.add_stages(stages)
         if outputs:
-            self.writer.add_rows(OUTPUTS_TABLE, [{**row, "variant": variant.name, "run": run_index,
-                                                  "warmup": is_warmup} for row in outputs])
-        self.order += 1
-        if not is_warmup:
-            self.next_run[variant.name] += 1
-        return run_index, result
+            self.writer.add_rows(OUTPUTS_TABLE, [{**row, "variant": variant.name, "run": tag["run"],
+                                                  "warmup": tag["warmup"]} for row in outputs])
+        self.advance(tag)
+        return tag, result

@@ -376,11 +376,15 @@ class Spawner:
         self._check_timeout(timeout)
         full_env = dict(os.environ if env is None else env)
         items: list[dict[str, Any]] = []
-        for tag, argv in runs:
-            req = self._request(argv, cwd, full_env, timeout, show_output)
-            if isinstance(req, RunResult):
-                req = {"result": {**req.record(), "started_at": req.started_at.timestamp()}}
-            items.append({**req, "tag": dict(tag)})
+        requests: dict[tuple[str, ...], dict[str, Any]] = {}  # a round's commands recur: one
+        for tag, argv in runs:                                 # PATH search each per batch
+            key = tuple(map(os.fspath, argv))
+            if key not in requests:
+                req = self._request(argv, cwd, full_env, timeout, show_output)
+                if isinstance(req, RunResult):
+                    req = {"result": {**req.record(), "started_at": req.started_at.timestamp()}}
+                requests[key] = req
+            items.append({**requests[key], "tag": dict(tag)})
         reply = self._exchange({"batch": items, "journal": os.fspath(journal),
                                 "fields": list(_RECORD_FIELDS), "stop_on_failure": stop_on_failure,
                                 "show_output": show_output}, full_env)
