@@ -54,6 +54,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from perfkit.analysis.spending import level_text
 from perfkit.data.schema import comparable_mask
 
 #: Above this many pairs the normal approximation of T⁺ is used for the signed-rank interval.
@@ -223,7 +224,7 @@ def hl_shift(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
 def method_text(statistic: str, design: str, n_resamples: int, seed: int,
                 confidence: float) -> str:
     """One phrase naming the interval a comparison used, for reports (the estimand included)."""
-    conf = f"{confidence:.0%}"
+    conf = level_text(confidence)
     boot = f"{n_resamples} resamples, BCa, seed {seed}"
     hl = ("Hodges–Lehmann change 1 − exp(median over all pairs of runs of log candidate − "
           "log baseline)")

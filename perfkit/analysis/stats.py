@@ -468,6 +468,7 @@ def _finish(res, caught, method: str, common: dict[str, Any]) -> ChangeInterval:
 def _hl_interval(b: np.ndarray, c: np.ndarray, confidence: float,
                  common: dict[str, Any]) -> ChangeInterval:
     from perfkit.analysis.hodges_lehmann import hl_change
+    from perfkit.analysis.spending import level_text
 
     if b.min() <= 0 or c.min() <= 0:
         return ChangeInterval(change=_exact_change(common["baseline"], common["candidate"]),
@@ -476,9 +477,8 @@ def _hl_interval(b: np.ndarray, c: np.ndarray, confidence: float,
     ch, lo, hi = hl_change(b, c, confidence)
     if math.isnan(lo):
         return ChangeInterval(change=ch, ci_low=lo, ci_high=hi, method="undefined",
-                              note=f"too few runs for a {confidence:.0%} rank interval", **common)
-    return ChangeInterval(change=ch, ci_low=lo, ci_high=hi, method="moses",
-                          note="", **common)
+                              note=f"too few runs for a {level_text(confidence)} rank interval", **common)
+    return ChangeInterval(change=ch, ci_low=lo, ci_high=hi, method="moses", note="", **common)
 
 
 def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:

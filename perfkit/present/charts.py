@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from perfkit._lazy import lazy_module
+from perfkit.analysis.spending import level_text
 from perfkit.data.schema import comparable_rows
 from perfkit.errors import UsageError
 
@@ -331,7 +332,7 @@ def bootstrap_change(
         .mark_rect(color=NEUTRAL_COLOR, opacity=0.75)
         .encode(x=x, x2="end:Q", y=alt.Y("count:Q", title="resamples"), y2=alt.datum(0))
     )
-    level = f"{confidence:.0%} " if confidence else ""
+    level = f"{level_text(confidence)} " if confidence else ""
     layers.append(
         alt.Chart(marks)
         .mark_rule(size=2)

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from perfkit.analysis.multi import MultiComparison
+from perfkit.analysis.spending import level_text
 from perfkit.present import charts
 from perfkit.present.export import json as json_export
 from perfkit.present.export import markdown as md_export
@@ -45,7 +46,7 @@ def many_headline_html(many: MultiComparison) -> str:
         rows += [_line(r, target, conf) for r in t[t["role"] == "guardrail"].itertuples()]
     sub = (f"{len(many.comparisons)} candidates against baseline "
            f"<code>{escape(many.baseline)}</code> · target {target[0]:.0%}–{target[1]:.0%} "
-           f"better · Holm over the candidates for {many.confidence:.0%} overall")
+           f"better · Holm over the candidates for {level_text(many.confidence)} overall")
     return (
         '<div class="perfkit-headline" style="font-family:inherit;margin:0.4em 0 1em 0">'
         f'<div class="perfkit-badge {escape(many.overall)}" style="display:inline-block;'

@@ -18,6 +18,7 @@ import pandas as pd
 from perfkit import fmt
 from perfkit.analysis.diagnostics import measured_values
 from perfkit.analysis.multi import compare_many, split_variants
+from perfkit.analysis.spending import level_text, recorded_confidence
 from perfkit.analysis.stage_changes import stage_changes
 from perfkit.analysis.stats import bootstrap_distribution
 from perfkit.analysis.verdict import DEFAULT_GUARDRAILS, compare
@@ -129,7 +130,7 @@ class ComparisonReport:
         """The overall answer in one sentence (plain text)."""
         r = self.result
         t = r.table
-        conf = f"{self.settings.get('confidence', 0.95):.0%}"
+        conf = level_text(self.settings.get('confidence', 0.95))
         low, high = self.settings.get("target", [0.1, 0.2])
         parts = []
         for row in t[t["role"] == "target"].itertuples():
@@ -159,7 +160,7 @@ class ComparisonReport:
 
         t = self.result.table
         t = t[t["role"].isin(roles)]
-        conf = f"{self.settings.get('confidence', 0.95):.0%}"
+        conf = level_text(self.settings.get('confidence', 0.95))
         stat = self.settings.get("statistic", "median")
         stat = "median" if stat in ("hl", "auto") else stat  # hl rows show each variant's median
         rate = t["metric"] == "success_rate"  # perfkit.analysis.verdict.SUCCESS_METRIC
@@ -436,8 +437,8 @@ def comparison_arguments(
     metrics: Any = None,
     target: Any = (0.10, 0.20),
     guardrails: Mapping[str, float] | None = None,
-    confidence: float = 0.95,
-    statistic: str = "auto",
+    confidence: float | None = None,
+    statistic: str | None = None,
     seed: int = 0,
     resamples: int = 10_000,
     title: str = "",
@@ -454,7 +455,7 @@ def comparison_arguments(
         else tuple(metrics),
         "target": float(target) if isinstance(target, (int, float)) else tuple(map(float, target)),
         "guardrails": None if guardrails is None else tuple(sorted(dict(guardrails).items())),
-        "confidence": float(confidence),
+        "confidence": None if confidence is None else float(confidence),
         "statistic": statistic,
         "seed": seed,
         "resamples": int(resamples),
@@ -471,8 +472,8 @@ def comparison(
     metrics: Any = None,
     target: Any = (0.10, 0.20),
     guardrails: Mapping[str, float] | None = None,
-    confidence: float = 0.95,
-    statistic: str = "auto",
+    confidence: float | None = None,
+    statistic: str | None = None,
     seed: int = 0,
     resamples: int = 10_000,
     title: str = "",
@@ -485,6 +486,8 @@ def comparison(
     Relative paths are found with :func:`find_data`. ``metrics=None`` judges ``wall_s``, and
     ``manifest_writes`` too when both sides carry traced counts (the two targets ``perfkit demo``
     judges). ``guardrails=None`` uses compare's default (peak memory within 5 %).
+    ``confidence``/``statistic`` None: those of the last look of a dataset collected with
+    ``--until-decided`` (as ``perfkit compare`` judges it), else 0.95 and ``auto``.
     One dataset with more than two variants and no ``candidate``: every other variant against
     the baseline (``baseline``, or the one named ``baseline``, or the first), Holm-adjusted — a
     :class:`~perfkit.present.compare_many_view.ManyComparisonReport`.
@@ -527,7 +530,8 @@ def _many(data: Any, key: dict[str, Any]) -> ManyComparisonReport:
         metrics = default_metrics(data.runs)
     many = compare_many(
         data, baseline, candidates, targets=list(metrics),
-        target=key["target"], confidence=key["confidence"],
+        target=key["target"],
+        confidence=recorded_confidence(data.meta) if key["confidence"] is None else key["confidence"],
         guardrails=DEFAULT_GUARDRAILS if key["guardrails"] is None else dict(key["guardrails"]),
         statistic=key["statistic"], n_resamples=key["resamples"], seed=key["seed"])
     source = key["baseline_path"]

@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from perfkit import fmt
+from perfkit.analysis.spending import level_text
 from perfkit.analysis.verdict import SUCCESS_METRIC
 from perfkit.present.export._table import change_cells, shown_interval
 from perfkit.present.markup import escape
@@ -115,7 +116,7 @@ def _line(row: Any, target: tuple[float, float], conf: str) -> str:
 def headline_html(result: Any) -> str:
     """The badge and one line per target and guardrail (HTML; every data string escaped)."""
     s = result.settings
-    conf = f"{s.get('confidence', 0.95):.0%}"
+    conf = level_text(s.get('confidence', 0.95))
     target = tuple(s.get("target", (0.1, 0.2)))
     text, colour = BADGES.get(result.overall, (str(result.overall).upper(), GREY))
     t = result.table

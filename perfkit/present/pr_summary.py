@@ -12,6 +12,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from perfkit.analysis.spending import level_text
 from perfkit.present.export import _table
 from perfkit.present.markup import md_escape
 
@@ -31,7 +32,7 @@ def verdict_line(result: Any) -> str:
 
 def short_table(result: Any) -> list[str]:
     """Targets and guardrails: metric, change (a guardrail: increase), interval, verdict."""
-    conf = f"{result.settings.get('confidence', 0.95):.0%}"
+    conf = level_text(result.settings.get('confidence', 0.95))
     rows = []
     for cells in _table.rows(result, ("target", "guardrail")):
         metric, role, _, _, _, change, ci, verdict = cells[:8]

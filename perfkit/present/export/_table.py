@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from perfkit import fmt
 from perfkit.analysis.paired import method_text
+from perfkit.analysis.spending import level_text
 from perfkit.analysis.verdict import SUCCESS_METRIC, Comparison
 
 
@@ -65,7 +66,7 @@ def rows(result: Comparison, roles: Sequence[str]) -> list[list[str]]:
 
 
 def headers(result: Comparison) -> list[str]:
-    conf = f"{result.settings.get('confidence', 0.95):.0%}"
+    conf = level_text(result.settings.get('confidence', 0.95))
     stat = result.settings.get("statistic", "median")
     stat = "median" if stat in ("hl", "auto") else stat  # hl rows show each variant's median
     return ["metric", "role", "runs b/c", f"baseline {stat}", f"candidate {stat}", "change",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
+from perfkit.analysis.spending import level_text
 from perfkit.analysis.verdict import Comparison
 from perfkit.present.export import _table
 
@@ -32,8 +33,8 @@ def many_lines(many) -> list[str]:
     """Several candidates: one line, one table (each row names its candidate), each answer."""
     first = many.comparisons[0]
     out = [f"perfkit compare: {many.summary_line()}", _table.settings_line(first).replace(
-        f"{first.settings.get('confidence', 0.95):.0%} two-sample",
-        f"{many.confidence:.0%} (Holm over the candidates) two-sample"), ""]
+        f"{level_text(first.settings.get('confidence', 0.95))} two-sample",
+        f"{level_text(many.confidence)} (Holm over the candidates) two-sample"), ""]
     out += tabulate(_table.many_rows(many), headers=_table.many_headers(many), tablefmt="simple",
                     disable_numparse=True).splitlines()
     for title, items in _table.many_sections(many):
