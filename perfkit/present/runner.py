@@ -57,15 +57,22 @@ def find_data(path: str | os.PathLike) -> Path:
 
 def notebook_parameters(notebook: str | os.PathLike) -> dict[str, str]:
     """The names of a notebook's parameters (its cell tagged ``parameters``) → default as written."""
+    return {name: default for name, (default, _) in _declared(notebook).items()}
+
+
+def _declared(notebook: str | os.PathLike) -> dict[str, tuple[str, str]]:
+    """Each parameter → (its default as written, the type its line declares: ``x = None  #
+    type: float`` declares ``float``; ``"None"`` when none is)."""
     import papermill
 
     found = papermill.inspect_notebook(str(notebook))
-    return {name: str(info.get("default")) for name, info in found.items()}
+    return {name: (str(info.get("default")), str(info.get("inferred_type_name")))
+            for name, info in found.items()}
 
 
 def check_parameters(notebook: str | os.PathLike, parameters: Mapping[str, Any]) -> None:
     """Refuse parameter names the notebook does not declare (papermill would only warn)."""
-    known = notebook_parameters(notebook)
+    known = _declared(notebook)
     unknown = [name for name in parameters if name not in known]
     if unknown:
         hints = []
@@ -77,12 +84,17 @@ def check_parameters(notebook: str | os.PathLike, parameters: Mapping[str, Any])
             f"it takes: {', '.join(sorted(known))}"
         )
     for name, value in parameters.items():
-        _check_type(name, value, known[name])
+        _check_type(name, value, *known[name])
 
 
-def _check_type(name: str, value: Any, default_text: str) -> None:
+#: The types a parameter's line may declare for a default of None (``# type: float``).
+DECLARED_TYPES = {"float": float, "int": int, "str": str, "bool": bool, "list": list, "dict": dict}
+
+
+def _check_type(name: str, value: Any, default_text: str, declared: str = "None") -> None:
     """A parameter's value must have the type of the notebook's default (``seed = 0``: a whole
-    number; ``title = ""``: a string); a default of None takes anything (checked later)."""
+    number; ``title = ""``: a string); a default of None takes None or the type its line declares
+    (``confidence = None  # type: float``), or anything when it declares none (checked later)."""
     import ast
     import math
 
@@ -91,8 +103,11 @@ def _check_type(name: str, value: Any, default_text: str) -> None:
     except (ValueError, SyntaxError, RecursionError):
         return  # an expression (e.g. dict(...)): checked where it is used
     if default is None:
-        return
-    expected = type(default)
+        if value is None or declared not in DECLARED_TYPES:
+            return
+        expected: type = DECLARED_TYPES[declared]
+    else:
+        expected = type(default)
     if expected is float:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
         kind = "a finite number"

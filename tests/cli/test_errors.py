@@ -76,7 +76,8 @@ def test_compare_options_out_of_range_are_one_line_and_fast(capsys, argv, words)
     ("resamples:=1e400", "-p resamples: inf is not a whole number"),
     ("resamples:=1.5", "-p resamples: 1.5 is not a whole number"),
     ("title:=5", "-p title: 5 is not a string"),
-    ("confidence=high", "-p confidence: 'high' is not a finite number"),
+    ("confidence=high", "-p confidence: 'high' is not a finite number"),  # None  # type: float
+    ("statistic:=5", "-p statistic: 5 is not a string"),
     ("metrics=wall_s", "-p metrics: 'wall_s' is not a list"),
     ("target:=true", "-p target: True is not a list"),
     ("seed:=-1", "must be a whole number from 0"),
