@@ -272,6 +272,12 @@ def load_folder(folder: str | os.PathLike) -> Dataset:
             raise DatasetError(f"{folder}: cannot read the runs table ({exc})") from None
         if parquet_ok:
             _rewrite_parquet(folder, runs, stages)
+    return _dataset(folder, runs, stages, meta)
+
+
+def _dataset(folder: Path, runs: pd.DataFrame, stages: pd.DataFrame,
+             meta: dict[str, Any]) -> Dataset:
+    """A :class:`Dataset` of tables already coerced to the schema, runs in collection order."""
     if not runs.empty:
         runs = runs.sort_values("order", kind="stable").reset_index(drop=True)
     return Dataset(runs=runs, stages=stages, meta=meta, path=folder)
@@ -495,7 +501,9 @@ class DatasetWriter:
                     write_parquet_atomic(table, self.folder / f"{name}.parquet")
             self.meta.pop("interrupted_at", None)  # an appended-to collection is whole again
             self.update_meta(complete=True, finished_at=dt.datetime.now(dt.timezone.utc))
-            return load_folder(self.folder)
+            # the tables just written, not read back (a second coercion: a third of a short
+            # collection's closing time); meta.json as a load reads it
+            return _dataset(self.folder, runs, stages, read_meta(self.folder))
         finally:
             self._lock.close()
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -187,3 +188,19 @@ def test_a_fifo_named_runs_jsonl_is_refused_not_waited_for(tmp_path):
     assert proc.stdout.startswith("refused:") and "not a regular file" in proc.stdout, proc.stderr
     with pytest.raises(DatasetError, match="not a regular file"):
         store.DatasetWriter(folder, {}, append=True)
+
+
+@pytest.mark.parametrize("source", ["demo-fix", "orchestrator-measured"])
+def test_the_dataset_a_writer_returns_is_the_one_a_load_reads(tmp_path, source):
+    """close() returns the tables it wrote rather than reading them back: the same frames, dtypes
+    and meta as a load of the folder (runs appended out of order, and stages, included)."""
+    data = load(Path(__file__).resolve().parents[2] / "data" / source)
+    writer = store.DatasetWriter(tmp_path / "d", data.meta)
+    for record in data.runs.sample(frac=1, random_state=0).to_dict("records"):
+        writer.add_run(record)
+    writer.add_stages(data.stages.to_dict("records"))
+    returned = writer.close()
+    loaded = store.load_folder(tmp_path / "d")
+    pd.testing.assert_frame_equal(returned.runs, loaded.runs)
+    pd.testing.assert_frame_equal(returned.stages, loaded.stages)
+    assert returned.meta == loaded.meta and returned.complete
