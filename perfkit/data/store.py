@@ -29,11 +29,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import errno
 import json
 import math
 import os
-import stat
 import threading
 import warnings
 from collections.abc import Iterable, Mapping
@@ -44,8 +42,14 @@ from typing import Any
 import pandas as pd
 
 from perfkit.data.atomic import write_text_atomic  # noqa: F401 - part of this module's API
+from perfkit.data.journal import read_journal, read_regular, repair_journal
 from perfkit.data.lock import LOCK, dataset_lock  # noqa: F401 - LOCK: part of the folder layout
-from perfkit.data.schema import JOURNALED_TABLES, SCHEMA_VERSION, runs_frame, stages_frame
+from perfkit.data.schema import (
+    JOURNALED_TABLES,
+    SCHEMA_VERSION,
+    runs_frame,
+    stages_frame,
+)
 from perfkit.errors import DatasetError, FailedError, PerfkitError, describe_os_error
 
 META = "meta.json"
@@ -114,23 +118,6 @@ def write_json_atomic(path: Path, obj: Any) -> None:
     write_text_atomic(path, json.dumps(obj, default=_json_default, indent=2) + "\n")
 
 
-def read_regular(path: Path, *, probe: bool = False) -> bytes:
-    """The bytes of ``path``, which must be a regular file: opened without blocking (a FIFO
-    named ``runs.jsonl`` must not hang a load), checked with ``fstat``. ``probe``: check only."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", str(path))
-        if probe:
-            return b""
-        chunks = []
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
-
-
 def read_meta(folder: Path) -> dict[str, Any]:
     path = Path(folder) / META
     try:
@@ -148,84 +135,6 @@ def read_meta(folder: Path) -> dict[str, Any]:
             f"{SCHEMA_VERSION}; use the perfkit that wrote it or collect again"
         )
     return meta
-
-
-def _read_journal(path: Path) -> list[dict[str, Any]]:
-    """Every whole, parseable JSON-object line of a journal.
-
-    A line that cannot be used (torn by a crash, corrupted, not an object) is skipped with a
-    warning naming its line number: it never makes any other line unreadable.
-    """
-    try:
-        data = read_regular(path)
-    except FileNotFoundError:
-        return []
-    except OSError as exc:
-        raise DatasetError(f"{path}: cannot read the journal ({exc.strerror})") from None
-    records: list[dict[str, Any]] = []
-    lines = data.split(b"\n")
-    bad: list[int] = []
-    torn = False
-    for number, raw in enumerate(lines, 1):
-        if not raw.strip():
-            continue
-        try:
-            record = json.loads(raw)
-        except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError, huge ints
-            record = None
-        if not isinstance(record, dict):
-            if number == len(lines):  # no newline after it: a write torn by a crash
-                torn = True
-            else:
-                bad.append(number)
-            continue
-        records.append(record)
-    if torn:
-        warnings.warn(
-            f"{path}: skipped a torn last line (the run in flight when collection stopped)",
-            stacklevel=3,
-        )
-    if bad:
-        shown = ", ".join(map(str, bad[:5])) + (" …" if len(bad) > 5 else "")
-        warnings.warn(
-            f"{path}: skipped {len(bad)} malformed journal line(s) (line {shown}); "
-            f"the other {len(records)} were read",
-            stacklevel=3,
-        )
-    return records
-
-
-def repair_journal(path: Path) -> int:
-    """Truncate a torn last line (no newline after it) off a journal; return the bytes removed.
-
-    Appending after such a fragment would glue the next run's line onto it and lose both.
-    """
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return 0
-    try:
-        size = os.fstat(fd).st_size
-        if size == 0:
-            return 0
-        if os.pread(fd, 1, size - 1) == b"\n":
-            return 0
-        # find the last newline, reading backwards in blocks
-        end = size
-        keep = 0
-        while end > 0:
-            start = max(0, end - 65536)
-            block = os.pread(fd, end - start, start)
-            at = block.rfind(b"\n")
-            if at >= 0:
-                keep = start + at + 1
-                break
-            end = start
-        os.ftruncate(fd, keep)
-        os.fsync(fd)
-        return size - keep
-    finally:
-        os.close(fd)
 
 
 def is_dataset(folder: str | os.PathLike) -> bool:
@@ -264,8 +173,8 @@ def load_folder(folder: str | os.PathLike) -> Dataset:
                           "rebuilt from the journal", stacklevel=2)
     if runs is None:
         try:
-            runs = runs_frame(_read_journal(folder / RUNS_JOURNAL))
-            stages = stages_frame(_read_journal(folder / STAGES_JOURNAL))
+            runs = runs_frame(read_journal(folder / RUNS_JOURNAL))
+            stages = stages_frame(read_journal(folder / STAGES_JOURNAL))
         except DatasetError:
             raise
         except (OSError, ValueError, TypeError, KeyError) as exc:
@@ -306,7 +215,7 @@ def read_table(folder: Path, name: str) -> pd.DataFrame | None:
             return frame(pd.read_parquet(parquet))
         except (OSError, ValueError, TypeError, KeyError):
             pass  # the journal is the source
-    return frame(_read_journal(journal)) if journal.is_file() else None
+    return frame(read_journal(journal)) if journal.is_file() else None
 
 
 def _rewrite_parquet(folder: Path, runs: pd.DataFrame, stages: pd.DataFrame) -> None:
@@ -491,13 +400,13 @@ class DatasetWriter:
                 return load_folder(self.folder)
             if failure is not None:
                 raise failure
-            runs = runs_frame(_read_journal(self.folder / RUNS_JOURNAL))
-            stages = stages_frame(_read_journal(self.folder / STAGES_JOURNAL))
+            runs = runs_frame(read_journal(self.folder / RUNS_JOURNAL))
+            stages = stages_frame(read_journal(self.folder / STAGES_JOURNAL))
             write_parquet_atomic(runs, self.folder / RUNS_PARQUET)
             write_parquet_atomic(stages, self.folder / STAGES_PARQUET)
             for name, frame in JOURNALED_TABLES.items():  # also rows an earlier collection made
                 if (self.folder / f"{name}.jsonl").is_file():
-                    table = frame(_read_journal(self.folder / f"{name}.jsonl"))
+                    table = frame(read_journal(self.folder / f"{name}.jsonl"))
                     write_parquet_atomic(table, self.folder / f"{name}.parquet")
             self.meta.pop("interrupted_at", None)  # an appended-to collection is whole again
             self.update_meta(complete=True, finished_at=dt.datetime.now(dt.timezone.utc))
